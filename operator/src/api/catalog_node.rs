@@ -1,0 +1,524 @@
+//! CatalogNode: a CKAN open-data portal with the DCAT-AP_IT profile and everything it needs.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::patterns;
+use super::shared::{Administration, CommonStatus, DeletionPolicy, Placement, SecretKeyRef, StorageSpec};
+
+/// CKAN version deployed when `spec.version` is omitted.
+pub const DEFAULT_CKAN_VERSION: &str = "2.11.3";
+
+/// A CKAN open-data catalogue node with the DCAT-AP_IT profile: the CKAN web application,
+/// PostgreSQL, Solr, Redis, upload storage, Ingress, backups and NetworkPolicies, declared
+/// as one object. Like dati.gov.it or a regional portal, harvestable by the national one.
+#[derive(CustomResource, KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[kube(
+    group = "mediana.dev",
+    version = "v1alpha1",
+    kind = "CatalogNode",
+    namespaced,
+    status = "CatalogNodeStatus",
+    shortname = "cn",
+    category = "mediana",
+    doc = "A CKAN open-data catalogue node with the DCAT-AP_IT profile and all it needs: PostgreSQL, Solr, Redis, storage, Ingress, backups.",
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Version", type_ = "string", json_path = ".status.versions.ckan"),
+    printcolumn(name = "URL", type_ = "string", json_path = ".status.url"),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason",
+        priority = 1
+    ),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogNodeSpec {
+    /// Public host name of the portal, e.g. `dati.regione.marche.it`. CKAN's `site_url`
+    /// and the Ingress host.
+    #[schemars(pattern(patterns::HOSTNAME), length(max = 253))]
+    pub hostname: String,
+
+    /// Title shown by the portal and used as the DCAT catalogue's `dct:title`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 200))]
+    pub title: Option<String>,
+
+    /// The administration that publishes the catalogue (`dct:publisher` of the
+    /// `dcatapit:Catalog`), identified by its IPA code.
+    pub publisher: Administration,
+
+    /// CKAN version. Changing it starts an orchestrated upgrade: database backup (when
+    /// backups are configured), `ckan db upgrade`, web rollout, search-index rebuild.
+    #[serde(default = "default_ckan_version")]
+    #[schemars(pattern(patterns::VERSION))]
+    pub version: String,
+
+    /// CKAN image. Defaults to the image matching `version`; set it to use a mirror or an
+    /// image with extra extensions. It must contain ckanext-dcat and ckanext-dcatapit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::IMAGE))]
+    pub image: Option<String>,
+
+    /// Number of CKAN web replicas. A PodDisruptionBudget is created when it is above 1.
+    #[serde(default = "default_one")]
+    #[schemars(range(min = 1, max = 50))]
+    pub replicas: i32,
+
+    /// Default and offered languages of the portal (ISO 639-1). Defaults to Italian with
+    /// English, German and French as in DCAT-AP_IT's multilingual fields.
+    #[serde(default)]
+    pub locale: LocaleSpec,
+
+    /// CPU and memory for the CKAN web containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+
+    /// Additional CKAN plugins to enable after the DCAT and DCAT-AP_IT ones
+    /// (`dcat dcat_rdf_harvester dcatapit_pkg ...` are always enabled).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub extra_plugins: Vec<String>,
+
+    /// Extra CKAN configuration options (`ckan.ini` keys such as
+    /// `ckan.datasets_per_page`). Options the operator manages cannot be overridden.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config: BTreeMap<String, String>,
+
+    /// CKAN sysadmin account, whose password the operator generates once in a Secret.
+    #[serde(default)]
+    pub sysadmin: SysadminSpec,
+
+    /// PostgreSQL: a StatefulSet managed by the operator (default) or an external database.
+    #[serde(default)]
+    pub database: DatabaseSpec,
+
+    /// Solr 9 search index: managed by the operator (default) or an external URL.
+    #[serde(default)]
+    pub search: SearchSpec,
+
+    /// Redis, used by CKAN for background jobs and caching: managed (default) or external.
+    #[serde(default)]
+    pub redis: RedisSpec,
+
+    /// Volume for uploaded resources (CKAN's `ckan.storage_path`).
+    #[serde(default = "default_upload_storage")]
+    pub storage: StorageSpec,
+
+    /// How the portal is exposed.
+    #[serde(default)]
+    pub ingress: IngressSpec,
+
+    /// Scheduled database dumps to a backup volume. No backups when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupSpec>,
+
+    /// Whether the data volumes (database, search index, uploads, backups) are deleted with
+    /// the CatalogNode. `Retain` keeps them.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+
+    /// The certified cluster the node runs on.
+    #[serde(default)]
+    pub placement: Placement,
+}
+
+/// Languages of the portal.
+#[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.offered.exists(l, l == self.default)").message("locale.default must be one of locale.offered"))]
+pub struct LocaleSpec {
+    /// Default language (ISO 639-1).
+    #[serde(default = "default_locale")]
+    #[schemars(pattern(r"^[a-z]{2}$"))]
+    pub default: String,
+    /// Languages offered in the interface and in multilingual metadata (ISO 639-1).
+    #[serde(default = "default_offered_locales")]
+    #[schemars(length(min = 1), inner(pattern(r"^[a-z]{2}$")))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub offered: Vec<String>,
+}
+
+impl Default for LocaleSpec {
+    fn default() -> Self {
+        Self { default: default_locale(), offered: default_offered_locales() }
+    }
+}
+
+/// The CKAN sysadmin account.
+#[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SysadminSpec {
+    /// User name of the sysadmin.
+    #[serde(default = "default_sysadmin_name")]
+    #[schemars(pattern(patterns::CKAN_NAME))]
+    pub name: String,
+    /// E-mail address of the sysadmin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"))]
+    pub email: Option<String>,
+}
+
+impl Default for SysadminSpec {
+    fn default() -> Self {
+        Self { name: default_sysadmin_name(), email: None }
+    }
+}
+
+/// PostgreSQL for CKAN: exactly one of `managed` and `external`; `managed` with defaults
+/// when both are omitted.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.managed) && has(self.external))").message("database.managed and database.external are mutually exclusive: set one"))]
+pub struct DatabaseSpec {
+    /// A PostgreSQL StatefulSet run by the operator, with a PersistentVolumeClaim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed: Option<ManagedPostgres>,
+    /// An existing PostgreSQL server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalDatabase>,
+}
+
+/// A PostgreSQL server run by the operator. Shared with ReusableSolution's database.
+#[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedPostgres {
+    /// PostgreSQL major version.
+    #[serde(default = "default_postgres_version")]
+    #[schemars(range(min = 13, max = 18))]
+    pub version: i32,
+    /// PostgreSQL image; defaults to the official image of `version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::IMAGE))]
+    pub image: Option<String>,
+    /// Data volume.
+    #[serde(default = "default_database_storage")]
+    pub storage: StorageSpec,
+    /// CPU and memory for the database container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+}
+
+impl Default for ManagedPostgres {
+    fn default() -> Self {
+        Self { version: default_postgres_version(), image: None, storage: default_database_storage(), resources: None }
+    }
+}
+
+/// An existing PostgreSQL database, reached with a connection URL kept in a Secret.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalDatabase {
+    /// Secret key holding the SQLAlchemy URL, `postgresql://user:password@host:5432/ckan`.
+    pub url_secret_ref: SecretKeyRef,
+}
+
+/// Solr for CKAN: exactly one of `managed` and `external`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.managed) && has(self.external))").message("search.managed and search.external are mutually exclusive: set one"))]
+pub struct SearchSpec {
+    /// A Solr 9 StatefulSet run by the operator with CKAN's schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed: Option<ManagedSolr>,
+    /// An existing Solr core.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalService>,
+}
+
+/// A Solr server run by the operator.
+#[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedSolr {
+    /// Solr image with CKAN's schema; defaults to the CKAN project's Solr 9 image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::IMAGE))]
+    pub image: Option<String>,
+    /// Index volume.
+    #[serde(default = "default_search_storage")]
+    pub storage: StorageSpec,
+    /// CPU and memory for the Solr container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+}
+
+impl Default for ManagedSolr {
+    fn default() -> Self {
+        Self { image: None, storage: default_search_storage(), resources: None }
+    }
+}
+
+/// An existing service reached by URL; a Secret may hold the URL when it carries credentials.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.url) != has(self.urlSecretRef)").message("set exactly one of url and urlSecretRef"))]
+pub struct ExternalService {
+    /// URL of the service, e.g. `http://solr.search:8983/solr/ckan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^(https?|redis|rediss)://\S+$"))]
+    pub url: Option<String>,
+    /// Secret key holding the URL, for URLs that carry credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_secret_ref: Option<SecretKeyRef>,
+}
+
+/// Redis for CKAN: exactly one of `managed` and `external`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.managed) && has(self.external))").message("redis.managed and redis.external are mutually exclusive: set one"))]
+pub struct RedisSpec {
+    /// A Redis Deployment run by the operator (no persistence: CKAN uses it as a cache and
+    /// job queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed: Option<ManagedRedis>,
+    /// An existing Redis server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalService>,
+}
+
+/// A Redis server run by the operator.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedRedis {
+    /// Redis image; defaults to the official Redis 7 image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::IMAGE))]
+    pub image: Option<String>,
+    /// CPU and memory for the Redis container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+}
+
+/// How the portal is exposed outside the cluster.
+#[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressSpec {
+    /// Create an Ingress for `spec.hostname`. Disable it to expose the Service yourself.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// IngressClass to use; the cluster's default class when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::OBJECT_NAME))]
+    pub class_name: Option<String>,
+    /// Extra annotations for the Ingress (e.g. for the ingress controller).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// TLS for the host. Plain HTTP when omitted, which public portals should not do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSpec>,
+}
+
+impl Default for IngressSpec {
+    fn default() -> Self {
+        Self { enabled: true, class_name: None, annotations: BTreeMap::new(), tls: None }
+    }
+}
+
+/// Where the TLS certificate comes from: exactly one of an existing Secret and a
+/// cert-manager issuer.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.secretName) != has(self.certManager)").message("tls needs exactly one of secretName and certManager"))]
+pub struct TlsSpec {
+    /// An existing `kubernetes.io/tls` Secret in the same namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::OBJECT_NAME))]
+    pub secret_name: Option<String>,
+    /// Have cert-manager issue the certificate (adds its Ingress annotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_manager: Option<CertManagerIssuer>,
+}
+
+/// A cert-manager issuer.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CertManagerIssuer {
+    /// Name of the Issuer or ClusterIssuer.
+    #[schemars(pattern(patterns::OBJECT_NAME))]
+    pub issuer: String,
+    /// Kind of the issuer.
+    #[serde(default)]
+    pub kind: IssuerKind,
+}
+
+/// Kind of a cert-manager issuer.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum IssuerKind {
+    /// A cluster-wide issuer.
+    #[default]
+    ClusterIssuer,
+    /// An issuer in the CatalogNode's namespace.
+    Issuer,
+}
+
+/// Scheduled database backups.
+#[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupSpec {
+    /// When to dump the database, in cron syntax (e.g. `30 2 * * *`).
+    #[schemars(pattern(patterns::CRON_SCHEDULE))]
+    pub schedule: String,
+    /// Time zone of the schedule (IANA, e.g. `Europe/Rome`); the controller manager's when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::TIME_ZONE))]
+    pub time_zone: Option<String>,
+    /// How many dumps to keep; older ones are removed after each successful backup.
+    #[serde(default = "default_retention")]
+    #[schemars(range(min = 1, max = 365))]
+    pub retention: i32,
+    /// Volume that holds the dumps.
+    #[serde(default = "default_backup_storage")]
+    pub storage: StorageSpec,
+    /// Take a backup before each CKAN version upgrade.
+    #[serde(default = "default_true")]
+    pub before_upgrade: bool,
+}
+
+/// Observed state of a CatalogNode.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogNodeStatus {
+    /// Generation, conditions (`Ready`, `Reconciling`, `Stalled`, `DatabaseReady`,
+    /// `SearchReady`, `WebReady`).
+    #[serde(flatten)]
+    pub common: CommonStatus,
+    /// Public URL of the portal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Machine endpoints of the node, e.g. for the national portal to harvest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<CatalogEndpoints>,
+    /// Versions of the running components.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<ComponentVersions>,
+    /// Progress of the last CKAN version upgrade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeStatus>,
+    /// The last successful backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<BackupStatus>,
+}
+
+/// Machine endpoints of a catalogue node.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogEndpoints {
+    /// CKAN Action API base, e.g. `https://dati.example.it/api/3/action`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// DCAT-AP_IT catalogue in Turtle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_turtle: Option<String>,
+    /// DCAT-AP_IT catalogue in RDF/XML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_rdf: Option<String>,
+}
+
+/// Versions of the components that are running.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentVersions {
+    /// CKAN version serving traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ckan: Option<String>,
+    /// PostgreSQL major version (managed database only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<String>,
+    /// Solr image (managed search only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solr: Option<String>,
+    /// Redis image (managed Redis only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+}
+
+/// Progress of a CKAN version upgrade.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeStatus {
+    /// Version being upgraded from.
+    pub from_version: String,
+    /// Version being upgraded to.
+    pub to_version: String,
+    /// Current step.
+    pub phase: UpgradePhase,
+    /// Human-readable detail of the current step, e.g. the migration Job's failure message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the upgrade started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+}
+
+/// Steps of a CKAN upgrade, in order.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum UpgradePhase {
+    /// Dumping the database before migrating.
+    #[default]
+    BackingUp,
+    /// Running `ckan db upgrade` with the new image.
+    Migrating,
+    /// Rolling the web Deployment to the new image.
+    RollingOut,
+    /// Rebuilding the search index.
+    Reindexing,
+    /// All steps done.
+    Completed,
+    /// A step failed; the previous version keeps serving.
+    Failed,
+}
+
+/// A completed backup.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStatus {
+    /// When the dump completed (RFC 3339).
+    pub time: String,
+    /// Name of the Job that made it.
+    pub job: String,
+}
+
+fn default_ckan_version() -> String {
+    DEFAULT_CKAN_VERSION.to_owned()
+}
+fn default_one() -> i32 {
+    1
+}
+fn default_true() -> bool {
+    true
+}
+fn default_locale() -> String {
+    "it".to_owned()
+}
+fn default_offered_locales() -> Vec<String> {
+    ["it", "en", "de", "fr"].map(str::to_owned).to_vec()
+}
+fn default_sysadmin_name() -> String {
+    "admin".to_owned()
+}
+fn default_postgres_version() -> i32 {
+    16
+}
+fn default_retention() -> i32 {
+    7
+}
+fn storage(size: &str) -> StorageSpec {
+    StorageSpec { size: size.to_owned(), storage_class_name: None }
+}
+fn default_database_storage() -> StorageSpec {
+    storage("10Gi")
+}
+fn default_search_storage() -> StorageSpec {
+    storage("5Gi")
+}
+fn default_upload_storage() -> StorageSpec {
+    storage("20Gi")
+}
+fn default_backup_storage() -> StorageSpec {
+    storage("20Gi")
+}

@@ -1,0 +1,63 @@
+//! Regular expressions the API server enforces on mediana's fields (OpenAPI `pattern`).
+//!
+//! They live in one place because several kinds share them, and because the API server
+//! evaluates them with Go's RE2: no look-around, no back-references.
+
+/// An IPA code (Indice delle Pubbliche Amministrazioni), e.g. `r_marche`, `c_e783`,
+/// `agid`, `istsc_AGIC82200R`: letters, digits and underscores, as in the IndicePA list.
+pub const IPA_CODE: &str = r"^[A-Za-z0-9_]{1,32}$";
+
+/// A DNS name (RFC 1123) with at least two labels, lower case: what an Ingress host accepts.
+pub const HOSTNAME: &str = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+
+/// A Kubernetes object name that must also be a DNS label (Services, containers, ports).
+pub const DNS_LABEL: &str = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+
+/// A Kubernetes object name (RFC 1123 subdomain): Secrets, ConfigMaps, CatalogNodes.
+pub const OBJECT_NAME: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+/// A key in a Secret or ConfigMap.
+pub const CONFIG_KEY: &str = r"^[-._a-zA-Z0-9]+$";
+
+/// An OCI image reference: `[registry[:port]/]path[:tag][@sha256:digest]`.
+pub const IMAGE: &str = concat!(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?/)?",
+    r"[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*",
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
+);
+
+/// A resource quantity as Kubernetes writes it (`10Gi`, `500M`, `1.5`).
+pub const QUANTITY: &str = r"^([+]?[0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$";
+
+/// A CKAN or software version such as `2.11`, `2.11.3` or `2.11.3-focal`.
+pub const VERSION: &str = r"^[0-9]+\.[0-9]+(\.[0-9]+)?([-+][0-9A-Za-z.-]+)?$";
+
+/// An `http(s)://` URL without spaces.
+pub const HTTP_URL: &str = r"^https?://[^\s/?#]+([/?#]\S*)?$";
+
+/// A CKAN name (organizations, datasets): lower-case letters, digits, `-` and `_`.
+pub const CKAN_NAME: &str = r"^[a-z0-9_-]{2,100}$";
+
+/// An IANA time zone such as `Europe/Rome` or `UTC`.
+pub const TIME_ZONE: &str = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$";
+
+/// A five-field cron schedule as CronJob reads it (minute hour day-of-month month
+/// day-of-week, with lists, ranges, steps and names), or one of the `@` macros.
+pub const CRON_SCHEDULE: &str = concat!(
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|",
+    // minute 0-59
+    r"(\*|[0-5]?[0-9](-[0-5]?[0-9])?)(/[0-9]{1,2})?(,(\*|[0-5]?[0-9](-[0-5]?[0-9])?)(/[0-9]{1,2})?)*",
+    r" +",
+    // hour 0-23
+    r"(\*|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[0-9]{1,2})?(,(\*|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[0-9]{1,2})?)*",
+    r" +",
+    // day of month 1-31
+    r"(\*|\?|([1-9]|[12][0-9]|3[01])(-([1-9]|[12][0-9]|3[01]))?)(/[0-9]{1,2})?(,(\*|([1-9]|[12][0-9]|3[01])(-([1-9]|[12][0-9]|3[01]))?)(/[0-9]{1,2})?)*",
+    r" +",
+    // month 1-12 or JAN-DEC
+    r"(\*|([1-9]|1[0-2]|[A-Za-z]{3})(-([1-9]|1[0-2]|[A-Za-z]{3}))?)(/[0-9]{1,2})?(,(\*|([1-9]|1[0-2]|[A-Za-z]{3})(-([1-9]|1[0-2]|[A-Za-z]{3}))?)(/[0-9]{1,2})?)*",
+    r" +",
+    // day of week 0-7 or SUN-SAT
+    r"(\*|\?|([0-7]|[A-Za-z]{3})(-([0-7]|[A-Za-z]{3}))?)(/[0-9]{1,2})?(,(\*|([0-7]|[A-Za-z]{3})(-([0-7]|[A-Za-z]{3}))?)(/[0-9]{1,2})?)*",
+    r")$"
+);

@@ -1,0 +1,139 @@
+//! CloudTarget: probes the cluster a target stands for and reports what it finds.
+//!
+//! This version probes the local cluster (a target without a kubeconfig Secret): API
+//! server version, node count, allocatable CPU and memory. Remote targets are accepted and
+//! reported as not yet supported.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Node;
+use kube::api::ListParams;
+use kube::runtime::controller::Action;
+use kube::{Api, Client, ResourceExt};
+use kube_quantity::ParsedQuantity;
+use tracing::instrument;
+
+use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::{Context, Error, write_status};
+use crate::api::{CloudTarget, CloudTargetStatus};
+
+/// How often a reachable target is probed again.
+const PROBE_INTERVAL: Duration = Duration::from_secs(300);
+
+/// What a probe of a cluster found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeReport {
+    /// `gitVersion` of the API server.
+    pub kubernetes_version: String,
+    /// Number of nodes.
+    pub nodes: i32,
+    /// Sum of the nodes' allocatable CPU (a quantity).
+    pub allocatable_cpu: String,
+    /// Sum of the nodes' allocatable memory (a quantity).
+    pub allocatable_memory: String,
+}
+
+/// Probes the target and records the result in its status.
+#[instrument(skip_all, fields(object = %target.name_any()))]
+pub async fn reconcile(target: Arc<CloudTarget>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let api: Api<CloudTarget> = Api::all(ctx.client.clone());
+    let mut status = target.status.clone().unwrap_or_default();
+    if target.spec.kubeconfig_secret_ref.is_some() {
+        let message = "remote clusters (kubeconfigSecretRef) are not yet supported by this operator version";
+        let desired = [
+            DesiredCondition::false_(ConditionType::Ready, Reason::RemoteTargetNotYetSupported, message),
+            DesiredCondition::false_(ConditionType::Reachable, Reason::RemoteTargetNotYetSupported, message),
+        ];
+        write_status(&ctx, &api, target.as_ref(), status, &desired).await?;
+        return Ok(Action::await_change());
+    }
+    let desired = match probe(&ctx.client).await {
+        Ok(report) => {
+            apply_report(&mut status, &report);
+            let message = format!("Kubernetes {} with {} nodes", report.kubernetes_version, report.nodes);
+            vec![
+                DesiredCondition::true_(ConditionType::Reachable, Reason::ProbeSucceeded, message.clone()),
+                DesiredCondition::true_(ConditionType::Ready, Reason::ProbeSucceeded, message),
+            ]
+        }
+        Err(err) => {
+            let message = format!("probe of the cluster failed: {err}");
+            vec![
+                DesiredCondition::false_(ConditionType::Reachable, Reason::ProbeFailed, message.clone()),
+                DesiredCondition::false_(ConditionType::Ready, Reason::ProbeFailed, message),
+            ]
+        }
+    };
+    status.last_probe_time = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    write_status(&ctx, &api, target.as_ref(), status, &desired).await?;
+    Ok(Action::requeue(PROBE_INTERVAL))
+}
+
+/// Asks a cluster for its version and its nodes' allocatable resources.
+pub async fn probe(client: &Client) -> Result<ProbeReport, kube::Error> {
+    let version = client.apiserver_version().await?;
+    let nodes = Api::<Node>::all(client.clone()).list(&ListParams::default()).await?;
+    Ok(report(version.git_version, &nodes.items))
+}
+
+fn report(kubernetes_version: String, nodes: &[Node]) -> ProbeReport {
+    let total = |resource: &str| -> String {
+        let sum = nodes
+            .iter()
+            .filter_map(|node| node.status.as_ref()?.allocatable.as_ref()?.get(resource))
+            // A quantity the API server accepted always parses; skip rather than fail a probe.
+            .filter_map(|quantity| ParsedQuantity::try_from(quantity).ok())
+            .reduce(|a, b| a + b);
+        sum.map(|q| q.to_string()).unwrap_or_else(|| "0".to_owned())
+    };
+    ProbeReport {
+        nodes: i32::try_from(nodes.len()).unwrap_or(i32::MAX),
+        allocatable_cpu: total("cpu"),
+        allocatable_memory: total("memory"),
+        kubernetes_version,
+    }
+}
+
+fn apply_report(status: &mut CloudTargetStatus, report: &ProbeReport) {
+    status.kubernetes_version = Some(report.kubernetes_version.clone());
+    status.nodes = Some(report.nodes);
+    status.allocatable_cpu = Some(report.allocatable_cpu.clone());
+    status.allocatable_memory = Some(report.allocatable_memory.clone());
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::api::core::v1::NodeStatus;
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    use super::*;
+
+    fn node(cpu: &str, memory: &str) -> Node {
+        let allocatable = BTreeMap::from([
+            ("cpu".to_owned(), Quantity(cpu.to_owned())),
+            ("memory".to_owned(), Quantity(memory.to_owned())),
+        ]);
+        Node { status: Some(NodeStatus { allocatable: Some(allocatable), ..Default::default() }), ..Default::default() }
+    }
+
+    #[test]
+    fn allocatable_resources_are_summed_over_nodes() {
+        let report = report("v1.36.3".into(), &[node("2", "4Gi"), node("500m", "1Gi")]);
+        assert_eq!(report.nodes, 2);
+        assert_eq!(report.allocatable_cpu, "2500m");
+        assert_eq!(report.allocatable_memory, "5Gi");
+        let mut status = CloudTargetStatus::default();
+        apply_report(&mut status, &report);
+        assert_eq!(status.allocatable_memory.as_deref(), Some("5Gi"));
+        assert_eq!(status.kubernetes_version.as_deref(), Some("v1.36.3"));
+    }
+
+    #[test]
+    fn a_cluster_without_nodes_reports_zero() {
+        let report = report("v1.36.3".into(), &[]);
+        assert_eq!((report.nodes, report.allocatable_cpu.as_str()), (0, "0"));
+    }
+}

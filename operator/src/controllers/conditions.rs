@@ -1,0 +1,195 @@
+//! Conditions, built once for every controller.
+//!
+//! Types and reasons are enums, so a reason cannot be misspelt in one controller and
+//! matched in another. `lastTransitionTime` moves only when a condition's status flips, and
+//! an unchanged condition is returned as it was, so an unchanged object produces an
+//! identical status and no write.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+
+/// Condition types used by mediana's kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionType {
+    /// The object does what its spec asks (the summary condition).
+    Ready,
+    /// kstatus: the operator is working towards the spec.
+    Reconciling,
+    /// kstatus: the operator cannot make progress without a change.
+    Stalled,
+    /// A CloudTarget's API server answers.
+    Reachable,
+}
+
+impl ConditionType {
+    /// The name written in `status.conditions[].type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "Ready",
+            Self::Reconciling => "Reconciling",
+            Self::Stalled => "Stalled",
+            Self::Reachable => "Reachable",
+        }
+    }
+}
+
+/// Reasons written in `status.conditions[].reason`, also used as Event reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The object was accepted, but this operator version does not act on its kind yet.
+    NotYetSupported,
+    /// A probe of the cluster succeeded.
+    ProbeSucceeded,
+    /// A probe of the cluster failed.
+    ProbeFailed,
+    /// Nothing is in progress.
+    Idle,
+    /// Remote clusters are not yet supported by this operator version.
+    RemoteTargetNotYetSupported,
+}
+
+impl Reason {
+    /// The CamelCase name of the reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotYetSupported => "NotYetSupported",
+            Self::ProbeSucceeded => "ProbeSucceeded",
+            Self::ProbeFailed => "ProbeFailed",
+            Self::Idle => "Idle",
+            Self::RemoteTargetNotYetSupported => "RemoteTargetNotYetSupported",
+        }
+    }
+}
+
+/// A condition as a controller wants it; [`merge`] turns it into a `Condition`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredCondition {
+    /// Which condition.
+    pub type_: ConditionType,
+    /// Whether it holds.
+    pub status: bool,
+    /// Why, as a reason.
+    pub reason: Reason,
+    /// Why, in a sentence for a person.
+    pub message: String,
+}
+
+impl DesiredCondition {
+    /// A condition that holds.
+    pub fn true_(type_: ConditionType, reason: Reason, message: impl Into<String>) -> Self {
+        Self { type_, status: true, reason, message: message.into() }
+    }
+
+    /// A condition that does not hold.
+    pub fn false_(type_: ConditionType, reason: Reason, message: impl Into<String>) -> Self {
+        Self { type_, status: false, reason, message: message.into() }
+    }
+}
+
+fn status_str(status: bool) -> &'static str {
+    if status { "True" } else { "False" }
+}
+
+/// Merges the desired conditions into the existing ones for `generation`.
+///
+/// Conditions of other types are kept (another writer may own them); a desired condition
+/// identical to the existing one keeps its object untouched; `lastTransitionTime` is
+/// reset to `now` only when the status changes or the condition is new.
+pub fn merge(
+    existing: &[Condition],
+    desired: &[DesiredCondition],
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
+    let mut merged: Vec<Condition> =
+        existing.iter().filter(|c| !desired.iter().any(|d| d.type_.as_str() == c.type_)).cloned().collect();
+    for want in desired {
+        let previous = existing.iter().find(|c| c.type_ == want.type_.as_str());
+        let status = status_str(want.status);
+        let last_transition_time = match previous {
+            Some(p) if p.status == status => p.last_transition_time.clone(),
+            _ => Time(now),
+        };
+        merged.push(Condition {
+            type_: want.type_.as_str().to_owned(),
+            status: status.to_owned(),
+            reason: want.reason.as_str().to_owned(),
+            message: want.message.clone(),
+            observed_generation: generation,
+            last_transition_time,
+        });
+    }
+    merged.sort_by(|a, b| a.type_.cmp(&b.type_));
+    merged
+}
+
+/// The condition of `type_`, if present.
+pub fn find(conditions: &[Condition], type_: ConditionType) -> Option<&Condition> {
+    conditions.iter().find(|c| c.type_ == type_.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_second(seconds).expect("valid timestamp")
+    }
+
+    #[test]
+    fn new_condition_gets_now_and_generation() {
+        let merged = merge(&[], &[DesiredCondition::true_(ConditionType::Ready, Reason::Idle, "ok")], Some(3), at(100));
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].type_, "Ready");
+        assert_eq!(merged[0].status, "True");
+        assert_eq!(merged[0].reason, "Idle");
+        assert_eq!(merged[0].observed_generation, Some(3));
+        assert_eq!(merged[0].last_transition_time, Time(at(100)));
+    }
+
+    #[test]
+    fn transition_time_moves_only_when_status_flips() {
+        let first = merge(
+            &[],
+            &[DesiredCondition::false_(ConditionType::Ready, Reason::ProbeFailed, "down")],
+            Some(1),
+            at(100),
+        );
+        let same_status = merge(
+            &first,
+            &[DesiredCondition::false_(ConditionType::Ready, Reason::NotYetSupported, "other")],
+            Some(2),
+            at(200),
+        );
+        assert_eq!(same_status[0].last_transition_time, Time(at(100)), "same status keeps the time");
+        assert_eq!(same_status[0].reason, "NotYetSupported", "reason and message still update");
+        let flipped = merge(
+            &same_status,
+            &[DesiredCondition::true_(ConditionType::Ready, Reason::ProbeSucceeded, "up")],
+            Some(2),
+            at(300),
+        );
+        assert_eq!(flipped[0].last_transition_time, Time(at(300)));
+    }
+
+    #[test]
+    fn unchanged_conditions_are_identical_and_others_are_kept() {
+        let foreign = Condition {
+            type_: "Foreign".into(),
+            status: "True".into(),
+            reason: "SetElsewhere".into(),
+            message: String::new(),
+            observed_generation: None,
+            last_transition_time: Time(at(5)),
+        };
+        let desired = [
+            DesiredCondition::true_(ConditionType::Ready, Reason::Idle, "ok"),
+            DesiredCondition::false_(ConditionType::Stalled, Reason::Idle, "ok"),
+        ];
+        let once = merge(std::slice::from_ref(&foreign), &desired, Some(1), at(10));
+        let twice = merge(&once, &desired, Some(1), at(20));
+        assert_eq!(once, twice, "a second merge of the same desire changes nothing");
+        assert_eq!(twice.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(), ["Foreign", "Ready", "Stalled"]);
+        assert_eq!(find(&twice, ConditionType::Stalled).map(|c| c.status.as_str()), Some("False"));
+    }
+}

@@ -1,0 +1,266 @@
+//! Controllers, one module per kind, and the layer they share: the context, the error
+//! type and its policy, status writes by server-side apply, and Events.
+
+mod cloud_target;
+pub mod conditions;
+mod pending;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::api::shared::CommonStatus;
+use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
+use conditions::{ConditionType, DesiredCondition};
+
+/// The field manager of every server-side apply the operator makes.
+pub const FIELD_MANAGER: &str = "mediana";
+
+/// Why a reconcile failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request to the Kubernetes API failed.
+    #[error("Kubernetes API request failed: {0}")]
+    Kube(#[from] kube::Error),
+    /// The object lacks a field the API server always sets.
+    #[error("object has no {0}")]
+    MissingObjectKey(&'static str),
+}
+
+impl Error {
+    /// A stable category for metrics labels and Event reasons.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Self::Kube(_) => "KubeApiError",
+            Self::MissingObjectKey(_) => "InvalidObject",
+        }
+    }
+}
+
+/// What every reconcile needs.
+pub struct Context {
+    /// Client of the cluster the operator runs in.
+    pub client: Client,
+    /// Publishes Events about reconciled objects.
+    pub recorder: Recorder,
+}
+
+/// A mediana kind whose status carries [`CommonStatus`].
+pub trait Reconciled:
+    Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Serialize + Send + Sync + 'static
+{
+    /// The kind's status type.
+    type Status: Serialize + PartialEq + Default + Clone;
+    /// The current status, if any.
+    fn status(&self) -> Option<&Self::Status>;
+    /// The shared part of a status.
+    fn common(status: &mut Self::Status) -> &mut CommonStatus;
+}
+
+macro_rules! reconciled {
+    ($kind:ty, $status:ty) => {
+        impl Reconciled for $kind {
+            type Status = $status;
+            fn status(&self) -> Option<&$status> {
+                self.status.as_ref()
+            }
+            fn common(status: &mut $status) -> &mut CommonStatus {
+                &mut status.common
+            }
+        }
+    };
+}
+reconciled!(CatalogNode, crate::api::CatalogNodeStatus);
+reconciled!(HarvestJob, crate::api::HarvestJobStatus);
+reconciled!(ReusableSolution, crate::api::ReusableSolutionStatus);
+reconciled!(CloudTarget, crate::api::CloudTargetStatus);
+
+/// Sets conditions and `observedGeneration` on a copy of the object's status, announces a
+/// flip of `Ready` with an Event, and writes the status only when it changed, by
+/// server-side apply on `/status` with the fields this controller owns.
+pub async fn write_status<K: Reconciled>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+    mut status: K::Status,
+    desired: &[DesiredCondition],
+) -> Result<(), Error> {
+    let generation = obj.meta().generation;
+    let previous = obj.status().cloned().unwrap_or_default();
+    let mut previous_for_merge = previous.clone();
+    let existing = std::mem::take(&mut K::common(&mut previous_for_merge).conditions);
+    let common = K::common(&mut status);
+    common.observed_generation = generation;
+    common.conditions = conditions::merge(&existing, desired, generation, k8s_openapi::jiff::Timestamp::now());
+    if obj.status() == Some(&status) {
+        return Ok(());
+    }
+    let ready_before = conditions::find(&existing, ConditionType::Ready).map(|c| c.status.clone());
+    if let Some(ready) = desired.iter().find(|d| d.type_ == ConditionType::Ready) {
+        let now = if ready.status { "True" } else { "False" };
+        if ready_before.as_deref() != Some(now) {
+            let type_ = if ready.status { EventType::Normal } else { EventType::Warning };
+            publish(ctx, obj, type_, ready.reason.as_str(), &ready.message).await;
+        }
+    }
+    let name = obj.meta().name.as_deref().ok_or(Error::MissingObjectKey(".metadata.name"))?;
+    let patch = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    Ok(())
+}
+
+/// Publishes an Event about `obj`. A failure to publish is logged, never fatal: Events are
+/// for people, and the status already carries the truth.
+pub async fn publish<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    type_: EventType,
+    reason: &str,
+    note: &str,
+) {
+    let event = Event {
+        type_,
+        reason: reason.to_owned(),
+        note: Some(truncate(note, 1000)),
+        action: "Reconcile".to_owned(),
+        secondary: None,
+    };
+    if let Err(err) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+        warn!(error = %err, reason, "could not publish event");
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Requeue policy for failed reconciles: API errors are transient and retried with a
+/// jittered backoff; each failure is also a Warning Event with the error chain.
+fn error_policy<K: Reconciled>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+    warn!(object = %obj.name_any(), category = error.category(), error = %error, "reconcile failed");
+    let message = error_chain(error);
+    let category = error.category();
+    tokio::spawn(async move {
+        publish(&ctx, obj.as_ref(), EventType::Warning, category, &message).await;
+    });
+    Action::requeue(jittered(Duration::from_secs(15)))
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `base` plus up to 50% random jitter, so that many failing objects do not retry in step.
+fn jittered(base: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    base + base.mul_f64(f64::from(nanos % 500) / 1000.0)
+}
+
+/// Checks that every mediana CRD is served, so that a missing install fails at start-up
+/// with a hint instead of as an endless stream of watch errors.
+pub async fn check_crds_served(client: &Client) -> Result<(), CrdsMissing> {
+    let mut missing = Vec::new();
+    let lp = ListParams::default().limit(1);
+    let probes = [
+        (CatalogNode::crd_name(), Api::<CatalogNode>::all(client.clone()).list_metadata(&lp).await.err()),
+        (HarvestJob::crd_name(), Api::<HarvestJob>::all(client.clone()).list_metadata(&lp).await.err()),
+        (ReusableSolution::crd_name(), Api::<ReusableSolution>::all(client.clone()).list_metadata(&lp).await.err()),
+        (CloudTarget::crd_name(), Api::<CloudTarget>::all(client.clone()).list_metadata(&lp).await.err()),
+    ];
+    for (name, error) in probes {
+        match error {
+            None => {}
+            Some(kube::Error::Api(status)) if status.is_not_found() => missing.push(name),
+            Some(other) => return Err(CrdsMissing::Unreachable(other)),
+        }
+    }
+    if missing.is_empty() { Ok(()) } else { Err(CrdsMissing::NotServed(missing.join(", "))) }
+}
+
+/// The CRDs cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CrdsMissing {
+    /// Some CRDs are not installed.
+    #[error(
+        "the API server does not serve {0}: install the CRDs with `mediana crds | kubectl apply --server-side -f -` or the Helm chart"
+    )]
+    NotServed(String),
+    /// The API server could not be asked.
+    #[error("could not check the mediana CRDs: {0}")]
+    Unreachable(#[source] kube::Error),
+}
+
+trait CrdName {
+    fn crd_name() -> String;
+}
+impl<K: Resource<DynamicType = ()>> CrdName for K {
+    fn crd_name() -> String {
+        format!("{}.{}", K::plural(&()), K::group(&()))
+    }
+}
+
+/// Runs every controller until `shutdown` turns true (SIGTERM or Ctrl-C in the binary);
+/// reconciles in progress finish first.
+pub async fn run(client: Client, shutdown: watch::Receiver<bool>) {
+    let reporter = Reporter { controller: "mediana".into(), instance: std::env::var("POD_NAME").ok() };
+    let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter) });
+    futures::join!(
+        drive(Api::<CatalogNode>::all(client.clone()), pending::reconcile::<CatalogNode>, &ctx, &shutdown),
+        drive(Api::<HarvestJob>::all(client.clone()), pending::reconcile::<HarvestJob>, &ctx, &shutdown),
+        drive(Api::<ReusableSolution>::all(client.clone()), pending::reconcile::<ReusableSolution>, &ctx, &shutdown),
+        drive(Api::<CloudTarget>::all(client.clone()), cloud_target::reconcile, &ctx, &shutdown),
+    );
+    info!("all controllers stopped");
+}
+
+/// Runs one kind's controller until shutdown.
+async fn drive<K, F, Fut>(api: Api<K>, reconcile: F, ctx: &Arc<Context>, shutdown: &watch::Receiver<bool>)
+where
+    K: Reconciled,
+    F: FnMut(Arc<K>, Arc<Context>) -> Fut,
+    Fut: Future<Output = Result<Action, Error>> + Send + 'static,
+{
+    let kind = K::kind(&()).into_owned();
+    let mut shutdown = shutdown.clone();
+    info!(kind, "controller started");
+    Controller::new(api, watcher::Config::default().any_semantic())
+        .graceful_shutdown_on(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        })
+        .run(reconcile, error_policy::<K>, ctx.clone())
+        .for_each(|result| async move {
+            if let Err(err) = result {
+                debug!(error = %err, "controller event");
+            }
+        })
+        .await;
+    info!(kind, "controller stopped");
+}
