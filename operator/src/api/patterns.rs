@@ -61,3 +61,90 @@ pub const CRON_SCHEDULE: &str = concat!(
     r"(\*|\?|([0-7]|[A-Za-z]{3})(-([0-7]|[A-Za-z]{3}))?)(/[0-9]{1,2})?(,(\*|([0-7]|[A-Za-z]{3})(-([0-7]|[A-Za-z]{3}))?)(/[0-9]{1,2})?)*",
     r")$"
 );
+
+#[cfg(test)]
+mod tests {
+    use regex::Regex;
+
+    fn matcher(pattern: &str) -> impl Fn(&str) -> bool {
+        let re = Regex::new(pattern).expect("pattern compiles (Rust's regex and Go's RE2 share this syntax)");
+        move |s| re.is_match(s)
+    }
+
+    #[test]
+    fn every_ipa_code_of_indice_pa_is_accepted() {
+        let list =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/publiccode/ipa/ipa_codes.txt");
+        let Ok(codes) = std::fs::read_to_string(&list) else {
+            panic!("{} is missing: the shared fixtures sit beside the repository", list.display());
+        };
+        let ok = matcher(super::IPA_CODE);
+        let refused: Vec<&str> = codes.lines().filter(|c| !c.is_empty() && !ok(c)).collect();
+        assert!(codes.lines().count() > 20_000, "the list holds the whole IndicePA");
+        assert!(refused.is_empty(), "IPA codes refused: {refused:?}");
+        for bad in ["r-marche", "c e783", "", "r_marche!", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
+            assert!(!ok(bad), "{bad:?} accepted as an IPA code");
+        }
+    }
+
+    #[test]
+    fn cron_schedules_as_cronjob_reads_them() {
+        let ok = matcher(super::CRON_SCHEDULE);
+        for good in [
+            "0 3 * * *",
+            "*/15 * * * *",
+            "30 2 * * MON-FRI",
+            "0 0 1,15 * *",
+            "5 4 * JAN-MAR 0",
+            "@daily",
+            "0 22 * * 1-5",
+            "0-59/5 0-23 1-31 1-12 0-7",
+        ] {
+            assert!(ok(good), "{good:?} refused");
+        }
+        for bad in [
+            "every night",
+            "61 * * * *",
+            "* 24 * * *",
+            "0 0 0 * *",
+            "0 0 * 13 *",
+            "0 0 * * 8",
+            "0 0 3 * * *",
+            "@sometimes",
+            "TZ=Europe/Rome 0 3 * * *",
+            "",
+        ] {
+            assert!(!ok(bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn image_references() {
+        let ok = matcher(super::IMAGE);
+        for good in [
+            "ckan/ckan-base:2.11",
+            "postgres:16",
+            "registry.example.it:5000/pa/app-web:1.2.3",
+            "ghcr.io/mediana-dev/mediana@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "redis",
+        ] {
+            assert!(ok(good), "{good:?} refused");
+        }
+        for bad in ["Ckan/Ckan", "ckan ckan:2.11", "ckan:", "ckan:tag with space", "http://registry/app:1"] {
+            assert!(!ok(bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn host_names_urls_and_quantities() {
+        let host = matcher(super::HOSTNAME);
+        assert!(host("dati.regione.marche.it") && host("ckan.local"));
+        assert!(!host("localhost") && !host("Dati.Regione.it") && !host("dati..it") && !host("-dati.it"));
+        let url = matcher(super::HTTP_URL);
+        assert!(url("https://dati.comune.macerata.it") && url("http://10.0.0.1:5000/catalog.ttl?page=2"));
+        assert!(!url("ftp://dati.it") && !url("https://") && !url("https://a b.it"));
+        let quantity = matcher(super::QUANTITY);
+        assert!(quantity("10Gi") && quantity("500M") && quantity("1.5") && quantity("250m"));
+        assert!(!quantity("lots") && !quantity("10 Gi") && !quantity("-1Gi"));
+    }
+}

@@ -1,0 +1,45 @@
+# mediana — the two set-up commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN := target/debug/mediana
+CLUSTER_DIR ?= $(CURDIR)/.controlplane/dev
+
+.PHONY: all build demo test lint crds controlplane-up controlplane-down clean
+
+all: build
+
+build:
+	$(CARGO) build --locked
+
+## demo: run the operator against KUBECONFIG (or a local control plane), apply the examples, print their status
+demo:
+	examples/demo.sh
+
+## test: every test (unit, against a real local control plane, helm), as CI runs it
+test:
+	tests/run.sh
+
+## lint: formatting, clippy with warnings as errors, helm lint
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	@eval "$$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"; \
+	  if [[ -x $$HELM_DIR/helm ]]; then $$HELM_DIR/helm lint --strict charts/mediana; else echo "helm not built yet: skipping helm lint (run tests/controlplane/build.sh)"; fi
+
+## crds: regenerate crds/ and the chart's copy from the Rust types
+crds:
+	$(CARGO) run --quiet --locked -- crds --output-dir crds
+	rm -f charts/mediana/crds/*.yaml && cp crds/*.yaml charts/mediana/crds/
+
+## controlplane-up: start a local control plane (builds it the first time) for manual use
+controlplane-up:
+	@tests/controlplane/cluster.sh up $(CLUSTER_DIR) >/dev/null
+	@echo "export KUBECONFIG=$(CLUSTER_DIR)/kubeconfig"
+
+## controlplane-down: stop it
+controlplane-down:
+	tests/controlplane/cluster.sh down $(CLUSTER_DIR)
+
+clean:
+	$(CARGO) clean
+	rm -rf .controlplane

@@ -1,0 +1,116 @@
+//! The Helm chart as a platform engineer uses it: `helm lint`, then `helm install` into a
+//! namespace that enforces the "restricted" Pod Security Standard, until the operator's
+//! Deployment is Available.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use mediana::api::CloudTarget;
+
+fn chart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/mediana")
+}
+
+/// Runs helm (from PATH, as `make test` sets it) and returns its stdout, failing the test
+/// with helm's own words when it fails.
+fn helm(args: &[&str]) -> String {
+    let output = Command::new("helm")
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run helm ({err}): run the tests with `make test`, which builds it"));
+    assert!(
+        output.status.success(),
+        "helm {} failed:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn chart_passes_helm_lint_and_its_schema_refuses_bad_values() {
+    let chart = chart();
+    let chart = chart.to_str().expect("UTF-8 path");
+    helm(&["lint", "--strict", chart]);
+    let refused =
+        Command::new("helm").args(["template", "t", chart, "--set", "logFormat=xml"]).output().expect("run helm");
+    assert!(!refused.status.success(), "values.schema.json accepted logFormat=xml");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("logFormat"), "the refusal names the value at fault");
+}
+
+#[test]
+fn chart_ships_the_generated_crds() {
+    for (file, generated) in mediana::api::crd_documents().expect("CRDs serialize") {
+        let shipped = std::fs::read_to_string(chart().join("crds").join(&file)).unwrap_or_default();
+        assert!(shipped == generated, "charts/mediana/crds/{file} differs from the Rust types: run `make crds`");
+    }
+}
+
+#[tokio::test]
+async fn helm_install_brings_the_operator_up_under_restricted_pod_security() {
+    let client = common::client().await;
+    let ns = "mediana-system";
+    let namespace = serde_json::json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": ns, "labels": {
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": "latest"
+        }}
+    });
+    Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+        .patch(ns, &PatchParams::apply(common::TEST_MANAGER).force(), &Patch::Apply(&namespace))
+        .await
+        .expect("create the restricted namespace");
+
+    let chart = chart();
+    let kubeconfig = std::env::var("KUBECONFIG").expect("KUBECONFIG names the test cluster");
+    let _ =
+        Command::new("helm").args(["uninstall", "mediana", "-n", ns, "--kubeconfig", &kubeconfig, "--wait"]).output();
+    helm(&[
+        "install",
+        "mediana",
+        chart.to_str().expect("UTF-8 path"),
+        "-n",
+        ns,
+        "--kubeconfig",
+        &kubeconfig,
+        "--set",
+        "localCloudTarget.name=helm-local",
+        "--wait",
+        "--timeout",
+        "120s",
+    ]);
+
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let available = deployments.list(&Default::default()).await.expect("list deployments").items.iter().any(|d| {
+            d.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Available" && c.status == "True"))
+        });
+        if available {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the operator Deployment is not Available after 60 s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let targets: Api<CloudTarget> = Api::all(client.clone());
+    let local = targets.get("helm-local").await.expect("the chart creates the local CloudTarget");
+    assert!(local.spec.kubeconfig_secret_ref.is_none(), "the local target has no kubeconfig");
+
+    helm(&["uninstall", "mediana", "-n", ns, "--kubeconfig", &kubeconfig, "--wait"]);
+    assert!(
+        deployments.list(&Default::default()).await.expect("list deployments").items.is_empty(),
+        "uninstall removes the Deployment"
+    );
+}

@@ -1,0 +1,159 @@
+//! `mediana run`'s controllers against the real control plane: status tells the truth,
+//! an unchanged object is not written again, and transitions become Events.
+
+mod common;
+
+use std::time::Duration;
+
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, Client};
+use mediana::api::{CatalogNode, CloudTarget};
+use serde_json::json;
+use tokio::sync::watch;
+
+/// Runs the operator's controllers in this process for the duration of a test.
+struct Operator {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Operator {
+    fn start(client: Client) -> Self {
+        let (stop, shutdown) = watch::channel(false);
+        let task = tokio::spawn(mediana::controllers::run(client, shutdown));
+        Self { stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).expect("controllers listen for shutdown");
+        tokio::time::timeout(Duration::from_secs(20), self.task)
+            .await
+            .expect("controllers stop within 20 s of the shutdown signal")
+            .expect("controller task did not panic");
+    }
+}
+
+/// Polls `check` until it returns `Some`, or fails the test after `seconds`.
+async fn eventually<T, F, Fut>(what: &str, seconds: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {seconds} s waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn condition<'a>(
+    conditions: &'a [k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    type_: &str,
+) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+#[tokio::test]
+async fn local_cloud_target_reports_the_cluster() {
+    let client = common::client().await;
+    let operator = Operator::start(client.clone());
+    let targets: Api<CloudTarget> = Api::all(client.clone());
+    let manifest = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CloudTarget",
+        "metadata": {"name": "status-test-local"},
+        "spec": {"provider": "Local test cluster", "qualification": "QC1"}
+    });
+    targets
+        .patch("status-test-local", &PatchParams::apply(common::TEST_MANAGER).force(), &Patch::Apply(&manifest))
+        .await
+        .expect("create CloudTarget");
+
+    let status = eventually("the CloudTarget to be probed", 30, || async {
+        let target = targets.get("status-test-local").await.ok()?;
+        let status = target.status?;
+        let ready = condition(&status.common.conditions, "Ready")?;
+        (ready.status == "True").then_some(status)
+    })
+    .await;
+    let version = status.kubernetes_version.expect("kubernetesVersion is reported");
+    assert!(version.starts_with("v1."), "kubernetesVersion {version} looks like a Kubernetes version");
+    assert!(status.nodes.unwrap_or(0) >= 1, "the kwok node is counted");
+    assert_ne!(status.allocatable_cpu.as_deref(), Some("0"), "allocatable CPU is summed from the nodes");
+    assert_eq!(condition(&status.common.conditions, "Reachable").map(|c| c.status.as_str()), Some("True"));
+    assert_eq!(status.common.observed_generation, Some(1));
+
+    targets.delete("status-test-local", &Default::default()).await.expect("delete CloudTarget");
+    operator.stop().await;
+}
+
+#[tokio::test]
+async fn catalog_node_status_is_truthful_idempotent_and_announced() {
+    let client = common::client().await;
+    let ns = "operator-status";
+    common::namespace(&client, ns).await;
+    let operator = Operator::start(client.clone());
+    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), ns);
+    let manifest = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "metadata": {"name": "idempotent", "namespace": ns},
+        "spec": {"hostname": "dati.comune.macerata.it", "publisher": {"ipaCode": "c_e783"}}
+    });
+    let params = PatchParams::apply(common::TEST_MANAGER).force();
+    nodes.patch("idempotent", &params, &Patch::Apply(&manifest)).await.expect("create CatalogNode");
+
+    let node = eventually("the CatalogNode status", 30, || async {
+        let node = nodes.get("idempotent").await.ok()?;
+        node.status.as_ref()?.common.observed_generation.is_some().then_some(node)
+    })
+    .await;
+    let status = node.status.clone().expect("status present");
+    let ready = condition(&status.common.conditions, "Ready").expect("Ready condition");
+    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "NotYetSupported"));
+    assert_eq!(ready.observed_generation, Some(1));
+    assert_eq!(condition(&status.common.conditions, "Stalled").map(|c| c.status.as_str()), Some("True"));
+    assert_eq!(condition(&status.common.conditions, "Reconciling").map(|c| c.status.as_str()), Some("False"));
+
+    // A metadata-only change triggers a reconcile but no status write: the status the
+    // operator computes is identical, so the resourceVersion stays where the label put it.
+    let labelled = nodes
+        .patch(
+            "idempotent",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"touched": "yes"}}})),
+        )
+        .await
+        .expect("label the CatalogNode");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = nodes.get("idempotent").await.expect("read CatalogNode");
+    assert_eq!(
+        after.metadata.resource_version, labelled.metadata.resource_version,
+        "the operator rewrote an unchanged status"
+    );
+
+    // A spec change moves observedGeneration.
+    let spec_change = json!({"spec": {"replicas": 2}});
+    nodes.patch("idempotent", &PatchParams::default(), &Patch::Merge(spec_change)).await.expect("change the spec");
+    eventually("observedGeneration 2", 30, || async {
+        let node = nodes.get("idempotent").await.ok()?;
+        (node.status?.common.observed_generation == Some(2)).then_some(())
+    })
+    .await;
+
+    // The first Ready transition is announced as an Event on the object.
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
+    eventually("a NotYetSupported Event", 30, || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items.into_iter().find(|e| {
+            e.reason.as_deref() == Some("NotYetSupported")
+                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("idempotent")
+        })
+    })
+    .await;
+
+    nodes.delete("idempotent", &Default::default()).await.expect("delete CatalogNode");
+    operator.stop().await;
+}
