@@ -240,7 +240,7 @@ async fn valid_objects_are_accepted_and_invalid_ones_refused_naming_the_field() 
     let discovery = common::discovery(&client).await;
 
     for valid in [catalog_node(), harvest_job(), reusable_solution(), cloud_target()] {
-        if let Err(err) = common::apply(&client, &discovery, &valid, true).await {
+        if let Err(err) = common::admit(&client, &discovery, &valid).await {
             panic!("valid {} refused: {err}", valid["kind"]);
         }
     }
@@ -249,7 +249,7 @@ async fn valid_objects_are_accepted_and_invalid_ones_refused_naming_the_field() 
     assert!(cases.len() >= 15, "the issue asks for at least 15 invalid manifests");
     let mut failures = Vec::new();
     for (what, manifest, expected) in &cases {
-        match common::apply(&client, &discovery, manifest, true).await {
+        match common::admit(&client, &discovery, manifest).await {
             Ok(_) => failures.push(format!("{what}: accepted, but should be refused")),
             Err(kube::Error::Api(status)) => {
                 if status.code != 422 && status.code != 400 {
@@ -322,7 +322,7 @@ async fn every_example_is_accepted_by_the_api_server() {
         let mut manifests = common::read_manifests(&file);
         manifests.sort_by_key(|m| m["kind"] != "Namespace");
         for manifest in manifests {
-            if let Err(err) = common::apply(&client, &discovery, &manifest, false).await {
+            if let Err(err) = common::apply(&client, &discovery, &manifest).await {
                 panic!("{}: {} {} refused: {err}", file.display(), manifest["kind"], manifest["metadata"]["name"]);
             }
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{DynamicObject, Patch, PatchParams};
+use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope};
 use kube::{Api, Client};
@@ -71,32 +71,43 @@ pub fn read_manifests(path: &std::path::Path) -> Vec<Value> {
     documents.into_iter().filter(|d| !d.is_null()).collect()
 }
 
-/// Applies any manifest by server-side apply with strict field validation, as
-/// `kubectl apply --server-side` does. Returns the API server's refusal, if any.
-pub async fn apply(
-    client: &Client,
-    discovery: &Discovery,
-    manifest: &Value,
-    dry_run: bool,
-) -> Result<DynamicObject, kube::Error> {
-    let object: DynamicObject =
-        serde_json::from_value(manifest.clone()).expect("manifest has apiVersion, kind and metadata");
+/// The API for a manifest's kind, in its namespace, found by discovery.
+fn api_for(client: &Client, discovery: &Discovery, object: &DynamicObject) -> Api<DynamicObject> {
     let types = object.types.clone().expect("manifest has apiVersion and kind");
     let gvk = GroupVersionKind::try_from(&types).expect("apiVersion is group/version");
     let (resource, capabilities): (ApiResource, ApiCapabilities) =
         discovery.resolve_gvk(&gvk).unwrap_or_else(|| panic!("the API server does not serve {gvk:?}"));
-    let name = object.metadata.name.clone().expect("manifest has a name");
-    let api: Api<DynamicObject> = match capabilities.scope {
+    match capabilities.scope {
         Scope::Cluster => Api::all_with(client.clone(), &resource),
         Scope::Namespaced => {
             Api::namespaced_with(client.clone(), object.metadata.namespace.as_deref().unwrap_or("default"), &resource)
         }
-    };
-    let mut params = PatchParams::apply(TEST_MANAGER).force().validation_strict();
-    if dry_run {
-        params = params.dry_run();
     }
-    api.patch(&name, &params, &Patch::Apply(manifest)).await
+}
+
+fn parse(manifest: &Value) -> DynamicObject {
+    serde_json::from_value(manifest.clone()).expect("manifest has apiVersion, kind and metadata")
+}
+
+/// Applies a manifest by server-side apply, as `kubectl apply --server-side` does.
+pub async fn apply(client: &Client, discovery: &Discovery, manifest: &Value) -> Result<DynamicObject, kube::Error> {
+    let object = parse(manifest);
+    let name = object.metadata.name.clone().expect("manifest has a name");
+    let params = PatchParams::apply(TEST_MANAGER).force().validation_strict();
+    api_for(client, discovery, &object).patch(&name, &params, &Patch::Apply(manifest)).await
+}
+
+/// Submits a manifest for creation without persisting it (`dryRun=All`), with strict field
+/// validation, as `kubectl create` does: what the API server's admission says of it.
+pub async fn admit(client: &Client, discovery: &Discovery, manifest: &Value) -> Result<DynamicObject, kube::Error> {
+    let object = parse(manifest);
+    let api = api_for(client, discovery, &object);
+    let body = serde_json::to_vec(manifest).expect("JSON serializes");
+    let params = PostParams { dry_run: true, field_manager: Some(TEST_MANAGER.to_owned()) };
+    let mut request = kube::core::Request::new(api.resource_url()).create(&params, body).expect("request builds");
+    let strict = format!("{}&fieldValidation=Strict", request.uri());
+    *request.uri_mut() = strict.parse().expect("URI with a query parameter");
+    client.request(request).await
 }
 
 /// Discovery of every API the server offers (after the CRDs are installed).

@@ -102,11 +102,20 @@ build_kwok() {
   rm -rf "$KWOK_DIR"; mv "$KWOK_DIR.tmp" "$KWOK_DIR"
 }
 
+# Helm's Makefile stamps the Kubernetes version of its client-go into the binary; without it,
+# `helm template` and `helm lint` assume Kubernetes 1.20 and refuse charts with a kubeVersion.
 build_helm() {
   rm -rf "$HELM_DIR.tmp"; mkdir -p "$HELM_DIR.tmp"
-  GOBIN="$HELM_DIR.tmp" go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" \
-    "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+  local gomod minor
+  gomod=$(go mod download -json "helm.sh/helm/v3@v$HELM_VERSION" | python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
+  minor=$(go mod edit -json "$gomod" | python3 -c 'import json,sys
+print(next(r["Version"] for r in json.load(sys.stdin)["Require"] if r["Path"] == "k8s.io/client-go").split(".")[1])')
+  local ld="-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION"
+  for p in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    ld+=" -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$minor"
+  done
+  GOBIN="$HELM_DIR.tmp" go install -trimpath -ldflags "$ld" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+  touch "$HELM_DIR.tmp/.k8s-version-stamped"
   rm -rf "$HELM_DIR"; mv "$HELM_DIR.tmp" "$HELM_DIR"
   "$HELM_DIR/helm" version --short >&2
 }
@@ -114,7 +123,7 @@ build_helm() {
 total=$SECONDS
 [[ -x $ETCD_DIR/etcd ]] || step "etcd v$ETCD_VERSION" build_etcd
 [[ -x $KWOK_DIR/kwok && -f $KWOK_DIR/stages/pod-complete.yaml ]] || step "kwok v$KWOK_VERSION" build_kwok
-[[ -x $HELM_DIR/helm ]] || step "helm v$HELM_VERSION" build_helm
+[[ -x $HELM_DIR/helm && -f $HELM_DIR/.k8s-version-stamped ]] || step "helm v$HELM_VERSION" build_helm
 [[ -x $K8S_DIR/kube-apiserver && -x $K8S_DIR/kube-controller-manager && -x $K8S_DIR/kube-scheduler && -x $K8S_DIR/kubectl ]] \
   || step "kubernetes v$K8S_VERSION (apiserver, controller-manager, scheduler, kubectl)" build_kubernetes
 log "all control-plane binaries present in $CACHE ($(( SECONDS - total )) s)"

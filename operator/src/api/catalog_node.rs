@@ -131,15 +131,15 @@ pub struct CatalogNodeSpec {
 /// Languages of the portal.
 #[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("self.offered.exists(l, l == self.default)").message("locale.default must be one of locale.offered"))]
+#[x_kube(validation = Rule::new("self.default in self.offered").message("locale.default must be one of locale.offered"))]
 pub struct LocaleSpec {
     /// Default language (ISO 639-1).
     #[serde(default = "default_locale")]
-    #[schemars(pattern(r"^[a-z]{2}$"))]
+    #[schemars(pattern(r"^[a-z]{2}$"), length(max = 2))]
     pub default: String,
     /// Languages offered in the interface and in multilingual metadata (ISO 639-1).
     #[serde(default = "default_offered_locales")]
-    #[schemars(length(min = 1), inner(pattern(r"^[a-z]{2}$")))]
+    #[schemars(length(min = 1, max = 24), inner(pattern(r"^[a-z]{2}$"), length(max = 2)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub offered: Vec<String>,
 }
