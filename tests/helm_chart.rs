@@ -13,6 +13,18 @@ use kube::Api;
 use kube::api::{Patch, PatchParams};
 use mediana::api::CloudTarget;
 
+/// A client that acts as `user` (a ServiceAccount of `namespace`), as the operator's pod would.
+async fn impersonate(user: &str, namespace: &str) -> kube::Client {
+    let mut config = kube::Config::infer().await.expect("kubeconfig of the test cluster");
+    config.auth_info.impersonate = Some(user.to_owned());
+    config.auth_info.impersonate_groups = Some(vec![
+        "system:serviceaccounts".to_owned(),
+        format!("system:serviceaccounts:{namespace}"),
+        "system:authenticated".to_owned(),
+    ]);
+    kube::Client::try_from(config).expect("impersonating client")
+}
+
 fn chart() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/mediana")
 }
@@ -107,6 +119,30 @@ async fn helm_install_brings_the_operator_up_under_restricted_pod_security() {
     let targets: Api<CloudTarget> = Api::all(client.clone());
     let local = targets.get("helm-local").await.expect("the chart creates the local CloudTarget");
     assert!(local.spec.kubeconfig_secret_ref.is_none(), "the local target has no kubeconfig");
+
+    // kwok only pretends to run the pod, so run the controllers here with the identity the
+    // chart gives the pod: its RBAC must be enough for everything the operator does.
+    let operator_client = impersonate(&format!("system:serviceaccount:{ns}:mediana"), ns).await;
+    mediana::controllers::check_crds_served(&operator_client)
+        .await
+        .expect("the chart's RBAC lets the operator check its CRDs");
+    let operator = common::Operator::start(operator_client);
+    let probed = common::eventually("the chart's local CloudTarget probed under the chart's RBAC", 30, || async {
+        let status = targets.get("helm-local").await.ok()?.status?;
+        status.common.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True").then_some(status)
+    })
+    .await;
+    assert!(probed.nodes.unwrap_or(0) >= 1, "listing nodes is allowed");
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::all(client.clone());
+    common::eventually("an Event recorded under the chart's RBAC", 30, || async {
+        let list = events.list(&Default::default()).await.ok()?;
+        list.items.into_iter().find(|e| {
+            e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("helm-local")
+                && e.reporting_controller.as_deref() == Some("mediana")
+        })
+    })
+    .await;
+    operator.stop().await;
 
     helm(&["uninstall", "mediana", "-n", ns, "--kubeconfig", &kubeconfig, "--wait"]);
     assert!(

@@ -10,45 +10,6 @@ use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use mediana::api::{CatalogNode, CloudTarget};
 use serde_json::json;
-use tokio::sync::watch;
-
-/// Runs the operator's controllers in this process for the duration of a test.
-struct Operator {
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Operator {
-    fn start(client: Client) -> Self {
-        let (stop, shutdown) = watch::channel(false);
-        let task = tokio::spawn(mediana::controllers::run(client, shutdown));
-        Self { stop, task }
-    }
-
-    async fn stop(self) {
-        self.stop.send(true).expect("controllers listen for shutdown");
-        tokio::time::timeout(Duration::from_secs(20), self.task)
-            .await
-            .expect("controllers stop within 20 s of the shutdown signal")
-            .expect("controller task did not panic");
-    }
-}
-
-/// Polls `check` until it returns `Some`, or fails the test after `seconds`.
-async fn eventually<T, F, Fut>(what: &str, seconds: u64, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {seconds} s waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
 
 fn condition<'a>(
     conditions: &'a [k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
@@ -60,7 +21,7 @@ fn condition<'a>(
 #[tokio::test]
 async fn local_cloud_target_reports_the_cluster() {
     let client = common::client().await;
-    let operator = Operator::start(client.clone());
+    let operator = common::Operator::start(client.clone());
     let targets: Api<CloudTarget> = Api::all(client.clone());
     let manifest = json!({
         "apiVersion": "mediana.dev/v1alpha1", "kind": "CloudTarget",
@@ -72,7 +33,7 @@ async fn local_cloud_target_reports_the_cluster() {
         .await
         .expect("create CloudTarget");
 
-    let status = eventually("the CloudTarget to be probed", 30, || async {
+    let status = common::eventually("the CloudTarget to be probed", 30, || async {
         let target = targets.get("status-test-local").await.ok()?;
         let status = target.status?;
         let ready = condition(&status.common.conditions, "Ready")?;
@@ -95,7 +56,7 @@ async fn catalog_node_status_is_truthful_idempotent_and_announced() {
     let client = common::client().await;
     let ns = "operator-status";
     common::namespace(&client, ns).await;
-    let operator = Operator::start(client.clone());
+    let operator = common::Operator::start(client.clone());
     let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), ns);
     let manifest = json!({
         "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
@@ -105,7 +66,7 @@ async fn catalog_node_status_is_truthful_idempotent_and_announced() {
     let params = PatchParams::apply(common::TEST_MANAGER).force();
     nodes.patch("idempotent", &params, &Patch::Apply(&manifest)).await.expect("create CatalogNode");
 
-    let node = eventually("the CatalogNode status", 30, || async {
+    let node = common::eventually("the CatalogNode status", 30, || async {
         let node = nodes.get("idempotent").await.ok()?;
         node.status.as_ref()?.common.observed_generation.is_some().then_some(node)
     })
@@ -137,7 +98,7 @@ async fn catalog_node_status_is_truthful_idempotent_and_announced() {
     // A spec change moves observedGeneration.
     let spec_change = json!({"spec": {"replicas": 2}});
     nodes.patch("idempotent", &PatchParams::default(), &Patch::Merge(spec_change)).await.expect("change the spec");
-    eventually("observedGeneration 2", 30, || async {
+    common::eventually("observedGeneration 2", 30, || async {
         let node = nodes.get("idempotent").await.ok()?;
         (node.status?.common.observed_generation == Some(2)).then_some(())
     })
@@ -145,7 +106,7 @@ async fn catalog_node_status_is_truthful_idempotent_and_announced() {
 
     // The first Ready transition is announced as an Event on the object.
     let events: Api<Event> = Api::namespaced(client.clone(), ns);
-    eventually("a NotYetSupported Event", 30, || async {
+    common::eventually("a NotYetSupported Event", 30, || async {
         let list = events.list(&ListParams::default()).await.ok()?;
         list.items.into_iter().find(|e| {
             e.reason.as_deref() == Some("NotYetSupported")

@@ -14,7 +14,7 @@ use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope};
 use kube::{Api, Client};
 use serde_json::Value;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, watch};
 
 /// Field manager of the tests' own writes (not the operator's).
 pub const TEST_MANAGER: &str = "mediana-tests";
@@ -113,4 +113,42 @@ pub async fn admit(client: &Client, discovery: &Discovery, manifest: &Value) -> 
 /// Discovery of every API the server offers (after the CRDs are installed).
 pub async fn discovery(client: &Client) -> Discovery {
     Discovery::new(client.clone()).run().await.expect("API discovery")
+}
+
+/// Runs the operator's controllers in this process for the duration of a test.
+pub struct Operator {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Operator {
+    pub fn start(client: Client) -> Self {
+        let (stop, shutdown) = watch::channel(false);
+        let task = tokio::spawn(mediana::controllers::run(client, shutdown));
+        Self { stop, task }
+    }
+
+    pub async fn stop(self) {
+        self.stop.send(true).expect("controllers listen for shutdown");
+        tokio::time::timeout(Duration::from_secs(20), self.task)
+            .await
+            .expect("controllers stop within 20 s of the shutdown signal")
+            .expect("controller task did not panic");
+    }
+}
+
+/// Polls `check` until it returns `Some`, or fails the test after `seconds`.
+pub async fn eventually<T, F, Fut>(what: &str, seconds: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {seconds} s waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }

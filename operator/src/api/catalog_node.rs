@@ -133,13 +133,13 @@ pub struct CatalogNodeSpec {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.default in self.offered").message("locale.default must be one of locale.offered"))]
 pub struct LocaleSpec {
-    /// Default language (ISO 639-1).
+    /// Default language (ISO 639-1, optionally with a country: `it`, `pt_BR`).
     #[serde(default = "default_locale")]
-    #[schemars(pattern(r"^[a-z]{2}$"), length(max = 2))]
+    #[schemars(pattern(patterns::LOCALE), length(max = 5))]
     pub default: String,
-    /// Languages offered in the interface and in multilingual metadata (ISO 639-1).
+    /// Languages offered in the interface and in multilingual metadata.
     #[serde(default = "default_offered_locales")]
-    #[schemars(length(min = 1, max = 24), inner(pattern(r"^[a-z]{2}$"), length(max = 2)))]
+    #[schemars(length(min = 1, max = 24), inner(pattern(patterns::LOCALE), length(max = 5)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub offered: Vec<String>,
 }
@@ -222,6 +222,7 @@ pub struct ExternalDatabase {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!(has(self.managed) && has(self.external))").message("search.managed and search.external are mutually exclusive: set one"))]
+#[x_kube(validation = Rule::new("!has(self.external) || !has(self.external.url) || self.external.url.startsWith('http')").message("search.external.url must be an http(s) URL of a Solr core"))]
 pub struct SearchSpec {
     /// A Solr 9 StatefulSet run by the operator with CKAN's schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,9 +259,10 @@ impl Default for ManagedSolr {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("has(self.url) != has(self.urlSecretRef)").message("set exactly one of url and urlSecretRef"))]
 pub struct ExternalService {
-    /// URL of the service, e.g. `http://solr.search:8983/solr/ckan`.
+    /// URL of the service: `http://solr.search:8983/solr/ckan` for Solr,
+    /// `redis://redis.cache:6379/0` for Redis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^(https?|redis|rediss)://\S+$"))]
+    #[schemars(pattern(r"^(https?|redis|rediss)://\S+$"), length(max = 2048))]
     pub url: Option<String>,
     /// Secret key holding the URL, for URLs that carry credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,6 +273,7 @@ pub struct ExternalService {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!(has(self.managed) && has(self.external))").message("redis.managed and redis.external are mutually exclusive: set one"))]
+#[x_kube(validation = Rule::new("!has(self.external) || !has(self.external.url) || self.external.url.startsWith('redis')").message("redis.external.url must be a redis:// or rediss:// URL"))]
 pub struct RedisSpec {
     /// A Redis Deployment run by the operator (no persistence: CKAN uses it as a cache and
     /// job queue).

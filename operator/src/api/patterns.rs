@@ -22,12 +22,19 @@ pub const CONFIG_KEY: &str = r"^[-._a-zA-Z0-9]+$";
 /// An OCI image reference: `[registry[:port]/]path[:tag][@sha256:digest]`.
 pub const IMAGE: &str = concat!(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?/)?",
-    r"[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*",
+    r"[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*",
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
 );
 
 /// A resource quantity as Kubernetes writes it (`10Gi`, `500M`, `1.5`).
 pub const QUANTITY: &str = r"^([+]?[0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$";
+
+/// A port name as Kubernetes requires it (IANA service name): lower-case letters, digits
+/// and single hyphens inside, at least one letter. Length (at most 15) is set on the field.
+pub const PORT_NAME: &str = r"^([a-z0-9]-?)*[a-z](-?[a-z0-9])*$";
+
+/// A CKAN locale: ISO 639-1, optionally with a country (`it`, `pt_BR`).
+pub const LOCALE: &str = r"^[a-z]{2}(_[A-Z]{2})?$";
 
 /// A CKAN or software version such as `2.11`, `2.11.3` or `2.11.3-focal`.
 pub const VERSION: &str = r"^[0-9]+\.[0-9]+(\.[0-9]+)?([-+][0-9A-Za-z.-]+)?$";
@@ -44,7 +51,7 @@ pub const TIME_ZONE: &str = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$";
 /// A five-field cron schedule as CronJob reads it (minute hour day-of-month month
 /// day-of-week, with lists, ranges, steps and names), or one of the `@` macros.
 pub const CRON_SCHEDULE: &str = concat!(
-    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|",
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every ([0-9]+(ms|s|m|h))+|",
     // minute 0-59
     r"(\*|[0-5]?[0-9](-[0-5]?[0-9])?)(/[0-9]{1,2})?(,(\*|[0-5]?[0-9](-[0-5]?[0-9])?)(/[0-9]{1,2})?)*",
     r" +",
@@ -52,10 +59,10 @@ pub const CRON_SCHEDULE: &str = concat!(
     r"(\*|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[0-9]{1,2})?(,(\*|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[0-9]{1,2})?)*",
     r" +",
     // day of month 1-31
-    r"(\*|\?|([1-9]|[12][0-9]|3[01])(-([1-9]|[12][0-9]|3[01]))?)(/[0-9]{1,2})?(,(\*|([1-9]|[12][0-9]|3[01])(-([1-9]|[12][0-9]|3[01]))?)(/[0-9]{1,2})?)*",
+    r"(\*|\?|(0?[1-9]|[12][0-9]|3[01])(-(0?[1-9]|[12][0-9]|3[01]))?)(/[0-9]{1,2})?(,(\*|(0?[1-9]|[12][0-9]|3[01])(-(0?[1-9]|[12][0-9]|3[01]))?)(/[0-9]{1,2})?)*",
     r" +",
     // month 1-12 or JAN-DEC
-    r"(\*|([1-9]|1[0-2]|[A-Za-z]{3})(-([1-9]|1[0-2]|[A-Za-z]{3}))?)(/[0-9]{1,2})?(,(\*|([1-9]|1[0-2]|[A-Za-z]{3})(-([1-9]|1[0-2]|[A-Za-z]{3}))?)(/[0-9]{1,2})?)*",
+    r"(\*|(0?[1-9]|1[0-2]|[A-Za-z]{3})(-(0?[1-9]|1[0-2]|[A-Za-z]{3}))?)(/[0-9]{1,2})?(,(\*|(0?[1-9]|1[0-2]|[A-Za-z]{3})(-(0?[1-9]|1[0-2]|[A-Za-z]{3}))?)(/[0-9]{1,2})?)*",
     r" +",
     // day of week 0-7 or SUN-SAT
     r"(\*|\?|([0-7]|[A-Za-z]{3})(-([0-7]|[A-Za-z]{3}))?)(/[0-9]{1,2})?(,(\*|([0-7]|[A-Za-z]{3})(-([0-7]|[A-Za-z]{3}))?)(/[0-9]{1,2})?)*",
@@ -127,12 +134,26 @@ mod tests {
             "registry.example.it:5000/pa/app-web:1.2.3",
             "ghcr.io/mediana-dev/mediana@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             "redis",
+            "registry.example.it/foo__bar/b--c:1",
         ] {
             assert!(ok(good), "{good:?} refused");
         }
         for bad in ["Ckan/Ckan", "ckan ckan:2.11", "ckan:", "ckan:tag with space", "http://registry/app:1"] {
             assert!(!ok(bad), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn port_names_and_locales() {
+        let port = matcher(super::PORT_NAME);
+        for good in ["http", "https", "h2c", "metrics-8080", "a"] {
+            assert!(port(good), "{good:?} refused");
+        }
+        for bad in ["8080", "-http", "http-", "ht--tp", "HTTP", ""] {
+            assert!(!port(bad), "{bad:?} accepted");
+        }
+        let locale = matcher(super::LOCALE);
+        assert!(locale("it") && locale("pt_BR") && !locale("ita") && !locale("pt-br"));
     }
 
     #[test]

@@ -32,6 +32,7 @@ use super::shared::{Administration, CommonStatus, ConfigMapKeyRef, Placement};
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.exposure) || self.components.exists(c, c.name == self.exposure.component)").message("exposure.component must name one of spec.components"))]
+#[x_kube(validation = Rule::new("!has(self.exposure) || !self.components.exists(c, c.name == self.exposure.component) || self.components.exists(c, c.name == self.exposure.component && has(c.ports) && c.ports.exists(p, p.name == self.exposure.port))").message("exposure.port must name a port of the exposed component"))]
 pub struct ReusableSolutionSpec {
     /// The software's publiccode.yml.
     pub publiccode: PubliccodeSource,
@@ -56,8 +57,9 @@ pub struct ReusableSolutionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposure: Option<Exposure>,
 
-    /// A PostgreSQL database run by the operator for the solution; its connection
-    /// settings are in the Secret `<name>-db`, to reference from `envFrom`.
+    /// A PostgreSQL database run by the operator for the solution. Its connection settings
+    /// are in the Secret `<solution>-db` with libpq's keys (`PGHOST`, `PGPORT`,
+    /// `PGDATABASE`, `PGUSER`, `PGPASSWORD`), to reference from `envFrom`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<ManagedPostgres>,
 }
@@ -96,11 +98,13 @@ pub enum DataClassification {
     Strategic,
 }
 
-/// One workload of a solution: a Deployment and its Service.
+/// One workload of a solution: a Deployment and, when it has ports, a Service.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.probe) || (has(self.ports) && self.ports.exists(p, p.name == self.probe.port))").message("probe.port must name one of the component's ports"))]
 pub struct Component {
-    /// Name of the component; names its Deployment and Service.
+    /// Name of the component. Its Deployment and Service are named
+    /// `<solution>-<component>`, so other components reach it at that host name.
     #[schemars(pattern(patterns::DNS_LABEL), length(max = 40))]
     pub name: String,
     /// Container image.
@@ -112,6 +116,7 @@ pub struct Component {
     pub replicas: i32,
     /// Ports the container listens on; each becomes a Service port.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub ports: Vec<ComponentPort>,
     /// Environment variables.
@@ -143,7 +148,7 @@ pub struct Component {
 #[serde(rename_all = "camelCase")]
 pub struct ComponentPort {
     /// Port name (IANA service name style).
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$"))]
+    #[schemars(pattern(patterns::PORT_NAME), length(max = 15))]
     pub name: String,
     /// Port number in the container.
     #[schemars(range(min = 1, max = 65535))]
@@ -158,7 +163,7 @@ pub struct HttpProbe {
     #[schemars(pattern(r"^/\S*$"))]
     pub path: String,
     /// Name of one of the component's ports.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$"))]
+    #[schemars(pattern(patterns::PORT_NAME), length(max = 15))]
     pub port: String,
     /// Seconds before the first check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,7 +202,7 @@ pub struct Exposure {
     #[schemars(pattern(patterns::DNS_LABEL))]
     pub component: String,
     /// Name of the component's port to expose.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$"))]
+    #[schemars(pattern(patterns::PORT_NAME), length(max = 15))]
     pub port: String,
     /// Public host name.
     #[schemars(pattern(patterns::HOSTNAME), length(max = 253))]
