@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use k8s_openapi::api::events::v1::Event;
+use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};
-use kube::{Api, Client};
 use mediana::api::{CatalogNode, CloudTarget};
 use serde_json::json;
 

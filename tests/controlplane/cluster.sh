@@ -157,16 +157,23 @@ NODE
 
 down_quiet() {
   [[ -d $RUN/pids ]] || return 0
-  local name pid
+  local name pid pids=()
+  # Each component leads its own process group (setsid): signal the whole group, all
+  # components at once, then wait for them together. The data is throwaway, so after a
+  # short grace period (the API server would otherwise drain for up to a minute) kill them.
   for name in $COMPONENTS; do
     [[ -f $RUN/pids/$name.pid ]] || continue
     pid=$(cat "$RUN/pids/$name.pid")
-    # Each component leads its own process group (setsid): stop the whole group.
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || { rm -f "$RUN/pids/$name.pid"; continue; }
-    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    kill -TERM -- "-$pid" 2>/dev/null && pids+=("$pid")
     rm -f "$RUN/pids/$name.pid"
   done
+  for _ in $(seq 12); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.25
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   if [[ -f $RUN/etcd-data-dir ]]; then rm -rf "$(cat "$RUN/etcd-data-dir")" "$RUN/etcd-data-dir"; fi
 }
 

@@ -8,7 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::patterns;
-use super::shared::{Administration, CommonStatus, DeletionPolicy, Placement, SecretKeyRef, StorageSpec};
+use super::shared::{
+    Administration, CommonStatus, DeletionPolicy, Placement, SecretKeyRef, StorageSpec, default_one, default_true,
+};
 
 /// CKAN version deployed when `spec.version` is omitted.
 pub const DEFAULT_CKAN_VERSION: &str = "2.11.3";
@@ -488,12 +490,6 @@ pub struct BackupStatus {
 
 fn default_ckan_version() -> String {
     DEFAULT_CKAN_VERSION.to_owned()
-}
-fn default_one() -> i32 {
-    1
-}
-fn default_true() -> bool {
-    true
 }
 fn default_locale() -> String {
     "it".to_owned()

@@ -1,6 +1,10 @@
 //! The mediana API, group `mediana.dev`, version `v1alpha1`: one module per kind, plus the
 //! types and patterns they share.
 
+// kube's `printcolumn(type_ = "string", ...)` repeats a key-value pair across columns, which
+// clippy mistakes for a duplicated attribute.
+#![allow(clippy::duplicated_attributes)]
+
 pub mod catalog_node;
 pub mod cloud_target;
 pub mod harvest_job;

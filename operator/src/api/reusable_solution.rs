@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog_node::{ManagedPostgres, TlsSpec};
 use super::patterns;
-use super::shared::{Administration, CommonStatus, ConfigMapKeyRef, Placement};
+use super::shared::{Administration, CommonStatus, ConfigMapKeyRef, Placement, default_one, default_true};
 
 /// Reused open-source software (CAD art. 68-69) described by its publiccode.yml, run for an
 /// administration on a cluster whose ACN qualification matches its data classification.
@@ -309,12 +309,6 @@ pub struct ComponentStatus {
     pub ready_replicas: i32,
 }
 
-fn default_true() -> bool {
-    true
-}
-fn default_one() -> i32 {
-    1
-}
 fn default_path() -> String {
     "/".to_owned()
 }

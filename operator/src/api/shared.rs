@@ -95,3 +95,13 @@ pub struct CommonStatus {
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
 }
+
+/// Serde default for flags that are on unless switched off.
+pub(crate) fn default_true() -> bool {
+    true
+}
+
+/// Serde default for replica counts.
+pub(crate) fn default_one() -> i32 {
+    1
+}
