@@ -48,6 +48,46 @@ pub fn crds_yaml() -> Result<String, serde_saphyr::ser::Error> {
 mod tests {
     use std::path::Path;
 
+    use serde_json::Value;
+
+    /// Collects the paths of schema properties that have no description; returns how many
+    /// properties it looked at.
+    fn undocumented(schema: &Value, path: &str, found: &mut Vec<String>) -> usize {
+        let mut seen = 0;
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            for (name, property) in properties {
+                seen += 1;
+                let here = format!("{path}.{name}");
+                let described =
+                    property.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty());
+                // apiVersion, kind and metadata are documented by Kubernetes itself.
+                if !described && !matches!(here.as_str(), ".apiVersion" | ".kind" | ".metadata") {
+                    found.push(here.clone());
+                }
+                seen += undocumented(property, &here, found);
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            seen += undocumented(items, &format!("{path}[]"), found);
+        }
+        seen
+    }
+
+    /// `kubectl explain` shows these descriptions: every field a user can set or read has one.
+    #[test]
+    fn every_field_is_documented_for_kubectl_explain() {
+        for crd in super::crds() {
+            let name = crd.metadata.name.clone().unwrap_or_default();
+            let version = &crd.spec.versions[0];
+            let schema = serde_json::to_value(version.schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref()))
+                .expect("schema serializes");
+            let mut missing = Vec::new();
+            let seen = undocumented(&schema, "", &mut missing);
+            assert!(seen > 15, "{name}: only {seen} properties found: is the schema walked?");
+            assert!(missing.is_empty(), "{name}: fields without a description: {missing:?}");
+        }
+    }
+
     /// crds/ is generated: this fails when a type changed and `make crds` was not run.
     #[test]
     fn checked_in_crds_match_the_types() {
