@@ -105,3 +105,53 @@ async fn run_becomes_ready_and_stops_gracefully_on_sigterm() {
     assert!(status.success(), "mediana run exited with {status} after SIGTERM:\n{}", logs.join("\n"));
     assert!(logs.iter().any(|l| l.contains("all controllers stopped")), "shutdown is logged:\n{}", logs.join("\n"));
 }
+
+/// `mediana render` prints what the operator would create; the API server accepts all of it.
+#[tokio::test]
+async fn render_output_of_every_example_is_accepted_by_the_api_server() {
+    let client = common::client().await;
+    let discovery = common::discovery(&client).await;
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut rendered = 0;
+    for entry in std::fs::read_dir(&examples).expect("examples/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|ext| ext != "yaml") {
+            continue;
+        }
+        // Into namespaces of its own: the examples themselves may already run in the cluster.
+        let text = std::fs::read_to_string(&path).expect("read example").replace("namespace: ", "namespace: render-");
+        let copy = std::env::temp_dir().join(format!(
+            "render-{}-{}",
+            std::process::id(),
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        ));
+        std::fs::write(&copy, text).expect("write copy");
+        let out = mediana().arg("render").arg("-f").arg(&copy).output().expect("run mediana render");
+        std::fs::remove_file(&copy).ok();
+        assert!(out.status.success(), "render {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        let documents: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple(&String::from_utf8_lossy(&out.stdout)).expect("render prints YAML");
+        for document in documents {
+            let namespace = document["metadata"]["namespace"].as_str().expect("children are namespaced").to_owned();
+            common::namespace(&client, &namespace).await;
+            if let Err(err) = common::admit(&client, &discovery, &document).await {
+                panic!("{}: {} {} refused: {err}", path.display(), document["kind"], document["metadata"]["name"]);
+            }
+            rendered += 1;
+        }
+    }
+    assert!(rendered > 30, "only {rendered} children rendered from examples/");
+}
+
+#[test]
+fn render_names_what_is_wrong() {
+    let dir = std::env::temp_dir().join(format!("mediana-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("bad.yaml");
+    std::fs::write(&file, "apiVersion: mediana.dev/v1alpha1\nkind: CatalogNode\nmetadata: {name: bad}\nspec:\n  hostname: dati.example.it\n  publisher: {ipaCode: agid}\n  replicas: many\n").expect("write");
+    let out = mediana().arg("render").arg("-f").arg(&file).output().expect("run mediana render");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("document 1 (CatalogNode bad): spec.replicas: invalid type: string \"many\""), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -142,6 +142,26 @@ async fn helm_install_brings_the_operator_up_under_restricted_pod_security() {
         })
     })
     .await;
+
+    // A whole CatalogNode reconciled to Ready under the chart's RBAC, in a namespace that
+    // enforces the restricted Pod Security Standard.
+    let nodes: Api<mediana::api::CatalogNode> = Api::namespaced(client.clone(), ns);
+    let node = serde_json::json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "metadata": {"name": "rbac-check", "namespace": ns},
+        "spec": {"hostname": "dati.rbac.example.it", "publisher": {"ipaCode": "agid"}, "replicas": 2,
+                 "ingress": {"tls": {"secretName": "tls"}}, "backup": {"schedule": "0 3 * * *"}}
+    });
+    nodes
+        .patch("rbac-check", &PatchParams::apply(common::TEST_MANAGER).force(), &Patch::Apply(&node))
+        .await
+        .expect("create CatalogNode");
+    common::eventually("a CatalogNode Ready under the chart's RBAC", 90, || async {
+        let node = nodes.get("rbac-check").await.ok()?;
+        node.status?.common.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True").then_some(())
+    })
+    .await;
+    nodes.delete("rbac-check", &Default::default()).await.expect("delete CatalogNode");
     operator.stop().await;
 
     helm(&["uninstall", "mediana", "-n", ns, "--kubeconfig", &kubeconfig, "--wait"]);

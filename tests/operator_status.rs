@@ -8,7 +8,7 @@ use std::time::Duration;
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};
-use mediana::api::{CatalogNode, CloudTarget};
+use mediana::api::{CloudTarget, HarvestJob};
 use serde_json::json;
 
 fn condition<'a>(
@@ -52,21 +52,25 @@ async fn local_cloud_target_reports_the_cluster() {
 }
 
 #[tokio::test]
-async fn catalog_node_status_is_truthful_idempotent_and_announced() {
+async fn pending_kind_status_is_truthful_idempotent_and_announced() {
     let client = common::client().await;
     let ns = "operator-status";
     common::namespace(&client, ns).await;
     let operator = common::Operator::start(client.clone());
-    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), ns);
+    let nodes: Api<HarvestJob> = Api::namespaced(client.clone(), ns);
     let manifest = json!({
-        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "HarvestJob",
         "metadata": {"name": "idempotent", "namespace": ns},
-        "spec": {"hostname": "dati.comune.macerata.it", "publisher": {"ipaCode": "c_e783"}}
+        "spec": {
+            "target": {"catalogNode": "regione"},
+            "source": {"type": "dcat", "url": "https://dati.comune.macerata.it/catalog.ttl"},
+            "publisher": {"organization": "comune-di-macerata", "ipaCode": "c_e783"}
+        }
     });
     let params = PatchParams::apply(common::TEST_MANAGER).force();
-    nodes.patch("idempotent", &params, &Patch::Apply(&manifest)).await.expect("create CatalogNode");
+    nodes.patch("idempotent", &params, &Patch::Apply(&manifest)).await.expect("create HarvestJob");
 
-    let node = common::eventually("the CatalogNode status", 30, || async {
+    let node = common::eventually("the HarvestJob status", 30, || async {
         let node = nodes.get("idempotent").await.ok()?;
         node.status.as_ref()?.common.observed_generation.is_some().then_some(node)
     })
@@ -87,16 +91,16 @@ async fn catalog_node_status_is_truthful_idempotent_and_announced() {
             &Patch::Merge(json!({"metadata": {"labels": {"touched": "yes"}}})),
         )
         .await
-        .expect("label the CatalogNode");
+        .expect("label the HarvestJob");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = nodes.get("idempotent").await.expect("read CatalogNode");
+    let after = nodes.get("idempotent").await.expect("read HarvestJob");
     assert_eq!(
         after.metadata.resource_version, labelled.metadata.resource_version,
         "the operator rewrote an unchanged status"
     );
 
     // A spec change moves observedGeneration.
-    let spec_change = json!({"spec": {"replicas": 2}});
+    let spec_change = json!({"spec": {"maxDeletePercent": 10}});
     nodes.patch("idempotent", &PatchParams::default(), &Patch::Merge(spec_change)).await.expect("change the spec");
     common::eventually("observedGeneration 2", 30, || async {
         let node = nodes.get("idempotent").await.ok()?;
@@ -115,6 +119,6 @@ async fn catalog_node_status_is_truthful_idempotent_and_announced() {
     })
     .await;
 
-    nodes.delete("idempotent", &Default::default()).await.expect("delete CatalogNode");
+    nodes.delete("idempotent", &Default::default()).await.expect("delete HarvestJob");
     operator.stop().await;
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod controllers;
+pub mod render;
 pub mod telemetry;
 
 /// One line naming this build and the API it serves.

@@ -35,6 +35,13 @@ enum Command {
         #[arg(long)]
         output_dir: Option<std::path::PathBuf>,
     },
+    /// Print the children the operator would create for the objects in a file, as YAML,
+    /// without a cluster (a preview for reviews and GitOps pull requests).
+    Render {
+        /// File with one or more objects (multi-document YAML); `-` reads standard input.
+        #[arg(short = 'f', long = "filename")]
+        file: std::path::PathBuf,
+    },
     /// Print the version of mediana and of the API it serves.
     Version,
 }
@@ -54,6 +61,14 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Version => println!("{}", mediana::version_line()),
+        Command::Render { file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("reading standard input")?
+            } else {
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?
+            };
+            print!("{}", mediana::render::render(&text).with_context(|| format!("rendering {}", file.display()))?);
+        }
         Command::Run { probe_addr } => {
             telemetry::init_logging(cli.log_format);
             run(probe_addr).await?;

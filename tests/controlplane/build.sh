@@ -90,16 +90,24 @@ build_etcd() (
   "$ETCD_DIR/etcd" --version >&2
 )
 
-# kwok has no replace directives: a plain go install works. Its stage files ship in the module.
+# kwok has no replace directives: a plain go install works.
 build_kwok() {
-  rm -rf "$KWOK_DIR.tmp"; mkdir -p "$KWOK_DIR.tmp/stages"
+  rm -rf "$KWOK_DIR.tmp"; mkdir -p "$KWOK_DIR.tmp"
   GOBIN="$KWOK_DIR.tmp" go install -trimpath -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
-  local d; d=$(go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$KWOK_DIR"; mv "$KWOK_DIR.tmp" "$KWOK_DIR"
+}
+
+# kwok's stage files ship in its module: nodes become Ready, pods Running and Ready, Job
+# pods complete, and claims of the `kwok-volume` StorageClass are provisioned and bound.
+install_kwok_stages() {
+  local d s=$KWOK_DIR/stages
+  d=$(go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$s"; mkdir -p "$s"
   cp "$d/kustomize/stage/node/fast/node-initialize.yaml" \
      "$d/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
-     "$d"/kustomize/stage/pod/fast/pod-{ready,complete,delete}.yaml "$KWOK_DIR.tmp/stages/"
-  chmod u+w "$KWOK_DIR.tmp/stages/"*
-  rm -rf "$KWOK_DIR"; mv "$KWOK_DIR.tmp" "$KWOK_DIR"
+     "$d"/kustomize/stage/pod/fast/pod-{ready,complete,delete}.yaml \
+     "$d"/kustomize/stage/volume/fast/{pv-bind,pv-delete,pvc-provision,pvc-delete,storage-class}.yaml "$s/"
+  chmod u+w "$s"/*
 }
 
 # Helm's Makefile stamps the Kubernetes version of its client-go into the binary; without it,
@@ -122,7 +130,8 @@ print(next(r["Version"] for r in json.load(sys.stdin)["Require"] if r["Path"] ==
 
 total=$SECONDS
 [[ -x $ETCD_DIR/etcd ]] || step "etcd v$ETCD_VERSION" build_etcd
-[[ -x $KWOK_DIR/kwok && -f $KWOK_DIR/stages/pod-complete.yaml ]] || step "kwok v$KWOK_VERSION" build_kwok
+[[ -x $KWOK_DIR/kwok ]] || step "kwok v$KWOK_VERSION" build_kwok
+[[ -f $KWOK_DIR/stages/pvc-provision.yaml ]] || step "kwok stages" install_kwok_stages
 [[ -x $HELM_DIR/helm && -f $HELM_DIR/.k8s-version-stamped ]] || step "helm v$HELM_VERSION" build_helm
 [[ -x $K8S_DIR/kube-apiserver && -x $K8S_DIR/kube-controller-manager && -x $K8S_DIR/kube-scheduler && -x $K8S_DIR/kubectl ]] \
   || step "kubernetes v$K8S_VERSION (apiserver, controller-manager, scheduler, kubectl)" build_kubernetes

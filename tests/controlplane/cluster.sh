@@ -129,6 +129,7 @@ KC
   start kwok env HOME="$RUN/home" "$KWOK_DIR/kwok" --kubeconfig="$RUN/kubeconfig" --manage-all-nodes=true \
     -c "$s/node-initialize.yaml" -c "$s/node-heartbeat-with-lease.yaml" -c "$s/pod-ready.yaml" \
     -c "$s/pod-complete.yaml" -c "$s/pod-delete.yaml" \
+    -c "$s/pvc-provision.yaml" -c "$s/pv-bind.yaml" -c "$s/pvc-delete.yaml" -c "$s/pv-delete.yaml" \
     --node-ip=127.0.0.1 --node-name=localhost --node-port="$kwok_port" --server-address="127.0.0.1:$kwok_port" \
     --tls-cert-file="$P/serving.crt" --tls-private-key-file="$P/serving.key" --node-lease-duration-seconds=40
   wait_for kube-controller-manager "curl -fsSk https://127.0.0.1:$kcm_port/healthz" 90
@@ -149,6 +150,8 @@ status:
   capacity: {cpu: "32", memory: 256Gi, pods: "1000"}
 NODE
   wait_for kwok "$kubectl wait --for=condition=Ready node/kwok-node-0 --timeout=5s" 90
+  # The default StorageClass, whose claims kwok provisions and binds at once.
+  $kubectl apply -f "$s/storage-class.yaml" >/dev/null
   # Pods need the default ServiceAccount, which the controller manager creates.
   wait_for kube-controller-manager "$kubectl get serviceaccount default -n default" 60
   log "ready: export KUBECONFIG=$RUN/kubeconfig"

@@ -19,6 +19,12 @@ pub enum ConditionType {
     Stalled,
     /// A CloudTarget's API server answers.
     Reachable,
+    /// A CatalogNode's database is ready (or external).
+    DatabaseReady,
+    /// A CatalogNode's search index is ready (or external).
+    SearchReady,
+    /// A CatalogNode's CKAN web application (and its Redis) is ready.
+    WebReady,
 }
 
 impl ConditionType {
@@ -29,6 +35,9 @@ impl ConditionType {
             Self::Reconciling => "Reconciling",
             Self::Stalled => "Stalled",
             Self::Reachable => "Reachable",
+            Self::DatabaseReady => "DatabaseReady",
+            Self::SearchReady => "SearchReady",
+            Self::WebReady => "WebReady",
         }
     }
 }
@@ -46,6 +55,12 @@ pub enum Reason {
     Idle,
     /// Remote clusters are not yet supported by this operator version.
     RemoteTargetNotYetSupported,
+    /// The component is run outside the operator.
+    External,
+    /// The component (or the whole object) is available.
+    Available,
+    /// Work is in progress towards the spec.
+    Progressing,
 }
 
 impl Reason {
@@ -57,6 +72,9 @@ impl Reason {
             Self::ProbeFailed => "ProbeFailed",
             Self::Idle => "Idle",
             Self::RemoteTargetNotYetSupported => "RemoteTargetNotYetSupported",
+            Self::External => "External",
+            Self::Available => "Available",
+            Self::Progressing => "Progressing",
         }
     }
 }

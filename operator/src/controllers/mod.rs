@@ -1,15 +1,20 @@
 //! Controllers, one module per kind, and the layer they share: the context, the error
 //! type and its policy, status writes by server-side apply, and Events.
 
+pub mod catalog_node;
+pub mod children;
 mod cloud_target;
 pub mod conditions;
 mod pending;
+pub mod secrets;
+pub mod workloads;
 
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -36,6 +41,12 @@ pub enum Error {
     /// The object lacks a field the API server always sets.
     #[error("object has no {0}")]
     MissingObjectKey(&'static str),
+    /// A desired object could not be serialized.
+    #[error("cannot serialize a desired object: {0}")]
+    Serialize(#[source] serde_json::Error),
+    /// The operating system's random number generator failed.
+    #[error("no randomness for a generated secret: {0}")]
+    Random(String),
 }
 
 impl Error {
@@ -44,6 +55,8 @@ impl Error {
         match self {
             Self::Kube(_) => "KubeApiError",
             Self::MissingObjectKey(_) => "InvalidObject",
+            Self::Serialize(_) => "SerializationFailed",
+            Self::Random(_) => "RandomnessUnavailable",
         }
     }
 }
@@ -232,17 +245,40 @@ impl<K: Resource<DynamicType = ()>> CrdName for K {
 pub async fn run(client: Client, shutdown: watch::Receiver<bool>) {
     let reporter = Reporter { controller: "mediana".into(), instance: std::env::var("POD_NAME").ok() };
     let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter) });
+    let all = || watcher::Config::default().any_semantic();
+    // Owned workloads wake their CatalogNode when they change (a pod became ready, someone
+    // edited a child); only mediana's own children are watched.
+    let children_of =
+        |app: &str| all().labels(&format!("{}=mediana,{}={app}", children::MANAGED_BY_LABEL, children::NAME_LABEL));
+    let catalog_nodes = Controller::new(Api::<CatalogNode>::all(client.clone()), all())
+        .owns(Api::<Deployment>::all(client.clone()), children_of("catalognode"))
+        .owns(Api::<StatefulSet>::all(client.clone()), children_of("catalognode"));
     futures::join!(
-        drive(Api::<CatalogNode>::all(client.clone()), pending::reconcile::<CatalogNode>, &ctx, &shutdown),
-        drive(Api::<HarvestJob>::all(client.clone()), pending::reconcile::<HarvestJob>, &ctx, &shutdown),
-        drive(Api::<ReusableSolution>::all(client.clone()), pending::reconcile::<ReusableSolution>, &ctx, &shutdown),
-        drive(Api::<CloudTarget>::all(client.clone()), cloud_target::reconcile, &ctx, &shutdown),
+        drive(catalog_nodes, catalog_node::reconcile, &ctx, &shutdown),
+        drive(
+            Controller::new(Api::<HarvestJob>::all(client.clone()), all()),
+            pending::reconcile::<HarvestJob>,
+            &ctx,
+            &shutdown
+        ),
+        drive(
+            Controller::new(Api::<ReusableSolution>::all(client.clone()), all()),
+            pending::reconcile::<ReusableSolution>,
+            &ctx,
+            &shutdown
+        ),
+        drive(
+            Controller::new(Api::<CloudTarget>::all(client.clone()), all()),
+            cloud_target::reconcile,
+            &ctx,
+            &shutdown
+        ),
     );
     info!("all controllers stopped");
 }
 
 /// Runs one kind's controller until shutdown.
-async fn drive<K, F, Fut>(api: Api<K>, reconcile: F, ctx: &Arc<Context>, shutdown: &watch::Receiver<bool>)
+async fn drive<K, F, Fut>(controller: Controller<K>, reconcile: F, ctx: &Arc<Context>, shutdown: &watch::Receiver<bool>)
 where
     K: Reconciled,
     F: FnMut(Arc<K>, Arc<Context>) -> Fut,
@@ -251,7 +287,7 @@ where
     let kind = K::kind(&()).into_owned();
     let mut shutdown = shutdown.clone();
     info!(kind, "controller started");
-    Controller::new(api, watcher::Config::default().any_semantic())
+    controller
         .graceful_shutdown_on(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         })

@@ -1,0 +1,631 @@
+//! The desired children of a CatalogNode, as pure functions of its spec: no client, no
+//! clock, no randomness. `mediana render` prints exactly what these return.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    Container, EnvFromSource, EnvVar, PersistentVolumeClaim, PodSpec, SecretEnvSource, Volume,
+};
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    IngressTLS, ServiceBackendPort,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube::api::ObjectMeta;
+
+use crate::api::catalog_node::{
+    CatalogEndpoints, CatalogNodeSpec, ExternalService, IssuerKind, ManagedPostgres, ManagedRedis, ManagedSolr,
+};
+use crate::controllers::Error;
+use crate::controllers::children::{Child, Owner};
+use crate::controllers::workloads::{
+    self, allow_only_from, claim, container_port, default_resources, empty_dir, env, env_from_secret, http_probe,
+    metadata, mount, pod_template, restricted_container_security, selector, service, tcp_probe,
+};
+
+/// Component names, the value of `app.kubernetes.io/component`.
+pub mod component {
+    /// The CKAN web application.
+    pub const WEB: &str = "web";
+    /// PostgreSQL.
+    pub const DATABASE: &str = "database";
+    /// Solr.
+    pub const SEARCH: &str = "search";
+    /// Redis.
+    pub const REDIS: &str = "redis";
+    /// Uploaded files.
+    pub const STORAGE: &str = "storage";
+    /// Database dumps.
+    pub const BACKUP: &str = "backup";
+    /// Jobs that act on the database and index (migrations, index rebuilds).
+    pub const MAINTENANCE: &str = "maintenance";
+}
+
+/// Registry path of the CKAN image with ckanext-dcat and ckanext-dcatapit that mediana
+/// builds (images/ckan/Dockerfile); the tag is the CKAN version.
+pub const CKAN_IMAGE: &str = "ghcr.io/mediana-dev/ckan-dcatapit";
+/// UID of the `ckan` user in the CKAN images.
+const CKAN_UID: i64 = 503;
+/// UID of the `solr` user in the Solr images.
+const SOLR_UID: i64 = 8983;
+/// UID of the `redis` user in the official Redis images.
+const REDIS_UID: i64 = 999;
+/// UID of the `postgres` user, which also runs the backup dumps.
+const POSTGRES_UID: i64 = 999;
+/// Default Redis image.
+const REDIS_IMAGE: &str = "redis:7.4-alpine";
+/// Where CKAN keeps uploaded files.
+const STORAGE_PATH: &str = "/var/lib/ckan";
+/// CKAN plugins always enabled, in order: DCAT, then the DCAT-AP_IT profile.
+const BASE_PLUGINS: &[&str] =
+    &["activity", "dcat", "dcat_json_interface", "structured_data", "dcatapit_pkg", "dcatapit_org", "dcatapit_config"];
+
+/// Names of the children, derived from the node's name (documented for users).
+pub struct Names {
+    owner: Owner,
+}
+
+impl Names {
+    /// The names for a node's children.
+    pub fn new(owner: &Owner) -> Self {
+        Self { owner: owner.clone() }
+    }
+    /// CKAN Deployment and Service.
+    pub fn web(&self) -> String {
+        self.owner.child_name("ckan")
+    }
+    /// PostgreSQL StatefulSet and Service.
+    pub fn postgres(&self) -> String {
+        self.owner.child_name("postgres")
+    }
+    /// Solr StatefulSet and Service.
+    pub fn solr(&self) -> String {
+        self.owner.child_name("solr")
+    }
+    /// Redis Deployment and Service.
+    pub fn redis(&self) -> String {
+        self.owner.child_name("redis")
+    }
+    /// Generated Secret with CKAN's secret key and the sysadmin password.
+    pub fn ckan_secret(&self) -> String {
+        self.owner.child_name("ckan-secrets")
+    }
+    /// Generated Secret with the managed database's credentials and URL.
+    pub fn database_secret(&self) -> String {
+        self.owner.child_name("db")
+    }
+    /// Upload volume.
+    pub fn uploads(&self) -> String {
+        self.owner.child_name("uploads")
+    }
+    /// Backup volume and CronJob.
+    pub fn backup(&self) -> String {
+        self.owner.child_name("backup")
+    }
+}
+
+/// A key of a Secret the operator generates once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretValue {
+    /// A fixed value.
+    Literal(String),
+    /// 32 random bytes from the operating system's CSPRNG, hex-encoded.
+    Random,
+    /// A template in which `{random:KEY}` stands for the random value of KEY.
+    Template(String),
+}
+
+/// A Secret the operator creates once and never rewrites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GeneratedSecret {
+    /// Name of the Secret.
+    pub name: String,
+    /// Component label.
+    pub component: &'static str,
+    /// Keys and how their values are made.
+    pub keys: Vec<(String, SecretValue)>,
+}
+
+/// The Secrets a node needs generated.
+pub fn generated_secrets(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<GeneratedSecret> {
+    let names = Names::new(owner);
+    let mut secrets = vec![GeneratedSecret {
+        name: names.ckan_secret(),
+        component: component::WEB,
+        keys: vec![("secret-key".into(), SecretValue::Random), ("sysadmin-password".into(), SecretValue::Random)],
+    }];
+    if managed_database(spec).is_some() {
+        let host = names.postgres();
+        secrets.push(GeneratedSecret {
+            name: names.database_secret(),
+            component: component::DATABASE,
+            keys: vec![
+                ("PGHOST".into(), SecretValue::Literal(host.clone())),
+                ("PGPORT".into(), SecretValue::Literal("5432".into())),
+                ("PGDATABASE".into(), SecretValue::Literal("ckan".into())),
+                ("PGUSER".into(), SecretValue::Literal("ckan".into())),
+                ("PGPASSWORD".into(), SecretValue::Random),
+                (
+                    "url".into(),
+                    SecretValue::Template(format!("postgresql://ckan:{{random:PGPASSWORD}}@{host}:5432/ckan")),
+                ),
+            ],
+        });
+    }
+    secrets
+}
+
+/// The managed PostgreSQL of a spec, with defaults when neither alternative is given.
+pub fn managed_database(spec: &CatalogNodeSpec) -> Option<ManagedPostgres> {
+    match (&spec.database.managed, &spec.database.external) {
+        (Some(managed), _) => Some(managed.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(ManagedPostgres::default()),
+    }
+}
+
+fn managed_search(spec: &CatalogNodeSpec) -> Option<ManagedSolr> {
+    match (&spec.search.managed, &spec.search.external) {
+        (Some(managed), _) => Some(managed.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(ManagedSolr::default()),
+    }
+}
+
+fn managed_redis(spec: &CatalogNodeSpec) -> Option<ManagedRedis> {
+    match (&spec.redis.managed, &spec.redis.external) {
+        (Some(managed), _) => Some(managed.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(ManagedRedis::default()),
+    }
+}
+
+/// The CKAN image for a version.
+pub fn ckan_image(spec: &CatalogNodeSpec, version: &str) -> String {
+    spec.image.clone().unwrap_or_else(|| format!("{CKAN_IMAGE}:{version}"))
+}
+
+/// The Solr image for a CKAN version: the CKAN project's image with its schema.
+fn solr_image(spec: &ManagedSolr, ckan_version: &str) -> String {
+    let minor: String = ckan_version.split('.').take(2).collect::<Vec<_>>().join(".");
+    spec.image.clone().unwrap_or_else(|| format!("ckan/ckan-solr:{minor}-solr9"))
+}
+
+/// The public base URL of the node.
+pub fn site_url(spec: &CatalogNodeSpec) -> String {
+    let scheme = if spec.ingress.tls.is_some() { "https" } else { "http" };
+    format!("{scheme}://{}", spec.hostname)
+}
+
+/// The machine endpoints of a node.
+pub fn endpoints(spec: &CatalogNodeSpec) -> CatalogEndpoints {
+    let base = site_url(spec);
+    CatalogEndpoints {
+        api: Some(format!("{base}/api/3/action")),
+        catalog_turtle: Some(format!("{base}/catalog.ttl")),
+        catalog_rdf: Some(format!("{base}/catalog.rdf")),
+    }
+}
+
+/// Environment variables for a URL given literally or through a Secret.
+fn url_env(name: &str, external: &ExternalService) -> EnvVar {
+    match (&external.url, &external.url_secret_ref) {
+        (_, Some(secret)) => env_from_secret(name, &secret.name, &secret.key),
+        (Some(url), None) => env(name, url.clone()),
+        (None, None) => env(name, ""),
+    }
+}
+
+/// The CKAN configuration as environment variables, for the web pods and the maintenance
+/// Jobs alike (they must see the same database, index and plugins).
+pub fn ckan_env(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<EnvVar> {
+    let names = Names::new(owner);
+    let mut vars = vec![env("CKAN_SITE_URL", site_url(spec))];
+    vars.push(match &spec.database.external {
+        Some(external) if spec.database.managed.is_none() => {
+            env_from_secret("CKAN_SQLALCHEMY_URL", &external.url_secret_ref.name, &external.url_secret_ref.key)
+        }
+        _ => env_from_secret("CKAN_SQLALCHEMY_URL", &names.database_secret(), "url"),
+    });
+    vars.push(match (&spec.search.external, managed_search(spec)) {
+        (Some(external), None) => url_env("CKAN_SOLR_URL", external),
+        _ => env("CKAN_SOLR_URL", format!("http://{}:8983/solr/ckan", names.solr())),
+    });
+    vars.push(match (&spec.redis.external, managed_redis(spec)) {
+        (Some(external), None) => url_env("CKAN_REDIS_URL", external),
+        _ => env("CKAN_REDIS_URL", format!("redis://{}:6379/0", names.redis())),
+    });
+    let plugins: Vec<&str> = BASE_PLUGINS
+        .iter()
+        .copied()
+        .chain(spec.extra_plugins.iter().map(String::as_str).filter(|p| !BASE_PLUGINS.contains(p) && *p != "envvars"))
+        // envvars reads the CKAN___ variables below; CKAN requires it last.
+        .chain(["envvars"])
+        .collect();
+    vars.extend([
+        env("CKAN__PLUGINS", plugins.join(" ")),
+        env("CKAN_STORAGE_PATH", STORAGE_PATH),
+        env("CKAN_SYSADMIN_NAME", spec.sysadmin.name.clone()),
+        env_from_secret("CKAN_SYSADMIN_PASSWORD", &names.ckan_secret(), "sysadmin-password"),
+        env_from_secret("CKAN___BEAKER__SESSION__SECRET", &names.ckan_secret(), "secret-key"),
+        env_from_secret("CKAN___API_TOKEN__JWT__ENCODE__SECRET", &names.ckan_secret(), "secret-key"),
+        env_from_secret("CKAN___API_TOKEN__JWT__DECODE__SECRET", &names.ckan_secret(), "secret-key"),
+        env("CKAN__LOCALE_DEFAULT", spec.locale.default.clone()),
+        env("CKAN__LOCALES_OFFERED", spec.locale.offered.join(" ")),
+        env("CKANEXT__DCAT__RDF__PROFILES", "euro_dcat_ap_2 it_dcat_ap"),
+        env("CKANEXT__DCAT__BASE_URI", site_url(spec)),
+    ]);
+    if let Some(email) = &spec.sysadmin.email {
+        vars.push(env("CKAN_SYSADMIN_EMAIL", email.clone()));
+    }
+    if let Some(title) = &spec.title {
+        vars.push(env("CKAN__SITE_TITLE", title.clone()));
+    }
+    let managed: Vec<String> = vars.iter().map(|v| v.name.clone()).collect();
+    for (key, value) in &spec.config {
+        // ckanext-envvars maps CKAN___A__B to a.b; options the operator sets win.
+        let name = format!("CKAN___{}", key.to_uppercase().replace('.', "__"));
+        if !managed.contains(&name) {
+            vars.push(env(&name, value.clone()));
+        }
+    }
+    vars
+}
+
+/// Every child of a node running `version` (the version serving traffic, which differs
+/// from `spec.version` while an upgrade waits for its migration).
+pub fn children(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> Result<Vec<Child>, Error> {
+    let names = Names::new(owner);
+    let mut out = vec![
+        Child::new(&web_deployment(spec, owner, version))?,
+        Child::new(&service(owner, &names.web(), component::WEB, &[("http", 80)]))?,
+        Child::new(&uploads_claim(spec, owner))?,
+    ];
+    if let Some(database) = managed_database(spec) {
+        out.push(Child::new(&workloads::postgres_statefulset(
+            owner,
+            component::DATABASE,
+            &database,
+            &names.database_secret(),
+        ))?);
+        out.push(Child::new(&service(owner, &names.postgres(), component::DATABASE, &[("postgres", 5432)]))?);
+        out.push(Child::new(&allow_only_from(
+            owner,
+            component::DATABASE,
+            &[component::WEB, component::MAINTENANCE, component::BACKUP],
+            5432,
+        ))?);
+    }
+    if let Some(search) = managed_search(spec) {
+        out.push(Child::new(&solr_statefulset(owner, &search, version))?);
+        out.push(Child::new(&service(owner, &names.solr(), component::SEARCH, &[("solr", 8983)]))?);
+        out.push(Child::new(&allow_only_from(
+            owner,
+            component::SEARCH,
+            &[component::WEB, component::MAINTENANCE],
+            8983,
+        ))?);
+    }
+    if let Some(redis) = managed_redis(spec) {
+        out.push(Child::new(&redis_deployment(owner, &redis))?);
+        out.push(Child::new(&service(owner, &names.redis(), component::REDIS, &[("redis", 6379)]))?);
+        out.push(Child::new(&allow_only_from(
+            owner,
+            component::REDIS,
+            &[component::WEB, component::MAINTENANCE],
+            6379,
+        ))?);
+    }
+    if spec.ingress.enabled {
+        out.push(Child::new(&ingress(spec, owner))?);
+    }
+    if spec.replicas > 1 {
+        out.push(Child::new(&disruption_budget(owner))?);
+    }
+    if let Some(cron) = backup_cronjob(spec, owner)? {
+        out.push(Child::new(&backup_claim(spec, owner))?);
+        out.push(Child::new(&cron)?);
+    }
+    Ok(out)
+}
+
+fn ckan_container(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> Container {
+    Container {
+        name: "ckan".into(),
+        image: Some(ckan_image(spec, version)),
+        env: Some(ckan_env(spec, owner)),
+        security_context: Some(restricted_container_security()),
+        volume_mounts: Some(vec![mount("uploads", STORAGE_PATH), mount("tmp", "/tmp")]),
+        ..Default::default()
+    }
+}
+
+fn ckan_volumes(owner: &Owner) -> Vec<Volume> {
+    vec![
+        Volume {
+            name: "uploads".into(),
+            persistent_volume_claim: Some(k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
+                claim_name: Names::new(owner).uploads(),
+                read_only: None,
+            }),
+            ..Default::default()
+        },
+        empty_dir("tmp"),
+    ]
+}
+
+/// The CKAN web Deployment running `version`.
+pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> Deployment {
+    let container = Container {
+        ports: Some(vec![container_port("http", 5000)]),
+        readiness_probe: Some(http_probe("/api/3/action/status_show", "http", 10, 10)),
+        liveness_probe: Some(http_probe("/api/3/action/status_show", "http", 60, 20)),
+        resources: spec.resources.clone().or_else(|| Some(default_resources("500m", "1Gi"))),
+        ..ckan_container(spec, owner, version)
+    };
+    Deployment {
+        metadata: metadata(owner, &Names::new(owner).web(), component::WEB),
+        spec: Some(DeploymentSpec {
+            replicas: Some(spec.replicas),
+            selector: selector(owner, component::WEB),
+            template: pod_template(
+                owner,
+                component::WEB,
+                CKAN_UID,
+                PodSpec { containers: vec![container], volumes: Some(ckan_volumes(owner)), ..Default::default() },
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A one-off CKAN command in a Job's pod (migrations, index rebuilds), with the node's
+/// configuration and volumes.
+pub fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, version: &str, command: &[&str]) -> PodSpec {
+    let container = Container {
+        command: Some(command.iter().map(|c| (*c).to_owned()).collect()),
+        resources: Some(default_resources("250m", "1Gi")),
+        ..ckan_container(spec, owner, version)
+    };
+    let template = pod_template(
+        owner,
+        component::MAINTENANCE,
+        CKAN_UID,
+        PodSpec {
+            containers: vec![container],
+            volumes: Some(ckan_volumes(owner)),
+            restart_policy: Some("Never".into()),
+            ..Default::default()
+        },
+    );
+    template.spec.unwrap_or_default()
+}
+
+fn uploads_claim(spec: &CatalogNodeSpec, owner: &Owner) -> PersistentVolumeClaim {
+    // Several web replicas mount the same uploads: that needs a ReadWriteMany class.
+    let mode = if spec.replicas > 1 { "ReadWriteMany" } else { "ReadWriteOnce" };
+    claim(owner, &Names::new(owner).uploads(), component::STORAGE, &spec.storage, mode)
+}
+
+fn solr_statefulset(owner: &Owner, solr: &ManagedSolr, ckan_version: &str) -> StatefulSet {
+    let name = Names::new(owner).solr();
+    let container = Container {
+        name: "solr".into(),
+        image: Some(solr_image(solr, ckan_version)),
+        ports: Some(vec![container_port("solr", 8983)]),
+        readiness_probe: Some(http_probe("/solr/ckan/admin/ping", "solr", 20, 10)),
+        liveness_probe: Some(http_probe("/solr/ckan/admin/ping", "solr", 60, 20)),
+        resources: solr.resources.clone().or_else(|| Some(default_resources("250m", "1Gi"))),
+        security_context: Some(restricted_container_security()),
+        volume_mounts: Some(vec![mount("data", "/var/solr"), mount("tmp", "/tmp")]),
+        ..Default::default()
+    };
+    StatefulSet {
+        metadata: metadata(owner, &name, component::SEARCH),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(1),
+            service_name: Some(name),
+            selector: selector(owner, component::SEARCH),
+            template: pod_template(
+                owner,
+                component::SEARCH,
+                SOLR_UID,
+                PodSpec { containers: vec![container], volumes: Some(vec![empty_dir("tmp")]), ..Default::default() },
+            ),
+            volume_claim_templates: Some(vec![PersistentVolumeClaim {
+                metadata: ObjectMeta {
+                    name: Some("data".into()),
+                    labels: Some(owner.labels(component::SEARCH)),
+                    ..Default::default()
+                },
+                spec: Some(workloads::claim_spec(&solr.storage, "ReadWriteOnce")),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn redis_deployment(owner: &Owner, redis: &ManagedRedis) -> Deployment {
+    let container = Container {
+        name: "redis".into(),
+        image: Some(redis.image.clone().unwrap_or_else(|| REDIS_IMAGE.to_owned())),
+        // A cache and job queue: nothing to persist.
+        args: Some(vec!["--save".into(), String::new(), "--appendonly".into(), "no".into()]),
+        ports: Some(vec![container_port("redis", 6379)]),
+        readiness_probe: Some(tcp_probe("redis", 10)),
+        liveness_probe: Some(tcp_probe("redis", 20)),
+        resources: redis.resources.clone().or_else(|| Some(default_resources("50m", "128Mi"))),
+        security_context: Some(restricted_container_security()),
+        volume_mounts: Some(vec![mount("data", "/data")]),
+        ..Default::default()
+    };
+    Deployment {
+        metadata: metadata(owner, &Names::new(owner).redis(), component::REDIS),
+        spec: Some(DeploymentSpec {
+            replicas: Some(1),
+            selector: selector(owner, component::REDIS),
+            template: pod_template(
+                owner,
+                component::REDIS,
+                REDIS_UID,
+                PodSpec { containers: vec![container], volumes: Some(vec![empty_dir("data")]), ..Default::default() },
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn ingress(spec: &CatalogNodeSpec, owner: &Owner) -> Ingress {
+    let mut metadata = metadata(owner, &owner.instance, component::WEB);
+    let mut annotations = spec.ingress.annotations.clone();
+    let tls = spec.ingress.tls.as_ref().map(|tls| {
+        let secret = match (&tls.secret_name, &tls.cert_manager) {
+            (Some(secret), _) => secret.clone(),
+            (None, Some(issuer)) => {
+                let key = match issuer.kind {
+                    IssuerKind::ClusterIssuer => "cert-manager.io/cluster-issuer",
+                    IssuerKind::Issuer => "cert-manager.io/issuer",
+                };
+                annotations.insert(key.to_owned(), issuer.issuer.clone());
+                owner.child_name("tls")
+            }
+            (None, None) => owner.child_name("tls"),
+        };
+        vec![IngressTLS { hosts: Some(vec![spec.hostname.clone()]), secret_name: Some(secret) }]
+    });
+    if !annotations.is_empty() {
+        metadata.annotations = Some(annotations);
+    }
+    Ingress {
+        metadata,
+        spec: Some(IngressSpec {
+            ingress_class_name: spec.ingress.class_name.clone(),
+            tls,
+            rules: Some(vec![IngressRule {
+                host: Some(spec.hostname.clone()),
+                http: Some(HTTPIngressRuleValue {
+                    paths: vec![HTTPIngressPath {
+                        path: Some("/".into()),
+                        path_type: "Prefix".into(),
+                        backend: IngressBackend {
+                            service: Some(IngressServiceBackend {
+                                name: Names::new(owner).web(),
+                                port: Some(ServiceBackendPort { name: Some("http".into()), number: None }),
+                            }),
+                            ..Default::default()
+                        },
+                    }],
+                }),
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn disruption_budget(owner: &Owner) -> PodDisruptionBudget {
+    PodDisruptionBudget {
+        metadata: metadata(owner, &Names::new(owner).web(), component::WEB),
+        spec: Some(PodDisruptionBudgetSpec {
+            min_available: Some(IntOrString::Int(1)),
+            selector: Some(selector(owner, component::WEB)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn backup_claim(spec: &CatalogNodeSpec, owner: &Owner) -> PersistentVolumeClaim {
+    let storage = spec.backup.as_ref().map(|b| b.storage.clone()).unwrap_or_else(|| spec.storage.clone());
+    claim(owner, &Names::new(owner).backup(), component::BACKUP, &storage, "ReadWriteOnce")
+}
+
+/// The shell script a backup pod runs: dump, then keep the newest `retention` dumps.
+pub fn backup_script(instance: &str, retention: i32) -> String {
+    format!(
+        "set -eu\n\
+         out=/backups/{instance}-$(date -u +%Y%m%dT%H%M%SZ).dump\n\
+         pg_dump --format=custom --file=\"$out.partial\" \"$DATABASE_URL\"\n\
+         mv \"$out.partial\" \"$out\"\n\
+         ls -1t /backups/{instance}-*.dump | tail -n +{keep} | xargs -r rm -f --\n\
+         echo \"backup written: $out\"\n",
+        keep = retention + 1
+    )
+}
+
+/// The backup CronJob, when backups are configured.
+pub fn backup_cronjob(spec: &CatalogNodeSpec, owner: &Owner) -> Result<Option<CronJob>, Error> {
+    let Some(backup) = &spec.backup else { return Ok(None) };
+    let names = Names::new(owner);
+    let database_url = ckan_env(spec, owner)
+        .into_iter()
+        .find(|v| v.name == "CKAN_SQLALCHEMY_URL")
+        .map(|v| EnvVar { name: "DATABASE_URL".into(), ..v })
+        .ok_or(Error::MissingObjectKey("database URL"))?;
+    let image = managed_database(spec).map(|db| workloads::postgres_image(&db)).unwrap_or_else(|| "postgres:16".into());
+    let container = Container {
+        name: "backup".into(),
+        image: Some(image),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), backup_script(&owner.instance, backup.retention)]),
+        env: Some(vec![database_url]),
+        env_from: managed_database(spec).map(|_| {
+            vec![EnvFromSource {
+                secret_ref: Some(SecretEnvSource { name: names.database_secret(), optional: None }),
+                ..Default::default()
+            }]
+        }),
+        resources: Some(default_resources("100m", "256Mi")),
+        security_context: Some(restricted_container_security()),
+        volume_mounts: Some(vec![mount("backups", "/backups"), mount("tmp", "/tmp")]),
+        ..Default::default()
+    };
+    let pod = pod_template(
+        owner,
+        component::BACKUP,
+        POSTGRES_UID,
+        PodSpec {
+            containers: vec![container],
+            restart_policy: Some("OnFailure".into()),
+            volumes: Some(vec![
+                Volume {
+                    name: "backups".into(),
+                    persistent_volume_claim: Some(k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
+                        claim_name: names.backup(),
+                        read_only: None,
+                    }),
+                    ..Default::default()
+                },
+                empty_dir("tmp"),
+            ]),
+            ..Default::default()
+        },
+    );
+    Ok(Some(CronJob {
+        metadata: metadata(owner, &names.backup(), component::BACKUP),
+        spec: Some(CronJobSpec {
+            schedule: backup.schedule.clone(),
+            time_zone: backup.time_zone.clone(),
+            concurrency_policy: Some("Forbid".into()),
+            successful_jobs_history_limit: Some(3),
+            failed_jobs_history_limit: Some(3),
+            job_template: JobTemplateSpec {
+                metadata: Some(ObjectMeta { labels: Some(owner.labels(component::BACKUP)), ..Default::default() }),
+                spec: Some(JobSpec { backoff_limit: Some(2), template: pod, ..Default::default() }),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }))
+}
+
+/// Labels as a plain map, for tests and status.
+pub fn labels_of(child: &Child) -> BTreeMap<String, String> {
+    serde_json::from_value(child.object["metadata"]["labels"].clone()).unwrap_or_default()
+}

@@ -1,0 +1,202 @@
+//! CatalogNode: a complete CKAN / DCAT-AP_IT catalogue node from one object.
+//!
+//! The reconcile is a pipeline: ensure the generated Secrets, build the desired children
+//! (pure, in [`builders`]), apply them and prune what is no longer desired, observe the
+//! workloads, and report what was observed in the status.
+
+pub mod builders;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::core::ApiResource;
+use kube::runtime::controller::Action;
+use kube::{Api, Client, ResourceExt};
+use tracing::{info, instrument};
+
+use super::children::{Owner, api_resource, apply_and_prune};
+use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::{Context, Error, secrets, write_status};
+use crate::api::catalog_node::{CatalogNodeSpec, ComponentVersions};
+use crate::api::{CatalogNode, CatalogNodeStatus};
+use builders::{Names, managed_database};
+
+/// Kinds of children that are deleted when no longer desired. PersistentVolumeClaims and
+/// generated Secrets are not in the list: data and credentials outlive spec changes.
+pub fn prunable() -> Vec<ApiResource> {
+    vec![
+        api_resource::<Deployment>(),
+        api_resource::<StatefulSet>(),
+        api_resource::<Service>(),
+        api_resource::<Ingress>(),
+        api_resource::<NetworkPolicy>(),
+        api_resource::<PodDisruptionBudget>(),
+        api_resource::<CronJob>(),
+    ]
+}
+
+/// Readiness of one component as observed in the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observed {
+    /// Run elsewhere; the operator does not check it.
+    External,
+    /// Desired and fully rolled out: all replicas ready and up to date.
+    Ready,
+    /// Desired but not yet ready, with what is missing.
+    Pending(String),
+}
+
+/// What the operator found of a node's workloads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation {
+    /// The CKAN Deployment.
+    pub web: Observed,
+    /// PostgreSQL.
+    pub database: Observed,
+    /// Solr.
+    pub search: Observed,
+    /// Redis.
+    pub redis: Observed,
+}
+
+/// Reconciles one CatalogNode.
+#[instrument(skip_all, fields(object = %node.name_any(), namespace = node.namespace()))]
+pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let owner = Owner::of(node.as_ref())?;
+    let client = &ctx.client;
+    for secret in builders::generated_secrets(&node.spec, &owner) {
+        secrets::ensure(client, &owner, &secret).await?;
+    }
+    let version = node.spec.version.clone();
+    let children = builders::children(&node.spec, &owner, &version)?;
+    let report = apply_and_prune(client, &owner, &children, &prunable()).await?;
+    if report.wrote() {
+        info!(applied = ?report.applied, pruned = ?report.pruned, "children updated");
+    }
+    let observation = observe(client, &owner, &node.spec).await?;
+    let status = status(&node.spec, &observation, &version, node.status.as_ref());
+    let desired = conditions(&observation);
+    let api: Api<CatalogNode> = Api::namespaced(client.clone(), &owner.namespace);
+    write_status(&ctx, &api, node.as_ref(), status, &desired).await?;
+    // Changes of the owned workloads wake the controller; the requeue is a safety net.
+    let ready = desired.iter().all(|c| c.type_ != ConditionType::Ready || c.status);
+    Ok(Action::requeue(if ready { Duration::from_secs(600) } else { Duration::from_secs(30) }))
+}
+
+async fn observe(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observation, Error> {
+    let names = Names::new(owner);
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &owner.namespace);
+    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
+    let web = deployment_readiness(deployments.get_opt(&names.web()).await?.as_ref());
+    let database = if managed_database(spec).is_some() {
+        statefulset_readiness(statefulsets.get_opt(&names.postgres()).await?.as_ref())
+    } else {
+        Observed::External
+    };
+    let search = if spec.search.external.is_some() && spec.search.managed.is_none() {
+        Observed::External
+    } else {
+        statefulset_readiness(statefulsets.get_opt(&names.solr()).await?.as_ref())
+    };
+    let redis = if spec.redis.external.is_some() && spec.redis.managed.is_none() {
+        Observed::External
+    } else {
+        deployment_readiness(deployments.get_opt(&names.redis()).await?.as_ref())
+    };
+    Ok(Observation { web, database, search, redis })
+}
+
+/// Whether a Deployment has rolled out its current generation with every replica ready.
+pub fn deployment_readiness(deployment: Option<&Deployment>) -> Observed {
+    let Some(deployment) = deployment else { return Observed::Pending("not created yet".into()) };
+    let wanted = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = deployment.status.clone().unwrap_or_default();
+    let current = status.observed_generation >= deployment.metadata.generation;
+    let updated = status.updated_replicas.unwrap_or(0);
+    let ready = status.ready_replicas.unwrap_or(0);
+    if current && updated >= wanted && ready >= wanted {
+        Observed::Ready
+    } else {
+        Observed::Pending(format!("{ready}/{wanted} replicas ready, {updated} up to date"))
+    }
+}
+
+/// Whether a StatefulSet has every replica ready at its current revision.
+pub fn statefulset_readiness(statefulset: Option<&StatefulSet>) -> Observed {
+    let Some(statefulset) = statefulset else { return Observed::Pending("not created yet".into()) };
+    let wanted = statefulset.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = statefulset.status.clone().unwrap_or_default();
+    let current = status.observed_generation >= statefulset.metadata.generation;
+    let ready = status.ready_replicas.unwrap_or(0);
+    let updated = status.current_revision.is_some() && status.current_revision == status.update_revision;
+    if current && ready >= wanted && updated {
+        Observed::Ready
+    } else {
+        Observed::Pending(format!("{ready}/{wanted} replicas ready"))
+    }
+}
+
+fn component_condition(type_: ConditionType, what: &str, observed: &Observed) -> DesiredCondition {
+    match observed {
+        Observed::External => DesiredCondition::true_(type_, Reason::External, format!("{what} is external")),
+        Observed::Ready => DesiredCondition::true_(type_, Reason::Available, format!("{what} is ready")),
+        Observed::Pending(detail) => DesiredCondition::false_(type_, Reason::Progressing, format!("{what}: {detail}")),
+    }
+}
+
+/// The conditions for an observation: one per component, and Ready/Reconciling/Stalled.
+pub fn conditions(observation: &Observation) -> Vec<DesiredCondition> {
+    let database = component_condition(ConditionType::DatabaseReady, "PostgreSQL", &observation.database);
+    let search = component_condition(ConditionType::SearchReady, "Solr", &observation.search);
+    let redis = component_condition(ConditionType::WebReady, "Redis", &observation.redis);
+    let web = if redis.status { component_condition(ConditionType::WebReady, "CKAN", &observation.web) } else { redis };
+    let waiting: Vec<&str> =
+        [&database, &search, &web].iter().filter(|c| !c.status).map(|c| c.message.as_str()).collect();
+    let (ready, reconciling) = if waiting.is_empty() {
+        (
+            DesiredCondition::true_(ConditionType::Ready, Reason::Available, "the catalogue node is serving"),
+            DesiredCondition::false_(ConditionType::Reconciling, Reason::Available, "nothing in progress"),
+        )
+    } else {
+        let message = format!("waiting for {}", waiting.join("; "));
+        (
+            DesiredCondition::false_(ConditionType::Ready, Reason::Progressing, message.clone()),
+            DesiredCondition::true_(ConditionType::Reconciling, Reason::Progressing, message),
+        )
+    };
+    let stalled = DesiredCondition::false_(ConditionType::Stalled, Reason::Available, "no failure");
+    vec![ready, reconciling, stalled, database, search, web]
+}
+
+/// The status fields other than conditions, from the spec and what was observed.
+pub fn status(
+    spec: &CatalogNodeSpec,
+    observation: &Observation,
+    version: &str,
+    previous: Option<&CatalogNodeStatus>,
+) -> CatalogNodeStatus {
+    let mut status = previous.cloned().unwrap_or_default();
+    status.url = Some(builders::site_url(spec));
+    status.endpoints = Some(builders::endpoints(spec));
+    // The version serving traffic: the new one only once the web rollout is complete.
+    let serving = if observation.web == Observed::Ready {
+        Some(version.to_owned())
+    } else {
+        previous.and_then(|p| p.versions.as_ref()).and_then(|v| v.ckan.clone())
+    };
+    status.versions = Some(ComponentVersions {
+        ckan: serving,
+        postgres: managed_database(spec).map(|db| db.version.to_string()),
+        solr: (observation.search != Observed::External).then(|| "9".to_owned()),
+        redis: (observation.redis != Observed::External).then(|| "7.4".to_owned()),
+    });
+    status
+}
+
+#[cfg(test)]
+mod tests;

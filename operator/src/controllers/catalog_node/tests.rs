@@ -1,0 +1,330 @@
+//! The CatalogNode builders and status logic, without a cluster.
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use serde_json::{Value, json};
+
+use super::builders::{self, GeneratedSecret, SecretValue};
+use super::*;
+use crate::controllers::children::{Child, DESIRED_HASH_ANNOTATION};
+
+fn spec(patch: Value) -> CatalogNodeSpec {
+    let mut base = json!({"hostname": "dati.regione.marche.it", "publisher": {"ipaCode": "r_marche"}});
+    json_patch(&mut base, patch);
+    serde_json::from_value(base).expect("valid spec")
+}
+
+fn json_patch(base: &mut Value, patch: Value) {
+    if let (Value::Object(base), Value::Object(patch)) = (base, patch) {
+        for (key, value) in patch {
+            match base.get_mut(&key) {
+                Some(existing) if existing.is_object() && value.is_object() => json_patch(existing, value),
+                _ => {
+                    base.insert(key, value);
+                }
+            }
+        }
+    }
+}
+
+fn owner() -> Owner {
+    Owner {
+        app: "catalognode".into(),
+        instance: "marche".into(),
+        namespace: "opendata".into(),
+        reference: Some(OwnerReference {
+            api_version: "mediana.dev/v1alpha1".into(),
+            kind: "CatalogNode".into(),
+            name: "marche".into(),
+            uid: "0000-1111".into(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }),
+    }
+}
+
+fn children(spec: &CatalogNodeSpec) -> Vec<Child> {
+    builders::children(spec, &owner(), &spec.version).expect("children build")
+}
+
+fn kinds_and_names(children: &[Child]) -> Vec<String> {
+    let mut list: Vec<String> = children.iter().map(|c| format!("{}/{}", c.resource.kind, c.name())).collect();
+    list.sort();
+    list
+}
+
+fn find<'a>(children: &'a [Child], kind: &str, name: &str) -> &'a Value {
+    &children
+        .iter()
+        .find(|c| c.resource.kind == kind && c.name() == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} is built"))
+        .object
+}
+
+fn env_of(container: &Value) -> Vec<(String, Value)> {
+    container["env"]
+        .as_array()
+        .map(|vars| vars.iter().map(|v| (v["name"].as_str().unwrap_or_default().to_owned(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn default_node_builds_the_whole_stack() {
+    let built = children(&spec(json!({})));
+    assert_eq!(
+        kinds_and_names(&built),
+        [
+            "Deployment/marche-ckan",
+            "Deployment/marche-redis",
+            "Ingress/marche",
+            "NetworkPolicy/marche-database",
+            "NetworkPolicy/marche-redis",
+            "NetworkPolicy/marche-search",
+            "PersistentVolumeClaim/marche-uploads",
+            "Service/marche-ckan",
+            "Service/marche-postgres",
+            "Service/marche-redis",
+            "Service/marche-solr",
+            "StatefulSet/marche-postgres",
+            "StatefulSet/marche-solr",
+        ]
+    );
+    let web = find(&built, "Deployment", "marche-ckan");
+    let container = &web["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["image"],
+        format!("{}:{}", builders::CKAN_IMAGE, crate::api::catalog_node::DEFAULT_CKAN_VERSION)
+    );
+    let vars = env_of(container);
+    let value = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+    assert_eq!(value("CKAN_SITE_URL")["value"], "http://dati.regione.marche.it");
+    assert_eq!(value("CKAN_SQLALCHEMY_URL")["valueFrom"]["secretKeyRef"], json!({"name": "marche-db", "key": "url"}));
+    assert_eq!(value("CKAN_SOLR_URL")["value"], "http://marche-solr:8983/solr/ckan");
+    assert_eq!(value("CKAN_REDIS_URL")["value"], "redis://marche-redis:6379/0");
+    let plugins = value("CKAN__PLUGINS")["value"].as_str().unwrap_or_default().to_owned();
+    assert!(plugins.contains("dcat ") && plugins.contains("dcatapit_pkg"), "{plugins}");
+    assert!(plugins.ends_with("envvars"), "envvars comes last: {plugins}");
+    assert_eq!(
+        value("CKAN_SYSADMIN_PASSWORD")["valueFrom"]["secretKeyRef"],
+        json!({"name": "marche-ckan-secrets", "key": "sysadmin-password"})
+    );
+}
+
+#[test]
+fn every_child_is_labelled_owned_and_hashed_but_claims_outlive_the_node() {
+    for child in children(&spec(json!({"replicas": 2, "backup": {"schedule": "0 2 * * *"}}))) {
+        let labels = builders::labels_of(&child);
+        assert_eq!(labels.get("app.kubernetes.io/instance").map(String::as_str), Some("marche"), "{}", child.name());
+        assert_eq!(labels.get("app.kubernetes.io/managed-by").map(String::as_str), Some("mediana"));
+        assert!(labels.contains_key("app.kubernetes.io/component"));
+        assert!(child.object["metadata"]["annotations"][DESIRED_HASH_ANNOTATION].is_string());
+        let owned = child.object["metadata"]["ownerReferences"].is_array();
+        if child.resource.kind == "PersistentVolumeClaim" {
+            assert!(!owned, "{} would be garbage-collected with the node", child.name());
+        } else {
+            assert!(owned, "{} has no owner reference", child.name());
+        }
+    }
+}
+
+/// Every pod the node runs meets the "restricted" Pod Security Standard.
+#[test]
+fn every_pod_is_restricted() {
+    let built = children(&spec(json!({"replicas": 2, "backup": {"schedule": "0 2 * * *"}})));
+    let mut pods = 0;
+    for child in &built {
+        let template = match child.resource.kind.as_str() {
+            "Deployment" | "StatefulSet" => &child.object["spec"]["template"]["spec"],
+            "CronJob" => &child.object["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => continue,
+        };
+        pods += 1;
+        let name = child.name();
+        assert_eq!(template["securityContext"]["runAsNonRoot"], true, "{name}");
+        assert_eq!(template["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{name}");
+        for container in template["containers"].as_array().expect("containers") {
+            let security = &container["securityContext"];
+            assert_eq!(security["allowPrivilegeEscalation"], false, "{name}");
+            assert_eq!(security["capabilities"]["drop"], json!(["ALL"]), "{name}");
+            assert_eq!(security["readOnlyRootFilesystem"], true, "{name}");
+        }
+    }
+    assert_eq!(pods, 5, "web, redis, postgres, solr and backup pods were checked");
+}
+
+#[test]
+fn only_ckan_and_its_jobs_reach_the_database() {
+    let built = children(&spec(json!({})));
+    let policy = find(&built, "NetworkPolicy", "marche-database");
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"], "database");
+    assert_eq!(policy["spec"]["policyTypes"], json!(["Ingress"]));
+    let peer = &policy["spec"]["ingress"][0]["from"][0]["podSelector"];
+    assert_eq!(peer["matchLabels"]["app.kubernetes.io/instance"], "marche");
+    assert_eq!(peer["matchExpressions"][0]["values"], json!(["web", "maintenance", "backup"]));
+    assert_eq!(policy["spec"]["ingress"][0]["ports"][0]["port"], 5432);
+}
+
+#[test]
+fn external_services_replace_the_managed_ones() {
+    let external = spec(json!({
+        "database": {"external": {"urlSecretRef": {"name": "pg", "key": "dsn"}}},
+        "search": {"external": {"url": "http://solr.search:8983/solr/ckan"}},
+        "redis": {"external": {"urlSecretRef": {"name": "redis", "key": "url"}}}
+    }));
+    let built = children(&external);
+    let names = kinds_and_names(&built);
+    assert!(!names.iter().any(|n| n.contains("postgres") || n.contains("solr") || n.contains("redis")), "{names:?}");
+    let vars = env_of(&find(&built, "Deployment", "marche-ckan")["spec"]["template"]["spec"]["containers"][0]);
+    let value = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+    assert_eq!(value("CKAN_SQLALCHEMY_URL")["valueFrom"]["secretKeyRef"], json!({"name": "pg", "key": "dsn"}));
+    assert_eq!(value("CKAN_SOLR_URL")["value"], "http://solr.search:8983/solr/ckan");
+    assert_eq!(value("CKAN_REDIS_URL")["valueFrom"]["secretKeyRef"], json!({"name": "redis", "key": "url"}));
+    let secrets: Vec<String> = builders::generated_secrets(&external, &owner()).into_iter().map(|s| s.name).collect();
+    assert_eq!(secrets, ["marche-ckan-secrets"], "no database credentials are generated for an external database");
+}
+
+#[test]
+fn generated_secrets_hold_random_credentials() {
+    let secrets = builders::generated_secrets(&spec(json!({})), &owner());
+    let database: &GeneratedSecret = secrets.iter().find(|s| s.name == "marche-db").expect("database secret");
+    let key = |k: &str| database.keys.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone());
+    assert_eq!(key("PGPASSWORD"), Some(SecretValue::Random));
+    assert_eq!(key("PGHOST"), Some(SecretValue::Literal("marche-postgres".into())));
+    assert_eq!(
+        key("url"),
+        Some(SecretValue::Template("postgresql://ckan:{random:PGPASSWORD}@marche-postgres:5432/ckan".into()))
+    );
+}
+
+#[test]
+fn replicas_bring_a_disruption_budget_and_shared_uploads() {
+    let built = children(&spec(json!({"replicas": 3})));
+    let pdb = find(&built, "PodDisruptionBudget", "marche-ckan");
+    assert_eq!(pdb["spec"]["minAvailable"], 1);
+    assert_eq!(
+        find(&built, "PersistentVolumeClaim", "marche-uploads")["spec"]["accessModes"],
+        json!(["ReadWriteMany"])
+    );
+    assert_eq!(find(&built, "Deployment", "marche-ckan")["spec"]["replicas"], 3);
+}
+
+#[test]
+fn tls_from_cert_manager_or_a_secret() {
+    let issued = children(&spec(json!({"ingress": {"tls": {"certManager": {"issuer": "letsencrypt"}}}})));
+    let ingress = find(&issued, "Ingress", "marche");
+    assert_eq!(ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"], "letsencrypt");
+    assert_eq!(ingress["spec"]["tls"][0]["secretName"], "marche-tls");
+    assert_eq!(ingress["spec"]["rules"][0]["host"], "dati.regione.marche.it");
+    let given = children(&spec(json!({"ingress": {"tls": {"secretName": "wildcard"}}})));
+    assert_eq!(find(&given, "Ingress", "marche")["spec"]["tls"][0]["secretName"], "wildcard");
+    let url = builders::site_url(&spec(json!({"ingress": {"tls": {"secretName": "wildcard"}}})));
+    assert_eq!(url, "https://dati.regione.marche.it");
+    let none = children(&spec(json!({"ingress": {"enabled": false}})));
+    assert!(!kinds_and_names(&none).iter().any(|n| n.starts_with("Ingress/")));
+}
+
+#[test]
+fn backups_dump_on_schedule_and_keep_the_newest() {
+    let node = spec(json!({"backup": {"schedule": "30 2 * * *", "timeZone": "Europe/Rome", "retention": 5}}));
+    let built = children(&node);
+    let cron = find(&built, "CronJob", "marche-backup");
+    assert_eq!(cron["spec"]["schedule"], "30 2 * * *");
+    assert_eq!(cron["spec"]["timeZone"], "Europe/Rome");
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    let script = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        .as_str()
+        .unwrap_or_default();
+    assert!(script.contains("pg_dump --format=custom"), "{script}");
+    assert!(script.contains("tail -n +6"), "keeps 5 dumps: {script}");
+    find(&built, "PersistentVolumeClaim", "marche-backup");
+}
+
+#[test]
+fn extra_configuration_cannot_override_managed_options() {
+    let node = spec(
+        json!({"config": {"ckan.datasets_per_page": "50", "ckan.plugins": "nothing", "api_token.jwt.encode.secret": "x"}}),
+    );
+    let vars = builders::ckan_env(&node, &owner());
+    let find = |name: &str| vars.iter().filter(|v| v.name == name).count();
+    assert_eq!(find("CKAN___CKAN__DATASETS_PER_PAGE"), 1);
+    assert_eq!(find("CKAN___API_TOKEN__JWT__ENCODE__SECRET"), 1, "the managed secret is not duplicated");
+    let secret = vars.iter().find(|v| v.name == "CKAN___API_TOKEN__JWT__ENCODE__SECRET").expect("managed");
+    assert!(secret.value_from.is_some(), "the managed value (from the Secret) wins");
+}
+
+#[test]
+fn builders_are_deterministic() {
+    let node = spec(json!({"replicas": 2, "backup": {"schedule": "0 2 * * *"}}));
+    assert_eq!(children(&node), children(&node));
+}
+
+fn deployment(replicas: i32, ready: i32, updated: i32, generation: i64, observed: i64) -> Deployment {
+    let mut d: Deployment = serde_json::from_value(
+        json!({"metadata": {"generation": generation}, "spec": {"replicas": replicas, "selector": {}, "template": {}}}),
+    )
+    .expect("deployment");
+    d.status = Some(DeploymentStatus {
+        ready_replicas: Some(ready),
+        updated_replicas: Some(updated),
+        observed_generation: Some(observed),
+        ..Default::default()
+    });
+    d
+}
+
+#[test]
+fn deployment_is_ready_only_when_rolled_out() {
+    assert_eq!(deployment_readiness(Some(&deployment(2, 2, 2, 3, 3))), Observed::Ready);
+    assert!(matches!(deployment_readiness(Some(&deployment(2, 1, 2, 3, 3))), Observed::Pending(_)));
+    assert!(matches!(deployment_readiness(Some(&deployment(2, 2, 1, 3, 3))), Observed::Pending(_)), "old replicas");
+    assert!(matches!(deployment_readiness(Some(&deployment(2, 2, 2, 4, 3))), Observed::Pending(_)), "new generation");
+    assert!(matches!(deployment_readiness(None), Observed::Pending(_)));
+}
+
+#[test]
+fn ready_summarises_the_components() {
+    let all = Observation {
+        web: Observed::Ready,
+        database: Observed::Ready,
+        search: Observed::External,
+        redis: Observed::Ready,
+    };
+    let ready = conditions(&all);
+    let get =
+        |list: &[DesiredCondition], t: ConditionType| list.iter().find(|c| c.type_ == t).cloned().expect("condition");
+    assert!(get(&ready, ConditionType::Ready).status);
+    assert!(!get(&ready, ConditionType::Reconciling).status);
+    assert_eq!(get(&ready, ConditionType::SearchReady).reason, Reason::External);
+
+    let waiting = Observation { database: Observed::Pending("0/1 replicas ready".into()), ..all };
+    let pending = conditions(&waiting);
+    let summary = get(&pending, ConditionType::Ready);
+    assert!(!summary.status);
+    assert!(summary.message.contains("PostgreSQL: 0/1 replicas ready"), "{}", summary.message);
+    assert!(get(&pending, ConditionType::Reconciling).status);
+    assert!(!get(&pending, ConditionType::Stalled).status);
+}
+
+#[test]
+fn serving_version_moves_only_after_the_rollout() {
+    let node = spec(json!({"version": "2.11.4"}));
+    let previous = CatalogNodeStatus {
+        versions: Some(ComponentVersions { ckan: Some("2.11.3".into()), ..Default::default() }),
+        ..Default::default()
+    };
+    let rolling = Observation {
+        web: Observed::Pending("1/2".into()),
+        database: Observed::Ready,
+        search: Observed::Ready,
+        redis: Observed::Ready,
+    };
+    let during = status(&node, &rolling, "2.11.4", Some(&previous));
+    assert_eq!(during.versions.and_then(|v| v.ckan).as_deref(), Some("2.11.3"));
+    let done = Observation { web: Observed::Ready, ..rolling };
+    let after = status(&node, &done, "2.11.4", Some(&previous));
+    assert_eq!(after.versions.as_ref().and_then(|v| v.ckan.as_deref()), Some("2.11.4"));
+    assert_eq!(
+        after.endpoints.and_then(|e| e.catalog_turtle).as_deref(),
+        Some("http://dati.regione.marche.it/catalog.ttl")
+    );
+}

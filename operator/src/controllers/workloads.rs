@@ -1,0 +1,306 @@
+//! Building blocks for the workloads every controller creates: security contexts that meet
+//! the "restricted" Pod Security Standard, probes, volumes, Services, NetworkPolicies and the
+//! managed PostgreSQL that CatalogNode and ReusableSolution share.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service, ServicePort, ServiceSpec,
+    TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube::api::ObjectMeta;
+
+use super::children::{COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL, Owner};
+use crate::api::catalog_node::ManagedPostgres;
+use crate::api::shared::StorageSpec;
+
+/// Metadata of a child named `name` for `component`, labelled and owned.
+pub fn metadata(owner: &Owner, name: &str, component: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(owner.namespace.clone()),
+        labels: Some(owner.labels(component)),
+        owner_references: owner.reference.clone().map(|r| vec![r]),
+        ..Default::default()
+    }
+}
+
+/// A pod security context for the "restricted" Pod Security Standard, running as `user`.
+pub fn restricted_pod_security(user: i64) -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(user),
+        run_as_group: Some(user),
+        fs_group: Some(user),
+        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// A container security context for the "restricted" Pod Security Standard: no privilege
+/// escalation, no capabilities, read-only root file system (writable paths are volumes).
+pub fn restricted_container_security() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// A pod template whose pods carry the component's selector labels plus the managed-by
+/// label, with the restricted security context.
+pub fn pod_template(owner: &Owner, component: &str, user: i64, spec: PodSpec) -> PodTemplateSpec {
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta { labels: Some(owner.labels(component)), ..Default::default() }),
+        spec: Some(PodSpec {
+            security_context: Some(restricted_pod_security(user)),
+            automount_service_account_token: Some(false),
+            enable_service_links: Some(false),
+            ..spec
+        }),
+    }
+}
+
+/// A selector for the pods of `component`.
+pub fn selector(owner: &Owner, component: &str) -> LabelSelector {
+    LabelSelector { match_labels: Some(owner.selector_labels(component)), ..Default::default() }
+}
+
+/// An environment variable with a literal value.
+pub fn env(name: &str, value: impl Into<String>) -> EnvVar {
+    EnvVar { name: name.to_owned(), value: Some(value.into()), ..Default::default() }
+}
+
+/// An environment variable read from a Secret key.
+pub fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector { name: secret.to_owned(), key: key.to_owned(), optional: None }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A named TCP container port.
+pub fn container_port(name: &str, port: i32) -> ContainerPort {
+    ContainerPort {
+        name: Some(name.to_owned()),
+        container_port: port,
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }
+}
+
+/// An HTTP GET probe on a named port.
+pub fn http_probe(path: &str, port: &str, initial_delay: i32, period: i32) -> Probe {
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.to_owned()),
+            port: IntOrString::String(port.to_owned()),
+            ..Default::default()
+        }),
+        initial_delay_seconds: Some(initial_delay),
+        period_seconds: Some(period),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    }
+}
+
+/// A TCP probe on a named port.
+pub fn tcp_probe(port: &str, period: i32) -> Probe {
+    Probe {
+        tcp_socket: Some(TCPSocketAction { port: IntOrString::String(port.to_owned()), ..Default::default() }),
+        period_seconds: Some(period),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    }
+}
+
+/// A scratch volume (the root file system is read-only).
+pub fn empty_dir(name: &str) -> Volume {
+    Volume { name: name.to_owned(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() }
+}
+
+/// A volume mount.
+pub fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount { name: name.to_owned(), mount_path: path.to_owned(), ..Default::default() }
+}
+
+/// A PersistentVolumeClaim spec for `storage`.
+pub fn claim_spec(storage: &StorageSpec, access_mode: &str) -> PersistentVolumeClaimSpec {
+    PersistentVolumeClaimSpec {
+        access_modes: Some(vec![access_mode.to_owned()]),
+        storage_class_name: storage.storage_class_name.clone(),
+        resources: Some(VolumeResourceRequirements {
+            requests: Some(BTreeMap::from([("storage".to_owned(), Quantity(storage.size.clone()))])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A standalone PersistentVolumeClaim. Claims are never pruned: data outlives specs.
+pub fn claim(
+    owner: &Owner,
+    name: &str,
+    component: &str,
+    storage: &StorageSpec,
+    access_mode: &str,
+) -> PersistentVolumeClaim {
+    let mut metadata = metadata(owner, name, component);
+    // Without an owner reference, deleting the parent keeps the data (deletionPolicy Retain);
+    // the Delete policy removes claims through a finalizer.
+    metadata.owner_references = None;
+    PersistentVolumeClaim { metadata, spec: Some(claim_spec(storage, access_mode)), ..Default::default() }
+}
+
+/// A ClusterIP Service for the pods of `component`.
+pub fn service(owner: &Owner, name: &str, component: &str, ports: &[(&str, i32)]) -> Service {
+    Service {
+        metadata: metadata(owner, name, component),
+        spec: Some(ServiceSpec {
+            selector: Some(owner.selector_labels(component)),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|(port_name, port)| ServicePort {
+                        name: Some((*port_name).to_owned()),
+                        port: *port,
+                        target_port: Some(IntOrString::String((*port_name).to_owned())),
+                        protocol: Some("TCP".into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A NetworkPolicy that lets only the pods of `clients` (components of the same owner)
+/// reach `component` on `port`; everything else is refused.
+pub fn allow_only_from(owner: &Owner, component: &str, clients: &[&str], port: i32) -> NetworkPolicy {
+    let from = NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([
+                (NAME_LABEL.to_owned(), owner.app.clone()),
+                (INSTANCE_LABEL.to_owned(), owner.instance.clone()),
+            ])),
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: COMPONENT_LABEL.to_owned(),
+                operator: "In".into(),
+                values: Some(clients.iter().map(|c| (*c).to_owned()).collect()),
+            }]),
+        }),
+        ..Default::default()
+    };
+    NetworkPolicy {
+        metadata: metadata(owner, &owner.child_name(component), component),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(owner, component)),
+            policy_types: Some(vec!["Ingress".into()]),
+            ingress: Some(vec![NetworkPolicyIngressRule {
+                from: Some(vec![from]),
+                ports: Some(vec![NetworkPolicyPort {
+                    port: Some(IntOrString::Int(port)),
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                }]),
+            }]),
+            ..Default::default()
+        }),
+    }
+}
+
+/// UID of the `postgres` user in the official PostgreSQL images.
+const POSTGRES_UID: i64 = 999;
+
+/// Default image of a managed PostgreSQL.
+pub fn postgres_image(spec: &ManagedPostgres) -> String {
+    spec.image.clone().unwrap_or_else(|| format!("postgres:{}", spec.version))
+}
+
+/// A single-instance PostgreSQL StatefulSet with its data on a claim from the template,
+/// reading its password from `secret` (key `PGPASSWORD`).
+pub fn postgres_statefulset(owner: &Owner, component: &str, spec: &ManagedPostgres, secret: &str) -> StatefulSet {
+    let name = owner.child_name("postgres");
+    let container = Container {
+        name: "postgres".into(),
+        image: Some(postgres_image(spec)),
+        env: Some(vec![
+            env_from_secret("POSTGRES_USER", secret, "PGUSER"),
+            env_from_secret("POSTGRES_PASSWORD", secret, "PGPASSWORD"),
+            env_from_secret("POSTGRES_DB", secret, "PGDATABASE"),
+            // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
+            env("PGDATA", "/var/lib/postgresql/data/pgdata"),
+        ]),
+        ports: Some(vec![container_port("postgres", 5432)]),
+        readiness_probe: Some(tcp_probe("postgres", 10)),
+        liveness_probe: Some(tcp_probe("postgres", 20)),
+        resources: spec.resources.clone().or_else(|| Some(default_resources("250m", "512Mi"))),
+        security_context: Some(restricted_container_security()),
+        volume_mounts: Some(vec![
+            mount("data", "/var/lib/postgresql/data"),
+            mount("run", "/var/run/postgresql"),
+            mount("tmp", "/tmp"),
+        ]),
+        ..Default::default()
+    };
+    StatefulSet {
+        metadata: metadata(owner, &name, component),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(1),
+            service_name: Some(name.clone()),
+            selector: selector(owner, component),
+            template: pod_template(
+                owner,
+                component,
+                POSTGRES_UID,
+                PodSpec {
+                    containers: vec![container],
+                    volumes: Some(vec![empty_dir("run"), empty_dir("tmp")]),
+                    ..Default::default()
+                },
+            ),
+            volume_claim_templates: Some(vec![PersistentVolumeClaim {
+                metadata: ObjectMeta {
+                    name: Some("data".into()),
+                    labels: Some(owner.labels(component)),
+                    ..Default::default()
+                },
+                spec: Some(claim_spec(&spec.storage, "ReadWriteOnce")),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Requests as given, and a memory limit equal to the memory request.
+pub fn default_resources(cpu: &str, memory: &str) -> ResourceRequirements {
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_owned(), Quantity(cpu.to_owned())),
+            ("memory".to_owned(), Quantity(memory.to_owned())),
+        ])),
+        limits: Some(BTreeMap::from([("memory".to_owned(), Quantity(memory.to_owned()))])),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,240 @@
+//! A CatalogNode end to end on the local control plane (kwok makes its pods Ready and binds
+//! its volumes): every child, Ready=True, idempotence, pruning that keeps data, and
+//! garbage collection.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Api, Client, ResourceExt};
+use mediana::api::CatalogNode;
+use serde_json::json;
+
+const NS: &str = "catalog-e2e";
+const SELECTOR: &str = "app.kubernetes.io/instance=marche,app.kubernetes.io/managed-by=mediana";
+
+fn node() -> serde_json::Value {
+    json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "metadata": {"name": "marche", "namespace": NS},
+        "spec": {
+            "hostname": "dati.regione.marche.it",
+            "title": "Open data Regione Marche",
+            "publisher": {"ipaCode": "r_marche", "name": "Regione Marche"},
+            "replicas": 2,
+            "sysadmin": {"email": "opendata@regione.marche.it"},
+            "config": {"ckan.datasets_per_page": "50"},
+            "ingress": {"className": "nginx", "tls": {"certManager": {"issuer": "letsencrypt"}}},
+            "backup": {"schedule": "30 2 * * *", "timeZone": "Europe/Rome", "retention": 14}
+        }
+    })
+}
+
+/// Names of the objects of one kind that carry the node's labels.
+async fn names<K>(client: &Client) -> Vec<String>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), NS);
+    let mut names: Vec<String> = api
+        .list(&ListParams::default().labels(SELECTOR))
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .map(|o| o.name_any())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn resource_versions(client: &Client) -> BTreeMap<String, String> {
+    let mut versions = BTreeMap::new();
+    macro_rules! collect {
+        ($($kind:ty),*) => {$(
+            let api: Api<$kind> = Api::namespaced(client.clone(), NS);
+            for o in api.list(&ListParams::default().labels(SELECTOR)).await.expect("list").items {
+                versions.insert(format!("{}/{}", stringify!($kind), o.name_any()), o.resource_version().unwrap_or_default());
+            }
+        )*};
+    }
+    collect!(
+        Deployment,
+        StatefulSet,
+        Service,
+        Ingress,
+        NetworkPolicy,
+        PodDisruptionBudget,
+        CronJob,
+        Secret,
+        PersistentVolumeClaim
+    );
+    versions
+}
+
+fn condition(node: &CatalogNode, type_: &str) -> Option<(String, String)> {
+    node.status
+        .as_ref()?
+        .common
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone()))
+}
+
+#[tokio::test]
+async fn catalog_node_end_to_end() {
+    let client = common::client().await;
+    common::namespace(&client, NS).await;
+    let operator = common::Operator::start(client.clone());
+    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), NS);
+    let apply = PatchParams::apply(common::TEST_MANAGER).force();
+    nodes.patch("marche", &apply, &Patch::Apply(node())).await.expect("create the CatalogNode");
+
+    // 1. The whole stack comes up and the node reports Ready.
+    let ready = common::eventually("the CatalogNode Ready", 90, || async {
+        let node = nodes.get("marche").await.ok()?;
+        (condition(&node, "Ready") == Some(("True".into(), "Available".into()))).then_some(node)
+    })
+    .await;
+    let status = ready.status.clone().expect("status");
+    assert_eq!(status.common.observed_generation, ready.metadata.generation);
+    assert_eq!(status.url.as_deref(), Some("https://dati.regione.marche.it"));
+    assert_eq!(
+        status.endpoints.as_ref().and_then(|e| e.catalog_turtle.as_deref()),
+        Some("https://dati.regione.marche.it/catalog.ttl")
+    );
+    assert_eq!(
+        status.versions.as_ref().and_then(|v| v.ckan.as_deref()),
+        Some(mediana::api::catalog_node::DEFAULT_CKAN_VERSION)
+    );
+    for type_ in ["DatabaseReady", "SearchReady", "WebReady"] {
+        assert_eq!(condition(&ready, type_).map(|c| c.0), Some("True".into()), "{type_}");
+    }
+    assert_eq!(condition(&ready, "Stalled").map(|c| c.0), Some("False".into()));
+    assert_eq!(condition(&ready, "Reconciling").map(|c| c.0), Some("False".into()));
+
+    assert_eq!(names::<Deployment>(&client).await, ["marche-ckan", "marche-redis"]);
+    assert_eq!(names::<StatefulSet>(&client).await, ["marche-postgres", "marche-solr"]);
+    assert_eq!(names::<Service>(&client).await, ["marche-ckan", "marche-postgres", "marche-redis", "marche-solr"]);
+    assert_eq!(names::<Ingress>(&client).await, ["marche"]);
+    assert_eq!(names::<NetworkPolicy>(&client).await, ["marche-database", "marche-redis", "marche-search"]);
+    assert_eq!(names::<PodDisruptionBudget>(&client).await, ["marche-ckan"]);
+    assert_eq!(names::<CronJob>(&client).await, ["marche-backup"]);
+    assert_eq!(names::<Secret>(&client).await, ["marche-ckan-secrets", "marche-db"]);
+    let claims = names::<PersistentVolumeClaim>(&client).await;
+    assert!(claims.contains(&"data-marche-postgres-0".to_owned()), "{claims:?}");
+    assert!(
+        claims.contains(&"marche-uploads".to_owned()) && claims.contains(&"marche-backup".to_owned()),
+        "{claims:?}"
+    );
+
+    // The generated password is random, and appears in no status or event.
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), NS);
+    let db = secrets.get("marche-db").await.expect("database secret");
+    let password = String::from_utf8(db.data.as_ref().expect("data")["PGPASSWORD"].0.clone()).expect("UTF-8");
+    assert_eq!(password.len(), 64);
+    let status_text = serde_json::to_string(&ready.status).expect("status serializes");
+    assert!(!status_text.contains(&password), "a secret leaked into the status");
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), NS);
+    let events_text =
+        serde_json::to_string(&events.list(&Default::default()).await.expect("events").items).expect("json");
+    assert!(!events_text.contains(&password), "a secret leaked into an event");
+
+    // 2. Idempotence: a reconcile of an unchanged node writes nothing (a label change
+    // triggers one without changing the spec).
+    let before = resource_versions(&client).await;
+    let labelled = nodes
+        .patch("marche", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"touched": "1"}}})))
+        .await
+        .expect("label");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(resource_versions(&client).await, before, "children were rewritten by an idle reconcile");
+    assert_eq!(
+        nodes.get("marche").await.expect("get").resource_version(),
+        labelled.resource_version(),
+        "status rewritten"
+    );
+
+    // 3. Someone edits a child: the operator puts it back.
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), NS);
+    deployments
+        .patch(
+            "marche-ckan",
+            &PatchParams::apply("someone-else").force(),
+            &Patch::Apply(json!({
+                "apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": 5}
+            })),
+        )
+        .await
+        .expect("edit the web Deployment");
+    common::eventually("the web Deployment restored to 2 replicas", 30, || async {
+        let d = deployments.get("marche-ckan").await.ok()?;
+        (d.spec?.replicas == Some(2)).then_some(())
+    })
+    .await;
+
+    // 4. Switching to an external database prunes the managed PostgreSQL but keeps its data.
+    secrets
+        .patch(
+            "external-pg",
+            &apply,
+            &Patch::Apply(json!({
+                "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "external-pg"},
+                "stringData": {"url": "postgresql://ckan:pw@pg.example.internal:5432/ckan"}
+            })),
+        )
+        .await
+        .expect("external database secret");
+    let mut external = node();
+    external["spec"]["database"] = json!({"external": {"urlSecretRef": {"name": "external-pg", "key": "url"}}});
+    nodes.patch("marche", &apply, &Patch::Apply(external)).await.expect("switch to an external database");
+    common::eventually("the managed PostgreSQL pruned", 30, || async {
+        let sts = names::<StatefulSet>(&client).await;
+        let np = names::<NetworkPolicy>(&client).await;
+        (sts == ["marche-solr"] && !np.contains(&"marche-database".to_owned())).then_some(())
+    })
+    .await;
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), NS);
+    assert!(
+        claims.get_opt("data-marche-postgres-0").await.expect("get claim").is_some(),
+        "the database volume was deleted"
+    );
+    let web = deployments.get("marche-ckan").await.expect("web");
+    let env =
+        serde_json::to_value(&web.spec.expect("spec").template.spec.expect("pod").containers[0].env).expect("json");
+    assert!(env.to_string().contains("external-pg"), "CKAN now reads the external database URL");
+    let switched = common::eventually("DatabaseReady reports the external database", 30, || async {
+        let node = nodes.get("marche").await.ok()?;
+        (condition(&node, "DatabaseReady") == Some(("True".into(), "External".into()))).then_some(node)
+    })
+    .await;
+    assert_eq!(switched.status.and_then(|s| s.versions).and_then(|v| v.postgres), None);
+
+    // 5. Deleting the node removes its children (garbage collection) but keeps the volumes
+    // (deletionPolicy Retain).
+    nodes.delete("marche", &DeleteParams::foreground()).await.expect("delete the node");
+    common::eventually("the children garbage-collected", 60, || async {
+        let gone = names::<Deployment>(&client).await.is_empty()
+            && names::<StatefulSet>(&client).await.is_empty()
+            && names::<Service>(&client).await.is_empty();
+        gone.then_some(())
+    })
+    .await;
+    let remaining = names::<PersistentVolumeClaim>(&client).await;
+    assert!(
+        remaining.contains(&"marche-uploads".to_owned()) && remaining.contains(&"data-marche-solr-0".to_owned()),
+        "{remaining:?}"
+    );
+    operator.stop().await;
+}
