@@ -17,13 +17,17 @@ use kube::{Api, Client, ResourceExt};
 use mediana::api::CatalogNode;
 use serde_json::json;
 
-const NS: &str = "catalog-e2e";
+/// The namespace of this run: unique, so that a rerun against a kept cluster starts clean.
+fn ns() -> &'static str {
+    static NS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NS.get_or_init(|| common::unique_name("catalog-e2e"))
+}
 const SELECTOR: &str = "app.kubernetes.io/instance=marche,app.kubernetes.io/managed-by=mediana";
 
 fn node() -> serde_json::Value {
     json!({
         "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
-        "metadata": {"name": "marche", "namespace": NS},
+        "metadata": {"name": "marche", "namespace": ns()},
         "spec": {
             "hostname": "dati.regione.marche.it",
             "title": "Open data Regione Marche",
@@ -45,7 +49,7 @@ where
         + serde::de::DeserializeOwned
         + std::fmt::Debug,
 {
-    let api: Api<K> = Api::namespaced(client.clone(), NS);
+    let api: Api<K> = Api::namespaced(client.clone(), ns());
     let mut names: Vec<String> = api
         .list(&ListParams::default().labels(SELECTOR))
         .await
@@ -62,7 +66,7 @@ async fn resource_versions(client: &Client) -> BTreeMap<String, String> {
     let mut versions = BTreeMap::new();
     macro_rules! collect {
         ($($kind:ty),*) => {$(
-            let api: Api<$kind> = Api::namespaced(client.clone(), NS);
+            let api: Api<$kind> = Api::namespaced(client.clone(), ns());
             for o in api.list(&ListParams::default().labels(SELECTOR)).await.expect("list").items {
                 versions.insert(format!("{}/{}", stringify!($kind), o.name_any()), o.resource_version().unwrap_or_default());
             }
@@ -95,9 +99,9 @@ fn condition(node: &CatalogNode, type_: &str) -> Option<(String, String)> {
 #[tokio::test]
 async fn catalog_node_end_to_end() {
     let client = common::client().await;
-    common::namespace(&client, NS).await;
+    common::namespace(&client, ns()).await;
     let operator = common::Operator::start(client.clone());
-    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), NS);
+    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), ns());
     let apply = PatchParams::apply(common::TEST_MANAGER).force();
     nodes.patch("marche", &apply, &Patch::Apply(node())).await.expect("create the CatalogNode");
 
@@ -140,13 +144,13 @@ async fn catalog_node_end_to_end() {
     );
 
     // The generated password is random, and appears in no status or event.
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), NS);
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), ns());
     let db = secrets.get("marche-db").await.expect("database secret");
     let password = String::from_utf8(db.data.as_ref().expect("data")["PGPASSWORD"].0.clone()).expect("UTF-8");
     assert_eq!(password.len(), 64);
     let status_text = serde_json::to_string(&ready.status).expect("status serializes");
     assert!(!status_text.contains(&password), "a secret leaked into the status");
-    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), NS);
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), ns());
     let events_text =
         serde_json::to_string(&events.list(&Default::default()).await.expect("events").items).expect("json");
     assert!(!events_text.contains(&password), "a secret leaked into an event");
@@ -167,7 +171,7 @@ async fn catalog_node_end_to_end() {
     );
 
     // 3. Someone edits a child: the operator puts it back.
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), NS);
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns());
     deployments
         .patch(
             "marche-ckan",
@@ -205,7 +209,7 @@ async fn catalog_node_end_to_end() {
         (sts == ["marche-solr"] && !np.contains(&"marche-database".to_owned())).then_some(())
     })
     .await;
-    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), NS);
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns());
     assert!(
         claims.get_opt("data-marche-postgres-0").await.expect("get claim").is_some(),
         "the database volume was deleted"
@@ -236,5 +240,109 @@ async fn catalog_node_end_to_end() {
         remaining.contains(&"marche-uploads".to_owned()) && remaining.contains(&"data-marche-solr-0".to_owned()),
         "{remaining:?}"
     );
+    operator.stop().await;
+}
+
+/// Changing `spec.version` runs backup, migration, rollout and index rebuild in order; a
+/// failed migration leaves the old release serving, Ready, and the node Stalled.
+#[tokio::test]
+async fn upgrades_are_orchestrated_and_a_failed_migration_keeps_the_old_release() {
+    let upgrade_ns = common::unique_name("catalog-upgrade");
+    let client = common::client().await;
+    common::namespace(&client, &upgrade_ns).await;
+    let operator = common::Operator::start(client.clone());
+    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), &upgrade_ns);
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &upgrade_ns);
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(client.clone(), &upgrade_ns);
+    let apply = PatchParams::apply(common::TEST_MANAGER).force();
+    let manifest = |version: &str, image: Option<&str>| {
+        let mut spec = json!({
+            "hostname": "dati.comune.macerata.it",
+            "publisher": {"ipaCode": "c_e783"},
+            "version": version,
+            "backup": {"schedule": "0 1 * * *"}
+        });
+        if let Some(image) = image {
+            spec["image"] = json!(image);
+        }
+        json!({"apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode", "metadata": {"name": "up", "namespace": upgrade_ns.clone()}, "spec": spec})
+    };
+    let serving = |version: &'static str| {
+        let nodes = nodes.clone();
+        move || {
+            let nodes = nodes.clone();
+            async move {
+                let node = nodes.get("up").await.ok()?;
+                let status = node.status.clone()?;
+                (status.versions?.ckan.as_deref() == Some(version)).then_some(node)
+            }
+        }
+    };
+
+    nodes.patch("up", &apply, &Patch::Apply(manifest("2.11.3", None))).await.expect("create");
+    common::eventually("2.11.3 serving", 90, serving("2.11.3")).await;
+
+    // A successful upgrade.
+    nodes.patch("up", &apply, &Patch::Apply(manifest("2.11.4", None))).await.expect("upgrade");
+    let upgraded = common::eventually("the upgrade to 2.11.4 completed", 90, || async {
+        let node = nodes.get("up").await.ok()?;
+        let status = node.status.clone()?;
+        let upgrade = status.upgrade?;
+        (upgrade.phase == mediana::api::catalog_node::UpgradePhase::Completed
+            && status.versions?.ckan.as_deref() == Some("2.11.4"))
+        .then_some(upgrade)
+    })
+    .await;
+    assert_eq!((upgraded.from_version.as_str(), upgraded.to_version.as_str()), ("2.11.3", "2.11.4"));
+    let web = deployments.get("up-ckan").await.expect("web");
+    let image = web
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|p| p.containers[0].image.clone().unwrap_or_default())
+        .unwrap_or_default();
+    assert!(image.ends_with(":2.11.4"), "{image}");
+    let mut steps: Vec<(String, String)> = jobs
+        .list(&ListParams::default().labels("app.kubernetes.io/instance=up"))
+        .await
+        .expect("jobs")
+        .items
+        .into_iter()
+        .filter(|j| !j.name_any().starts_with("up-backup-"))
+        .map(|j| {
+            let created = j.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()).unwrap_or_default();
+            (created, j.name_any())
+        })
+        .collect();
+    steps.sort();
+    let order: Vec<String> = steps
+        .iter()
+        .map(|(_, name)| name.rsplit_once('-').map(|(kind, _)| kind.to_owned()).unwrap_or_default())
+        .collect();
+    assert_eq!(order, ["up-upgrade-backup", "up-migrate", "up-reindex"], "backup, then migration, then index rebuild");
+
+    // A failing migration (kwok fails Job pods whose image tag ends in "-failing").
+    let failing = "registry.example.it/ckan-dcatapit:2.12.0-failing";
+    nodes
+        .patch("up", &apply, &Patch::Apply(manifest("2.12.0", Some(failing))))
+        .await
+        .expect("upgrade to a failing release");
+    let stalled = common::eventually("Stalled=True reason MigrationFailed", 90, || async {
+        let node = nodes.get("up").await.ok()?;
+        (condition(&node, "Stalled") == Some(("True".into(), "MigrationFailed".into()))).then_some(node)
+    })
+    .await;
+    assert_eq!(condition(&stalled, "Ready").map(|c| c.0), Some("True".into()), "the old release keeps serving");
+    let status = stalled.status.expect("status");
+    assert_eq!(status.versions.and_then(|v| v.ckan).as_deref(), Some("2.11.4"));
+    assert_eq!(status.upgrade.map(|u| u.phase), Some(mediana::api::catalog_node::UpgradePhase::Failed));
+    let web = deployments.get("up-ckan").await.expect("web");
+    let image = web
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|p| p.containers[0].image.clone().unwrap_or_default())
+        .unwrap_or_default();
+    assert!(image.ends_with(":2.11.4"), "the web never ran the unmigrated release: {image}");
+
+    nodes.delete("up", &DeleteParams::default()).await.expect("delete");
     operator.stop().await;
 }

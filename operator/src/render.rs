@@ -93,7 +93,9 @@ pub fn render(manifests: &str) -> Result<String, RenderError> {
             };
             children.push(Child::new(&preview).map_err(build_error)?);
         }
-        children.extend(builders::children(&node.spec, &owner, &node.spec.version).map_err(build_error)?);
+        children.extend(
+            builders::children(&node.spec, &owner, &builders::Release::desired(&node.spec)).map_err(build_error)?,
+        );
         for child in children {
             out.push_str("---\n");
             out.push_str(&serde_saphyr::to_string(&child.object).map_err(|err| RenderError::Output(err.to_string()))?);

@@ -52,6 +52,13 @@ async fn install_crds(client: Client) {
     }
 }
 
+/// A name unique to this test process, e.g. for a namespace that must start empty.
+pub fn unique_name(base: &str) -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{base}-{:x}", (std::process::id() as u64) << 20 ^ u64::from(nanos >> 12))
+}
+
 /// Creates (or keeps) a namespace for one test.
 pub async fn namespace(client: &Client, name: &str) {
     let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});

@@ -128,7 +128,7 @@ KC
   # A clean HOME: kwok would otherwise also load ~/.kwok/kwok.yaml.
   start kwok env HOME="$RUN/home" "$KWOK_DIR/kwok" --kubeconfig="$RUN/kubeconfig" --manage-all-nodes=true \
     -c "$s/node-initialize.yaml" -c "$s/node-heartbeat-with-lease.yaml" -c "$s/pod-ready.yaml" \
-    -c "$s/pod-complete.yaml" -c "$s/pod-delete.yaml" \
+    -c "$s/pod-complete.yaml" -c "$s/pod-delete.yaml" -c "$s/job-pod-fail.yaml" \
     -c "$s/pvc-provision.yaml" -c "$s/pv-bind.yaml" -c "$s/pvc-delete.yaml" -c "$s/pv-delete.yaml" \
     --node-ip=127.0.0.1 --node-name=localhost --node-port="$kwok_port" --server-address="127.0.0.1:$kwok_port" \
     --tls-cert-file="$P/serving.crt" --tls-private-key-file="$P/serving.key" --node-lease-duration-seconds=40

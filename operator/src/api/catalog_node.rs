@@ -431,6 +431,9 @@ pub struct ComponentVersions {
     /// CKAN version serving traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ckan: Option<String>,
+    /// CKAN image serving traffic. An upgrade starts when the spec asks for another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ckan_image: Option<String>,
     /// PostgreSQL major version (managed database only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postgres: Option<String>,

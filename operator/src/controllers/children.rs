@@ -126,9 +126,14 @@ impl Child {
 /// sorted keys, so equal objects hash equally; the hasher is fixed (SipHash with zero keys),
 /// so the hash is the same in every process of one build.
 fn desired_hash(value: &Value) -> String {
+    fingerprint(&value.to_string())
+}
+
+/// A 16-hex-digit fingerprint of a text, the same in every process of one build.
+pub fn fingerprint(text: &str) -> String {
     #[allow(deprecated)] // SipHasher: deprecated for HashMaps, fine for a content fingerprint
     let mut hasher = std::hash::SipHasher::new();
-    value.to_string().hash(&mut hasher);
+    text.hash(&mut hasher);
     format!("{:016x}", hasher.finish())
 }
 

@@ -61,6 +61,14 @@ pub enum Reason {
     Available,
     /// Work is in progress towards the spec.
     Progressing,
+    /// A CKAN upgrade is in progress.
+    Upgrading,
+    /// The database migration of an upgrade failed.
+    MigrationFailed,
+    /// The backup before an upgrade failed.
+    BackupFailed,
+    /// The search-index rebuild after an upgrade failed.
+    ReindexFailed,
 }
 
 impl Reason {
@@ -75,6 +83,10 @@ impl Reason {
             Self::External => "External",
             Self::Available => "Available",
             Self::Progressing => "Progressing",
+            Self::Upgrading => "Upgrading",
+            Self::MigrationFailed => "MigrationFailed",
+            Self::BackupFailed => "BackupFailed",
+            Self::ReindexFailed => "ReindexFailed",
         }
     }
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -246,13 +247,14 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>) {
     let reporter = Reporter { controller: "mediana".into(), instance: std::env::var("POD_NAME").ok() };
     let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter) });
     let all = || watcher::Config::default().any_semantic();
-    // Owned workloads wake their CatalogNode when they change (a pod became ready, someone
-    // edited a child); only mediana's own children are watched.
+    // Owned workloads and Jobs wake their CatalogNode when they change (a pod became ready,
+    // an upgrade step finished, someone edited a child); only mediana's own are watched.
     let children_of =
         |app: &str| all().labels(&format!("{}=mediana,{}={app}", children::MANAGED_BY_LABEL, children::NAME_LABEL));
     let catalog_nodes = Controller::new(Api::<CatalogNode>::all(client.clone()), all())
         .owns(Api::<Deployment>::all(client.clone()), children_of("catalognode"))
-        .owns(Api::<StatefulSet>::all(client.clone()), children_of("catalognode"));
+        .owns(Api::<StatefulSet>::all(client.clone()), children_of("catalognode"))
+        .owns(Api::<Job>::all(client.clone()), children_of("catalognode"));
     futures::join!(
         drive(catalog_nodes, catalog_node::reconcile, &ctx, &shutdown),
         drive(

@@ -4,10 +4,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{
-    Container, EnvFromSource, EnvVar, PersistentVolumeClaim, PodSpec, SecretEnvSource, Volume,
-};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{Container, EnvVar, PersistentVolumeClaim, PodSpec, PodTemplateSpec, Volume};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
     IngressTLS, ServiceBackendPort,
@@ -17,7 +15,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::ObjectMeta;
 
 use crate::api::catalog_node::{
-    CatalogEndpoints, CatalogNodeSpec, ExternalService, IssuerKind, ManagedPostgres, ManagedRedis, ManagedSolr,
+    CatalogEndpoints, CatalogNodeSpec, ComponentVersions, ExternalService, IssuerKind, ManagedPostgres, ManagedRedis,
+    ManagedSolr,
 };
 use crate::controllers::Error;
 use crate::controllers::children::{Child, Owner};
@@ -183,9 +182,31 @@ fn managed_redis(spec: &CatalogNodeSpec) -> Option<ManagedRedis> {
     }
 }
 
-/// The CKAN image for a version.
-pub fn ckan_image(spec: &CatalogNodeSpec, version: &str) -> String {
-    spec.image.clone().unwrap_or_else(|| format!("{CKAN_IMAGE}:{version}"))
+/// A CKAN release: the version and the image that runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    /// CKAN version.
+    pub version: String,
+    /// Container image.
+    pub image: String,
+}
+
+impl Release {
+    /// The release the spec asks for.
+    pub fn desired(spec: &CatalogNodeSpec) -> Self {
+        let version = spec.version.clone();
+        let image = spec.image.clone().unwrap_or_else(|| format!("{CKAN_IMAGE}:{version}"));
+        Self { version, image }
+    }
+
+    /// The release serving traffic according to the status; the desired one before the
+    /// first rollout (a new node has nothing to upgrade from).
+    pub fn serving(spec: &CatalogNodeSpec, versions: Option<&ComponentVersions>) -> Self {
+        match versions.and_then(|v| Some((v.ckan.clone()?, v.ckan_image.clone()?))) {
+            Some((version, image)) => Self { version, image },
+            None => Self::desired(spec),
+        }
+    }
 }
 
 /// The Solr image for a CKAN version: the CKAN project's image with its schema.
@@ -275,12 +296,12 @@ pub fn ckan_env(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<EnvVar> {
     vars
 }
 
-/// Every child of a node running `version` (the version serving traffic, which differs
-/// from `spec.version` while an upgrade waits for its migration).
-pub fn children(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> Result<Vec<Child>, Error> {
+/// Every child of a node whose web runs `release` (the release serving traffic, which
+/// differs from the desired one while an upgrade waits for its migration).
+pub fn children(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Result<Vec<Child>, Error> {
     let names = Names::new(owner);
     let mut out = vec![
-        Child::new(&web_deployment(spec, owner, version))?,
+        Child::new(&web_deployment(spec, owner, release))?,
         Child::new(&service(owner, &names.web(), component::WEB, &[("http", 80)]))?,
         Child::new(&uploads_claim(spec, owner))?,
     ];
@@ -300,7 +321,7 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> Result<
         ))?);
     }
     if let Some(search) = managed_search(spec) {
-        out.push(Child::new(&solr_statefulset(owner, &search, version))?);
+        out.push(Child::new(&solr_statefulset(owner, &search, &release.version))?);
         out.push(Child::new(&service(owner, &names.solr(), component::SEARCH, &[("solr", 8983)]))?);
         out.push(Child::new(&allow_only_from(
             owner,
@@ -332,10 +353,10 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> Result<
     Ok(out)
 }
 
-fn ckan_container(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> Container {
+fn ckan_container(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Container {
     Container {
         name: "ckan".into(),
-        image: Some(ckan_image(spec, version)),
+        image: Some(release.image.clone()),
         env: Some(ckan_env(spec, owner)),
         security_context: Some(restricted_container_security()),
         volume_mounts: Some(vec![mount("uploads", STORAGE_PATH), mount("tmp", "/tmp")]),
@@ -357,14 +378,14 @@ fn ckan_volumes(owner: &Owner) -> Vec<Volume> {
     ]
 }
 
-/// The CKAN web Deployment running `version`.
-pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> Deployment {
+/// The CKAN web Deployment running `release`.
+pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Deployment {
     let container = Container {
         ports: Some(vec![container_port("http", 5000)]),
         readiness_probe: Some(http_probe("/api/3/action/status_show", "http", 10, 10)),
         liveness_probe: Some(http_probe("/api/3/action/status_show", "http", 60, 20)),
         resources: spec.resources.clone().or_else(|| Some(default_resources("500m", "1Gi"))),
-        ..ckan_container(spec, owner, version)
+        ..ckan_container(spec, owner, release)
     };
     Deployment {
         metadata: metadata(owner, &Names::new(owner).web(), component::WEB),
@@ -383,15 +404,65 @@ pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, version: &str) -> D
     }
 }
 
-/// A one-off CKAN command in a Job's pod (migrations, index rebuilds), with the node's
-/// configuration and volumes.
-pub fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, version: &str, command: &[&str]) -> PodSpec {
+/// What a one-off Job of an upgrade does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpgradeJob {
+    /// Dump the database before migrating it.
+    Backup,
+    /// `ckan db upgrade` with the new release.
+    Migrate,
+    /// `ckan search-index rebuild` with the new release.
+    Reindex,
+}
+
+impl UpgradeJob {
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Backup => "upgrade-backup",
+            Self::Migrate => "migrate",
+            Self::Reindex => "reindex",
+        }
+    }
+}
+
+/// Name of the Job of `kind` for an upgrade to `release`: one per target release, so a
+/// retry after a failure needs a new release or the failed Job deleted.
+pub fn upgrade_job_name(owner: &Owner, kind: UpgradeJob, release: &Release) -> String {
+    let fingerprint = &crate::controllers::children::fingerprint(&release.image)[..8];
+    owner.child_name(&format!("{}-{fingerprint}", kind.suffix()))
+}
+
+/// A Job of an upgrade to `release`.
+pub fn upgrade_job(spec: &CatalogNodeSpec, owner: &Owner, kind: UpgradeJob, release: &Release) -> Result<Job, Error> {
+    let (component, pod) = match kind {
+        UpgradeJob::Backup => (component::BACKUP, backup_pod(spec, owner, 1, "Never")?),
+        UpgradeJob::Migrate => {
+            (component::MAINTENANCE, maintenance_pod(spec, owner, release, &["ckan", "db", "upgrade"]))
+        }
+        UpgradeJob::Reindex => {
+            (component::MAINTENANCE, maintenance_pod(spec, owner, release, &["ckan", "search-index", "rebuild"]))
+        }
+    };
+    Ok(Job {
+        metadata: metadata(owner, &upgrade_job_name(owner, kind, release), component),
+        spec: Some(JobSpec {
+            // A failed migration is reported, not retried blindly against the database.
+            backoff_limit: Some(if kind == UpgradeJob::Migrate { 0 } else { 2 }),
+            template: pod,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// A one-off CKAN command in a Job's pod, with the node's configuration and volumes.
+fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, command: &[&str]) -> PodTemplateSpec {
     let container = Container {
         command: Some(command.iter().map(|c| (*c).to_owned()).collect()),
         resources: Some(default_resources("250m", "1Gi")),
-        ..ckan_container(spec, owner, version)
+        ..ckan_container(spec, owner, release)
     };
-    let template = pod_template(
+    pod_template(
         owner,
         component::MAINTENANCE,
         CKAN_UID,
@@ -401,8 +472,7 @@ pub fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, version: &str, com
             restart_policy: Some("Never".into()),
             ..Default::default()
         },
-    );
-    template.spec.unwrap_or_default()
+    )
 }
 
 fn uploads_claim(spec: &CatalogNodeSpec, owner: &Owner) -> PersistentVolumeClaim {
@@ -560,9 +630,8 @@ pub fn backup_script(instance: &str, retention: i32) -> String {
     )
 }
 
-/// The backup CronJob, when backups are configured.
-pub fn backup_cronjob(spec: &CatalogNodeSpec, owner: &Owner) -> Result<Option<CronJob>, Error> {
-    let Some(backup) = &spec.backup else { return Ok(None) };
+/// The pod that dumps the database into the backup volume, keeping `retention` dumps.
+fn backup_pod(spec: &CatalogNodeSpec, owner: &Owner, retention: i32, restart: &str) -> Result<PodTemplateSpec, Error> {
     let names = Names::new(owner);
     let database_url = ckan_env(spec, owner)
         .into_iter()
@@ -570,29 +639,24 @@ pub fn backup_cronjob(spec: &CatalogNodeSpec, owner: &Owner) -> Result<Option<Cr
         .map(|v| EnvVar { name: "DATABASE_URL".into(), ..v })
         .ok_or(Error::MissingObjectKey("database URL"))?;
     let image = managed_database(spec).map(|db| workloads::postgres_image(&db)).unwrap_or_else(|| "postgres:16".into());
+    let retention = spec.backup.as_ref().map(|b| b.retention).unwrap_or(retention);
     let container = Container {
         name: "backup".into(),
         image: Some(image),
-        command: Some(vec!["/bin/sh".into(), "-c".into(), backup_script(&owner.instance, backup.retention)]),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), backup_script(&owner.instance, retention)]),
         env: Some(vec![database_url]),
-        env_from: managed_database(spec).map(|_| {
-            vec![EnvFromSource {
-                secret_ref: Some(SecretEnvSource { name: names.database_secret(), optional: None }),
-                ..Default::default()
-            }]
-        }),
         resources: Some(default_resources("100m", "256Mi")),
         security_context: Some(restricted_container_security()),
         volume_mounts: Some(vec![mount("backups", "/backups"), mount("tmp", "/tmp")]),
         ..Default::default()
     };
-    let pod = pod_template(
+    Ok(pod_template(
         owner,
         component::BACKUP,
         POSTGRES_UID,
         PodSpec {
             containers: vec![container],
-            restart_policy: Some("OnFailure".into()),
+            restart_policy: Some(restart.into()),
             volumes: Some(vec![
                 Volume {
                     name: "backups".into(),
@@ -606,9 +670,14 @@ pub fn backup_cronjob(spec: &CatalogNodeSpec, owner: &Owner) -> Result<Option<Cr
             ]),
             ..Default::default()
         },
-    );
+    ))
+}
+
+/// The backup CronJob, when backups are configured.
+pub fn backup_cronjob(spec: &CatalogNodeSpec, owner: &Owner) -> Result<Option<CronJob>, Error> {
+    let Some(backup) = &spec.backup else { return Ok(None) };
     Ok(Some(CronJob {
-        metadata: metadata(owner, &names.backup(), component::BACKUP),
+        metadata: metadata(owner, &Names::new(owner).backup(), component::BACKUP),
         spec: Some(CronJobSpec {
             schedule: backup.schedule.clone(),
             time_zone: backup.time_zone.clone(),
@@ -617,7 +686,11 @@ pub fn backup_cronjob(spec: &CatalogNodeSpec, owner: &Owner) -> Result<Option<Cr
             failed_jobs_history_limit: Some(3),
             job_template: JobTemplateSpec {
                 metadata: Some(ObjectMeta { labels: Some(owner.labels(component::BACKUP)), ..Default::default() }),
-                spec: Some(JobSpec { backoff_limit: Some(2), template: pod, ..Default::default() }),
+                spec: Some(JobSpec {
+                    backoff_limit: Some(2),
+                    template: backup_pod(spec, owner, backup.retention, "OnFailure")?,
+                    ..Default::default()
+                }),
             },
             ..Default::default()
         }),

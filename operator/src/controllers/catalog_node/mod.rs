@@ -5,12 +5,13 @@
 //! workloads, and report what was observed in the status.
 
 pub mod builders;
+pub mod upgrade;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -19,12 +20,13 @@ use kube::runtime::controller::Action;
 use kube::{Api, Client, ResourceExt};
 use tracing::{info, instrument};
 
-use super::children::{Owner, api_resource, apply_and_prune};
+use super::children::{Child, Owner, api_resource, apply_and_prune};
 use super::conditions::{ConditionType, DesiredCondition, Reason};
 use super::{Context, Error, secrets, write_status};
-use crate::api::catalog_node::{CatalogNodeSpec, ComponentVersions};
+use crate::api::catalog_node::{CatalogNodeSpec, ComponentVersions, UpgradePhase};
 use crate::api::{CatalogNode, CatalogNodeStatus};
-use builders::{Names, managed_database};
+use builders::{Names, Release, UpgradeJob, managed_database};
+use upgrade::{JobState, JobStates, Plan};
 
 /// Kinds of children that are deleted when no longer desired. PersistentVolumeClaims and
 /// generated Secrets are not in the list: data and credentials outlive spec changes.
@@ -69,23 +71,73 @@ pub struct Observation {
 pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Action, Error> {
     let owner = Owner::of(node.as_ref())?;
     let client = &ctx.client;
-    for secret in builders::generated_secrets(&node.spec, &owner) {
+    let spec = &node.spec;
+    for secret in builders::generated_secrets(spec, &owner) {
         secrets::ensure(client, &owner, &secret).await?;
     }
-    let version = node.spec.version.clone();
-    let children = builders::children(&node.spec, &owner, &version)?;
+
+    let previous = node.status.as_ref();
+    let desired_release = Release::desired(spec);
+    let serving = Release::serving(spec, previous.and_then(|s| s.versions.as_ref()));
+    let jobs = observe_upgrade_jobs(client, &owner, &desired_release).await?;
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let backup_first = spec.backup.as_ref().is_some_and(|b| b.before_upgrade);
+    let plan =
+        upgrade::plan(&serving, &desired_release, backup_first, &jobs, previous.and_then(|s| s.upgrade.as_ref()), &now);
+
+    let mut children = builders::children(spec, &owner, &plan.web)?;
+    if let Some(kind) = plan.start {
+        info!(job = ?kind, to = desired_release.version, "starting an upgrade step");
+        children.push(Child::new(&builders::upgrade_job(spec, &owner, kind, &desired_release)?)?);
+    }
     let report = apply_and_prune(client, &owner, &children, &prunable()).await?;
     if report.wrote() {
         info!(applied = ?report.applied, pruned = ?report.pruned, "children updated");
     }
-    let observation = observe(client, &owner, &node.spec).await?;
-    let status = status(&node.spec, &observation, &version, node.status.as_ref());
-    let desired = conditions(&observation);
+
+    let observation = observe(client, &owner, spec).await?;
+    let mut status = status(spec, &observation, &plan.web, previous);
+    status.upgrade = plan.status.clone();
+    let desired = conditions(&observation, &plan);
     let api: Api<CatalogNode> = Api::namespaced(client.clone(), &owner.namespace);
     write_status(&ctx, &api, node.as_ref(), status, &desired).await?;
-    // Changes of the owned workloads wake the controller; the requeue is a safety net.
-    let ready = desired.iter().all(|c| c.type_ != ConditionType::Ready || c.status);
-    Ok(Action::requeue(if ready { Duration::from_secs(600) } else { Duration::from_secs(30) }))
+    // Changes of the owned workloads and Jobs wake the controller; the requeue is a safety net.
+    let settled = desired.iter().all(|c| match c.type_ {
+        ConditionType::Ready => c.status,
+        ConditionType::Reconciling => !c.status,
+        _ => true,
+    });
+    Ok(Action::requeue(if settled { Duration::from_secs(600) } else { Duration::from_secs(30) }))
+}
+
+/// The state of the upgrade Jobs for `release` (all missing when no upgrade ran).
+async fn observe_upgrade_jobs(client: &Client, owner: &Owner, release: &Release) -> Result<JobStates, Error> {
+    let api: Api<Job> = Api::namespaced(client.clone(), &owner.namespace);
+    let state = |kind| {
+        let api = api.clone();
+        let name = builders::upgrade_job_name(owner, kind, release);
+        async move { api.get_opt(&name).await.map(|job| job_state(job.as_ref())) }
+    };
+    Ok(JobStates {
+        backup: state(UpgradeJob::Backup).await?,
+        migrate: state(UpgradeJob::Migrate).await?,
+        reindex: state(UpgradeJob::Reindex).await?,
+    })
+}
+
+/// A Job's state from its conditions.
+pub fn job_state(job: Option<&Job>) -> JobState {
+    let Some(job) = job else { return JobState::Missing };
+    let conditions = job.status.as_ref().and_then(|s| s.conditions.as_ref()).cloned().unwrap_or_default();
+    let holds = |type_: &str| conditions.iter().find(|c| c.type_ == type_ && c.status == "True");
+    if holds("Complete").is_some() {
+        JobState::Succeeded
+    } else if let Some(failed) = holds("Failed") {
+        let why = failed.message.clone().or(failed.reason.clone()).unwrap_or_else(|| "the Job failed".into());
+        JobState::Failed(why)
+    } else {
+        JobState::Running
+    }
 }
 
 async fn observe(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observation, Error> {
@@ -149,27 +201,44 @@ fn component_condition(type_: ConditionType, what: &str, observed: &Observed) ->
     }
 }
 
-/// The conditions for an observation: one per component, and Ready/Reconciling/Stalled.
-pub fn conditions(observation: &Observation) -> Vec<DesiredCondition> {
+/// The conditions for an observation and an upgrade plan: one per component, and
+/// Ready/Reconciling/Stalled. A failed upgrade step stalls the node while the old release
+/// keeps it Ready.
+pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredCondition> {
     let database = component_condition(ConditionType::DatabaseReady, "PostgreSQL", &observation.database);
     let search = component_condition(ConditionType::SearchReady, "Solr", &observation.search);
     let redis = component_condition(ConditionType::WebReady, "Redis", &observation.redis);
     let web = if redis.status { component_condition(ConditionType::WebReady, "CKAN", &observation.web) } else { redis };
     let waiting: Vec<&str> =
         [&database, &search, &web].iter().filter(|c| !c.status).map(|c| c.message.as_str()).collect();
-    let (ready, reconciling) = if waiting.is_empty() {
-        (
-            DesiredCondition::true_(ConditionType::Ready, Reason::Available, "the catalogue node is serving"),
-            DesiredCondition::false_(ConditionType::Reconciling, Reason::Available, "nothing in progress"),
-        )
+    let upgrading = plan
+        .status
+        .as_ref()
+        .filter(|u| plan.failure.is_none() && !matches!(u.phase, UpgradePhase::Completed | UpgradePhase::Failed))
+        .map(|u| format!("upgrading CKAN {} to {}: {:?}", u.from_version, u.to_version, u.phase));
+    let ready = if waiting.is_empty() {
+        DesiredCondition::true_(ConditionType::Ready, Reason::Available, "the catalogue node is serving")
     } else {
-        let message = format!("waiting for {}", waiting.join("; "));
-        (
-            DesiredCondition::false_(ConditionType::Ready, Reason::Progressing, message.clone()),
-            DesiredCondition::true_(ConditionType::Reconciling, Reason::Progressing, message),
+        DesiredCondition::false_(
+            ConditionType::Ready,
+            Reason::Progressing,
+            format!("waiting for {}", waiting.join("; ")),
         )
     };
-    let stalled = DesiredCondition::false_(ConditionType::Stalled, Reason::Available, "no failure");
+    let reconciling = match (&plan.failure, upgrading, ready.status) {
+        (Some(_), _, _) => DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
+        (None, Some(message), _) => DesiredCondition::true_(ConditionType::Reconciling, Reason::Upgrading, message),
+        (None, None, false) => {
+            DesiredCondition::true_(ConditionType::Reconciling, Reason::Progressing, ready.message.clone())
+        }
+        (None, None, true) => {
+            DesiredCondition::false_(ConditionType::Reconciling, Reason::Available, "nothing in progress")
+        }
+    };
+    let stalled = match &plan.failure {
+        Some((reason, message)) => DesiredCondition::true_(ConditionType::Stalled, *reason, message.clone()),
+        None => DesiredCondition::false_(ConditionType::Stalled, Reason::Available, "no failure"),
+    };
     vec![ready, reconciling, stalled, database, search, web]
 }
 
@@ -177,20 +246,22 @@ pub fn conditions(observation: &Observation) -> Vec<DesiredCondition> {
 pub fn status(
     spec: &CatalogNodeSpec,
     observation: &Observation,
-    version: &str,
+    web: &Release,
     previous: Option<&CatalogNodeStatus>,
 ) -> CatalogNodeStatus {
     let mut status = previous.cloned().unwrap_or_default();
     status.url = Some(builders::site_url(spec));
     status.endpoints = Some(builders::endpoints(spec));
-    // The version serving traffic: the new one only once the web rollout is complete.
-    let serving = if observation.web == Observed::Ready {
-        Some(version.to_owned())
+    // The release serving traffic: the new one only once the web rollout is complete.
+    let previous_versions = previous.and_then(|p| p.versions.clone()).unwrap_or_default();
+    let (ckan, ckan_image) = if observation.web == Observed::Ready {
+        (Some(web.version.clone()), Some(web.image.clone()))
     } else {
-        previous.and_then(|p| p.versions.as_ref()).and_then(|v| v.ckan.clone())
+        (previous_versions.ckan, previous_versions.ckan_image)
     };
     status.versions = Some(ComponentVersions {
-        ckan: serving,
+        ckan,
+        ckan_image,
         postgres: managed_database(spec).map(|db| db.version.to_string()),
         solr: (observation.search != Observed::External).then(|| "9".to_owned()),
         redis: (observation.redis != Observed::External).then(|| "7.4".to_owned()),

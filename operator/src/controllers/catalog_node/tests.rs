@@ -44,7 +44,7 @@ fn owner() -> Owner {
 }
 
 fn children(spec: &CatalogNodeSpec) -> Vec<Child> {
-    builders::children(spec, &owner(), &spec.version).expect("children build")
+    builders::children(spec, &owner(), &builders::Release::desired(spec)).expect("children build")
 }
 
 fn kinds_and_names(children: &[Child]) -> Vec<String> {
@@ -289,20 +289,29 @@ fn ready_summarises_the_components() {
         search: Observed::External,
         redis: Observed::Ready,
     };
-    let ready = conditions(&all);
+    let idle = Plan { web: builders::Release::desired(&spec(json!({}))), start: None, status: None, failure: None };
+    let ready = conditions(&all, &idle);
     let get =
         |list: &[DesiredCondition], t: ConditionType| list.iter().find(|c| c.type_ == t).cloned().expect("condition");
     assert!(get(&ready, ConditionType::Ready).status);
     assert!(!get(&ready, ConditionType::Reconciling).status);
     assert_eq!(get(&ready, ConditionType::SearchReady).reason, Reason::External);
 
-    let waiting = Observation { database: Observed::Pending("0/1 replicas ready".into()), ..all };
-    let pending = conditions(&waiting);
+    let waiting = Observation { database: Observed::Pending("0/1 replicas ready".into()), ..all.clone() };
+    let pending = conditions(&waiting, &idle);
     let summary = get(&pending, ConditionType::Ready);
     assert!(!summary.status);
     assert!(summary.message.contains("PostgreSQL: 0/1 replicas ready"), "{}", summary.message);
     assert!(get(&pending, ConditionType::Reconciling).status);
     assert!(!get(&pending, ConditionType::Stalled).status);
+
+    // A failed migration: the old release serves (Ready), the node is Stalled.
+    let failed = Plan { failure: Some((Reason::MigrationFailed, "the database migration failed".into())), ..idle };
+    let stalled = conditions(&all, &failed);
+    assert!(get(&stalled, ConditionType::Ready).status);
+    assert_eq!(get(&stalled, ConditionType::Stalled).reason, Reason::MigrationFailed);
+    assert!(get(&stalled, ConditionType::Stalled).status);
+    assert!(!get(&stalled, ConditionType::Reconciling).status);
 }
 
 #[test]
@@ -318,10 +327,11 @@ fn serving_version_moves_only_after_the_rollout() {
         search: Observed::Ready,
         redis: Observed::Ready,
     };
-    let during = status(&node, &rolling, "2.11.4", Some(&previous));
+    let new = builders::Release::desired(&node);
+    let during = status(&node, &rolling, &new, Some(&previous));
     assert_eq!(during.versions.and_then(|v| v.ckan).as_deref(), Some("2.11.3"));
     let done = Observation { web: Observed::Ready, ..rolling };
-    let after = status(&node, &done, "2.11.4", Some(&previous));
+    let after = status(&node, &done, &new, Some(&previous));
     assert_eq!(after.versions.as_ref().and_then(|v| v.ckan.as_deref()), Some("2.11.4"));
     assert_eq!(
         after.endpoints.and_then(|e| e.catalog_turtle).as_deref(),

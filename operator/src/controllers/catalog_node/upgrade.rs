@@ -1,0 +1,239 @@
+//! The CKAN upgrade as a pure plan: given what serves, what is desired and the state of the
+//! upgrade Jobs, which release the web runs, which Job to start, and what to report.
+//!
+//! Order: backup (when backups are configured and `beforeUpgrade`), migration with the new
+//! release, web rollout, search-index rebuild. The web moves to the new release only after
+//! the migration succeeded; a failed step leaves the old release serving.
+
+use crate::api::catalog_node::{UpgradePhase, UpgradeStatus};
+use crate::controllers::conditions::Reason;
+
+use super::builders::{Release, UpgradeJob};
+
+/// The state of an upgrade Job in the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobState {
+    /// Not created.
+    Missing,
+    /// Created, not finished.
+    Running,
+    /// Completed successfully.
+    Succeeded,
+    /// Failed, with the Job's message.
+    Failed(String),
+}
+
+/// The states of the three Jobs of an upgrade to the desired release.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobStates {
+    /// The pre-upgrade backup.
+    pub backup: JobState,
+    /// The migration.
+    pub migrate: JobState,
+    /// The index rebuild.
+    pub reindex: JobState,
+}
+
+/// What the reconcile does about upgrades this time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The release the web Deployment runs.
+    pub web: Release,
+    /// A Job to create now.
+    pub start: Option<UpgradeJob>,
+    /// What `status.upgrade` says.
+    pub status: Option<UpgradeStatus>,
+    /// A failure that needs a person (`Stalled=True`).
+    pub failure: Option<(Reason, String)>,
+}
+
+/// Plans the next step. `serving` is the release the status records as serving (it moves
+/// to the desired one when the web rollout completes); `now` is the time to record when an
+/// upgrade starts.
+pub fn plan(
+    serving: &Release,
+    desired: &Release,
+    backup_first: bool,
+    jobs: &JobStates,
+    previous: Option<&UpgradeStatus>,
+    now: &str,
+) -> Plan {
+    let ongoing = previous.filter(|p| p.to_version == desired.version && p.phase != UpgradePhase::Completed);
+    let status = |phase: UpgradePhase, message: Option<String>| {
+        Some(UpgradeStatus {
+            from_version: ongoing.map(|p| p.from_version.clone()).unwrap_or_else(|| serving.version.clone()),
+            to_version: desired.version.clone(),
+            phase,
+            message,
+            started_at: Some(ongoing.and_then(|p| p.started_at.clone()).unwrap_or_else(|| now.to_owned())),
+        })
+    };
+    let keep = |start: Option<UpgradeJob>, phase: UpgradePhase, web: &Release| Plan {
+        web: web.clone(),
+        start,
+        status: status(phase, None),
+        failure: None,
+    };
+    let fail = |reason: Reason, what: &str, message: &str| Plan {
+        web: serving.clone(),
+        start: None,
+        status: status(UpgradePhase::Failed, Some(format!("{what}: {message}"))),
+        failure: Some((
+            reason,
+            format!("{what} for CKAN {} failed, {} keeps serving: {message}", desired.version, serving.version),
+        )),
+    };
+
+    if serving == desired {
+        // Rolled out: only the index rebuild may remain, for an upgrade that got this far.
+        if !ongoing.is_some_and(|p| matches!(p.phase, UpgradePhase::RollingOut | UpgradePhase::Reindexing)) {
+            return Plan { web: desired.clone(), start: None, status: previous.cloned(), failure: None };
+        }
+        return match &jobs.reindex {
+            JobState::Missing => keep(Some(UpgradeJob::Reindex), UpgradePhase::Reindexing, desired),
+            JobState::Running => keep(None, UpgradePhase::Reindexing, desired),
+            JobState::Succeeded => keep(None, UpgradePhase::Completed, desired),
+            JobState::Failed(message) => Plan {
+                web: desired.clone(),
+                start: None,
+                status: status(UpgradePhase::Failed, Some(format!("index rebuild: {message}"))),
+                failure: Some((Reason::ReindexFailed, format!("the search-index rebuild failed: {message}"))),
+            },
+        };
+    }
+
+    if backup_first {
+        match &jobs.backup {
+            JobState::Missing => return keep(Some(UpgradeJob::Backup), UpgradePhase::BackingUp, serving),
+            JobState::Running => return keep(None, UpgradePhase::BackingUp, serving),
+            JobState::Failed(message) => return fail(Reason::BackupFailed, "the pre-upgrade backup", message),
+            JobState::Succeeded => {}
+        }
+    }
+    match &jobs.migrate {
+        JobState::Missing => keep(Some(UpgradeJob::Migrate), UpgradePhase::Migrating, serving),
+        JobState::Running => keep(None, UpgradePhase::Migrating, serving),
+        JobState::Failed(message) => fail(Reason::MigrationFailed, "the database migration", message),
+        // The migration is done: the web moves to the new release. When the rollout is
+        // complete the status records the new release as serving, and the index rebuild
+        // follows on the next reconcile.
+        JobState::Succeeded => keep(None, UpgradePhase::RollingOut, desired),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(version: &str) -> Release {
+        Release { version: version.into(), image: format!("ckan:{version}") }
+    }
+
+    fn jobs(backup: JobState, migrate: JobState, reindex: JobState) -> JobStates {
+        JobStates { backup, migrate, reindex }
+    }
+
+    const NOW: &str = "2026-11-23T13:00:00Z";
+
+    #[test]
+    fn nothing_to_do_when_serving_the_desired_release() {
+        let plan = plan(
+            &release("2.11.3"),
+            &release("2.11.3"),
+            true,
+            &jobs(JobState::Missing, JobState::Missing, JobState::Missing),
+            None,
+            NOW,
+        );
+        assert_eq!(plan, Plan { web: release("2.11.3"), start: None, status: None, failure: None });
+    }
+
+    #[test]
+    fn backup_then_migration_then_rollout_then_reindex() {
+        let (old, new) = (release("2.11.3"), release("2.11.4"));
+        use JobState::*;
+        let step = |j: JobStates, serving: &Release, previous: Option<&UpgradeStatus>| {
+            plan(serving, &new, true, &j, previous, NOW)
+        };
+
+        let p = step(jobs(Missing, Missing, Missing), &old, None);
+        assert_eq!((p.start, p.web.clone()), (Some(UpgradeJob::Backup), old.clone()));
+        let status = p.status.clone().expect("status");
+        assert_eq!(
+            (status.phase, status.from_version.as_str(), status.to_version.as_str()),
+            (UpgradePhase::BackingUp, "2.11.3", "2.11.4")
+        );
+
+        let p = step(jobs(Succeeded, Missing, Missing), &old, p.status.as_ref());
+        assert_eq!(
+            (p.start, p.web.clone()),
+            (Some(UpgradeJob::Migrate), old.clone()),
+            "the web waits for the migration"
+        );
+        let p = step(jobs(Succeeded, Running, Missing), &old, p.status.as_ref());
+        assert_eq!((p.start, p.status.as_ref().map(|s| s.phase)), (None, Some(UpgradePhase::Migrating)));
+        assert_eq!(p.web, old);
+
+        let p = step(jobs(Succeeded, Succeeded, Missing), &old, p.status.as_ref());
+        assert_eq!((p.web.clone(), p.status.as_ref().map(|s| s.phase)), (new.clone(), Some(UpgradePhase::RollingOut)));
+
+        // Rolled out: the status now says the new release serves.
+        let p = step(jobs(Succeeded, Succeeded, Missing), &new, p.status.as_ref());
+        assert_eq!(
+            (p.start, p.status.as_ref().map(|s| s.phase)),
+            (Some(UpgradeJob::Reindex), Some(UpgradePhase::Reindexing))
+        );
+        let p = step(jobs(Succeeded, Succeeded, Succeeded), &new, p.status.as_ref());
+        let done = p.status.expect("status");
+        assert_eq!(done.phase, UpgradePhase::Completed);
+        assert_eq!(done.started_at.as_deref(), Some(NOW), "the start time is kept through the steps");
+        assert_eq!(done.from_version, "2.11.3", "the origin is kept after the rollout");
+    }
+
+    #[test]
+    fn a_failed_migration_keeps_the_old_release_serving() {
+        let (old, new) = (release("2.11.3"), release("2.12.0"));
+        let p = plan(
+            &old,
+            &new,
+            false,
+            &jobs(JobState::Missing, JobState::Failed("alembic: duplicate column".into()), JobState::Missing),
+            None,
+            NOW,
+        );
+        assert_eq!(p.web, old);
+        assert_eq!(p.start, None, "a failed migration is not retried blindly");
+        let (reason, message) = p.failure.expect("failure reported");
+        assert_eq!(reason, Reason::MigrationFailed);
+        assert!(message.contains("alembic: duplicate column") && message.contains("2.11.3 keeps serving"), "{message}");
+        assert_eq!(p.status.map(|s| s.phase), Some(UpgradePhase::Failed));
+    }
+
+    #[test]
+    fn without_backups_the_migration_comes_first() {
+        let p = plan(
+            &release("2.11.3"),
+            &release("2.11.4"),
+            false,
+            &jobs(JobState::Missing, JobState::Missing, JobState::Missing),
+            None,
+            NOW,
+        );
+        assert_eq!(p.start, Some(UpgradeJob::Migrate));
+    }
+
+    #[test]
+    fn a_failed_backup_stops_the_upgrade() {
+        let p = plan(
+            &release("2.11.3"),
+            &release("2.11.4"),
+            true,
+            &jobs(JobState::Failed("disk full".into()), JobState::Missing, JobState::Missing),
+            None,
+            NOW,
+        );
+        assert_eq!(p.failure.map(|f| f.0), Some(Reason::BackupFailed));
+        assert_eq!(p.start, None);
+        assert_eq!(p.web, release("2.11.3"));
+    }
+}
