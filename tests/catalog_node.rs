@@ -301,6 +301,9 @@ async fn upgrades_are_orchestrated_and_a_failed_migration_keeps_the_old_release(
         .map(|p| p.containers[0].image.clone().unwrap_or_default())
         .unwrap_or_default();
     assert!(image.ends_with(":2.11.4"), "{image}");
+    let node = nodes.get("up").await.expect("node");
+    let backup = node.status.and_then(|s| s.last_backup).expect("the pre-upgrade backup is recorded");
+    assert!(backup.job.starts_with("up-upgrade-backup-"), "{}", backup.job);
     let mut steps: Vec<(String, String)> = jobs
         .list(&ListParams::default().labels("app.kubernetes.io/instance=up"))
         .await
@@ -344,5 +347,46 @@ async fn upgrades_are_orchestrated_and_a_failed_migration_keeps_the_old_release(
     assert!(image.ends_with(":2.11.4"), "the web never ran the unmigrated release: {image}");
 
     nodes.delete("up", &DeleteParams::default()).await.expect("delete");
+    operator.stop().await;
+}
+
+/// `deletionPolicy: Delete` removes the data volumes with the node, through a finalizer.
+#[tokio::test]
+async fn delete_policy_removes_the_data_volumes() {
+    let ns = common::unique_name("catalog-delete");
+    let client = common::client().await;
+    common::namespace(&client, &ns).await;
+    let operator = common::Operator::start(client.clone());
+    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), &ns);
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
+    let node = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "metadata": {"name": "gone", "namespace": ns},
+        "spec": {"hostname": "dati.test.example.it", "publisher": {"ipaCode": "agid"}, "deletionPolicy": "Delete"}
+    });
+    nodes.patch("gone", &PatchParams::apply(common::TEST_MANAGER).force(), &Patch::Apply(node)).await.expect("create");
+    let ready = common::eventually("the node Ready with its finalizer", 90, || async {
+        let node = nodes.get("gone").await.ok()?;
+        (condition(&node, "Ready").map(|c| c.0) == Some("True".into())).then_some(node)
+    })
+    .await;
+    assert!(ready.finalizers().iter().any(|f| f == mediana::controllers::catalog_node::FINALIZER));
+    let before = claims.list(&ListParams::default()).await.expect("claims").items.len();
+    assert!(before >= 3, "uploads, database and index volumes exist ({before})");
+
+    nodes.delete("gone", &DeleteParams::default()).await.expect("delete");
+    common::eventually("the node and every data volume gone", 60, || async {
+        let node_gone = nodes.get_opt("gone").await.ok()?.is_none();
+        let claims_left = claims
+            .list(&ListParams::default())
+            .await
+            .ok()?
+            .items
+            .iter()
+            .filter(|c| c.metadata.deletion_timestamp.is_none())
+            .count();
+        (node_gone && claims_left == 0).then_some(())
+    })
+    .await;
     operator.stop().await;
 }

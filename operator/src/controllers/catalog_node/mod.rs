@@ -12,18 +12,20 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, instrument};
 
 use super::children::{Child, Owner, api_resource, apply_and_prune};
 use super::conditions::{ConditionType, DesiredCondition, Reason};
 use super::{Context, Error, secrets, write_status};
-use crate::api::catalog_node::{CatalogNodeSpec, ComponentVersions, UpgradePhase};
+use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions, UpgradePhase};
+use crate::api::shared::DeletionPolicy;
 use crate::api::{CatalogNode, CatalogNodeStatus};
 use builders::{Names, Release, UpgradeJob, managed_database};
 use upgrade::{JobState, JobStates, Plan};
@@ -72,6 +74,23 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
     let owner = Owner::of(node.as_ref())?;
     let client = &ctx.client;
     let spec = &node.spec;
+    let api: Api<CatalogNode> = Api::namespaced(client.clone(), &owner.namespace);
+    // Data volumes have no owner reference; under `deletionPolicy: Delete` a finalizer
+    // removes them after the node is deleted.
+    let wants_cleanup = spec.deletion_policy == DeletionPolicy::Delete;
+    if node.meta().deletion_timestamp.is_some() {
+        if has_finalizer(node.as_ref()) {
+            if wants_cleanup {
+                let removed = delete_volumes(client, &owner).await?;
+                info!(?removed, "deleted data volumes (deletionPolicy Delete)");
+            }
+            set_finalizer(&api, node.as_ref(), false).await?;
+        }
+        return Ok(Action::await_change());
+    }
+    if wants_cleanup != has_finalizer(node.as_ref()) {
+        set_finalizer(&api, node.as_ref(), wants_cleanup).await?;
+    }
     for secret in builders::generated_secrets(spec, &owner) {
         secrets::ensure(client, &owner, &secret).await?;
     }
@@ -98,8 +117,8 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
     let observation = observe(client, &owner, spec).await?;
     let mut status = status(spec, &observation, &plan.web, previous);
     status.upgrade = plan.status.clone();
+    status.last_backup = last_backup(client, &owner, &desired_release, previous).await?;
     let desired = conditions(&observation, &plan);
-    let api: Api<CatalogNode> = Api::namespaced(client.clone(), &owner.namespace);
     write_status(&ctx, &api, node.as_ref(), status, &desired).await?;
     // Changes of the owned workloads and Jobs wake the controller; the requeue is a safety net.
     let settled = desired.iter().all(|c| match c.type_ {
@@ -108,6 +127,72 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
         _ => true,
     });
     Ok(Action::requeue(if settled { Duration::from_secs(600) } else { Duration::from_secs(30) }))
+}
+
+/// The finalizer that deletes a node's data volumes under `deletionPolicy: Delete`.
+pub const FINALIZER: &str = "mediana.dev/delete-volumes";
+
+fn has_finalizer(node: &CatalogNode) -> bool {
+    node.finalizers().iter().any(|f| f == FINALIZER)
+}
+
+/// Adds or removes the finalizer, guarded by the resourceVersion so that a concurrent
+/// change of the list by someone else is not overwritten.
+async fn set_finalizer(api: &Api<CatalogNode>, node: &CatalogNode, present: bool) -> Result<(), Error> {
+    let mut finalizers: Vec<String> = node.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
+    if present {
+        finalizers.push(FINALIZER.to_owned());
+    }
+    let patch = serde_json::json!({
+        "metadata": {"finalizers": finalizers, "resourceVersion": node.resource_version()}
+    });
+    api.patch(&node.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    Ok(())
+}
+
+/// Deletes every PersistentVolumeClaim of the node (uploads, backups, and the claims of the
+/// PostgreSQL and Solr StatefulSets, which carry the node's labels).
+async fn delete_volumes(client: &Client, owner: &Owner) -> Result<Vec<String>, Error> {
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &owner.namespace);
+    let mut removed = Vec::new();
+    for claim in api.list_metadata(&ListParams::default().labels(&owner.children_selector())).await?.items {
+        let name = claim.name_any();
+        match api.delete(&name, &DeleteParams::background()).await {
+            Ok(_) => removed.push(name),
+            Err(kube::Error::Api(status)) if status.is_not_found() => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(removed)
+}
+
+/// The newest successful backup: by the CronJob, or before an upgrade.
+async fn last_backup(
+    client: &Client,
+    owner: &Owner,
+    release: &Release,
+    previous: Option<&CatalogNodeStatus>,
+) -> Result<Option<BackupStatus>, Error> {
+    let names = Names::new(owner);
+    let cronjobs: Api<CronJob> = Api::namespaced(client.clone(), &owner.namespace);
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &owner.namespace);
+    let scheduled = cronjobs
+        .get_opt(&names.backup())
+        .await?
+        .and_then(|c| c.status?.last_successful_time)
+        .map(|t| BackupStatus { time: t.0.to_string(), job: names.backup() });
+    let upgrade_job = builders::upgrade_job_name(owner, UpgradeJob::Backup, release);
+    let before_upgrade = jobs
+        .get_opt(&upgrade_job)
+        .await?
+        .and_then(|j| j.status?.completion_time)
+        .map(|t| BackupStatus { time: t.0.to_string(), job: upgrade_job });
+    Ok(newest([scheduled, before_upgrade, previous.and_then(|p| p.last_backup.clone())]))
+}
+
+/// The newest of some backups (RFC 3339 times in UTC compare as text).
+pub fn newest(backups: impl IntoIterator<Item = Option<BackupStatus>>) -> Option<BackupStatus> {
+    backups.into_iter().flatten().max_by(|a, b| a.time.cmp(&b.time))
 }
 
 /// The state of the upgrade Jobs for `release` (all missing when no upgrade ran).

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::builders::{self, GeneratedSecret, SecretValue};
 use super::*;
+use crate::api::catalog_node::BackupStatus;
 use crate::controllers::children::{Child, DESIRED_HASH_ANNOTATION};
 
 fn spec(patch: Value) -> CatalogNodeSpec {
@@ -337,4 +338,16 @@ fn serving_version_moves_only_after_the_rollout() {
         after.endpoints.and_then(|e| e.catalog_turtle).as_deref(),
         Some("http://dati.regione.marche.it/catalog.ttl")
     );
+}
+
+#[test]
+fn the_newest_backup_wins() {
+    let backup = |time: &str, job: &str| Some(BackupStatus { time: time.into(), job: job.into() });
+    let newest = super::newest([
+        backup("2026-11-20T02:30:00Z", "scheduled"),
+        None,
+        backup("2026-11-23T13:15:10Z", "before-upgrade"),
+    ]);
+    assert_eq!(newest.map(|b| b.job).as_deref(), Some("before-upgrade"));
+    assert_eq!(super::newest([None, None]), None);
 }
