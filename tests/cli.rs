@@ -2,7 +2,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
+
+use kube::Api;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -56,39 +58,34 @@ fn run_without_a_cluster_fails_clearly_in_json_logs() {
     assert!(stderr.contains("set KUBECONFIG"), "the error says what to do: {stderr}");
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::Write;
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    Some(response)
-}
-
 #[tokio::test]
 async fn run_becomes_ready_and_stops_gracefully_on_sigterm() {
     common::client().await; // the CRDs must be served, or the operator refuses to start
-    let port = free_port();
-    let mut child = mediana()
-        .args(["run", "--probe-addr", &format!("127.0.0.1:{port}")])
+    let port = common::free_port();
+    let child = mediana()
+        .args(["run", "--probe-addr", &format!("127.0.0.1:{port}"), "--lease-name", &common::unique_name("cli-ready")])
         .stderr(Stdio::piped())
         .spawn()
         .expect("start mediana run");
+    // Killed if the test fails half-way.
+    let mut replica = Replica { name: "ready", port, child };
+    let child = &mut replica.child;
+    // Drain the logs as they come: a full pipe would block the child.
+    let stderr = child.stderr.take().expect("stderr");
+    let log_reader =
+        std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<String>>());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if http_get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+        if common::http_get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
             break;
         }
         assert!(child.try_wait().expect("poll child").is_none(), "mediana run exited before becoming ready");
         assert!(Instant::now() < deadline, "mediana run not ready after 30 s");
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(http_get(port, "/healthz").is_some_and(|r| r.starts_with("HTTP/1.1 200")));
+    assert!(common::http_get(port, "/healthz").is_some_and(|r| r.starts_with("HTTP/1.1 200")));
+    let leading = wait_for_metric(port, "mediana_leader 1", 30);
+    assert!(leading, "the only replica becomes leader");
 
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
@@ -100,8 +97,7 @@ async fn run_becomes_ready_and_stops_gracefully_on_sigterm() {
         assert!(Instant::now() < deadline, "mediana run still running 15 s after SIGTERM");
         std::thread::sleep(Duration::from_millis(100));
     };
-    let logs: Vec<String> =
-        BufReader::new(child.stderr.take().expect("stderr")).lines().map_while(Result::ok).collect();
+    let logs = log_reader.join().expect("log reader");
     assert!(status.success(), "mediana run exited with {status} after SIGTERM:\n{}", logs.join("\n"));
     assert!(logs.iter().any(|l| l.contains("all controllers stopped")), "shutdown is logged:\n{}", logs.join("\n"));
 }
@@ -154,4 +150,102 @@ fn render_names_what_is_wrong() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("document 1 (CatalogNode bad): spec.replicas: invalid type: string \"many\""), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Whether a response has `line` as one of its lines.
+fn has_line(response: &str, line: &str) -> bool {
+    response.lines().any(|l| l.trim_end() == line)
+}
+
+/// Polls `/metrics` until it has `line` as one of its lines.
+fn wait_for_metric(port: u16, line: &str, seconds: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if common::http_get(port, "/metrics").is_some_and(|r| has_line(&r, line)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+struct Replica {
+    name: &'static str,
+    port: u16,
+    child: std::process::Child,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Two replicas: exactly one leads (and only it runs the controllers); when it stops, the
+/// other takes over within seconds because the leader releases its Lease.
+#[tokio::test]
+async fn two_replicas_elect_one_leader_and_hand_over_on_shutdown() {
+    let client = common::client().await;
+    let lease = common::unique_name("mediana-leader");
+    let start = |name: &'static str| {
+        let port = common::free_port();
+        let child = mediana()
+            .args([
+                "run",
+                "--probe-addr",
+                &format!("127.0.0.1:{port}"),
+                "--lease-name",
+                &lease,
+                "--lease-namespace",
+                "default",
+            ])
+            .env("POD_NAME", name)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a replica");
+        Replica { name, port, child }
+    };
+    let mut replicas = vec![start("replica-a"), start("replica-b")];
+    assert!(
+        replicas.iter().all(|r| wait_for_metric(r.port, "# TYPE mediana_leader gauge", 30)),
+        "both replicas serve metrics"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let leader = loop {
+        let leading: Vec<usize> = (0..2)
+            .filter(|&i| {
+                common::http_get(replicas[i].port, "/metrics").is_some_and(|m| has_line(&m, "mediana_leader 1"))
+            })
+            .collect();
+        if leading.len() == 1 {
+            break leading[0];
+        }
+        assert!(leading.len() < 2, "two leaders at once");
+        assert!(Instant::now() < deadline, "no leader after 30 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let follower = 1 - leader;
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        common::http_get(replicas[follower].port, "/metrics").is_some_and(|m| has_line(&m, "mediana_leader 0")),
+        "the follower stays a follower"
+    );
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client.clone(), "default");
+    let holder = leases.get(&lease).await.expect("the Lease exists").spec.and_then(|s| s.holder_identity);
+    assert_eq!(holder.as_deref(), Some(replicas[leader].name));
+
+    let pid = replicas[leader].child.id().to_string();
+    let stopped = Instant::now();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    assert!(
+        wait_for_metric(replicas[follower].port, "mediana_leader 1", 20),
+        "the follower did not take over within 20 s"
+    );
+    let hand_over = stopped.elapsed();
+    assert!(replicas[leader].child.wait().expect("leader exits").success(), "the old leader exits cleanly");
+    let holder = leases.get(&lease).await.expect("the Lease exists").spec.and_then(|s| s.holder_identity);
+    assert_eq!(holder.as_deref(), Some(replicas[follower].name));
+    eprintln!("leader hand-over took {hand_over:?}");
+    replicas.clear();
 }

@@ -13,16 +13,22 @@ use kube::Api;
 use kube::api::{Patch, PatchParams};
 use mediana::api::CloudTarget;
 
-/// A client that acts as `user` (a ServiceAccount of `namespace`), as the operator's pod would.
-async fn impersonate(user: &str, namespace: &str) -> kube::Client {
-    let mut config = kube::Config::infer().await.expect("kubeconfig of the test cluster");
-    config.auth_info.impersonate = Some(user.to_owned());
-    config.auth_info.impersonate_groups = Some(vec![
-        "system:serviceaccounts".to_owned(),
-        format!("system:serviceaccounts:{namespace}"),
-        "system:authenticated".to_owned(),
-    ]);
-    kube::Client::try_from(config).expect("impersonating client")
+/// A copy of the test kubeconfig that acts as `user` (a ServiceAccount of `namespace`),
+/// as the operator's pod would.
+fn impersonating_kubeconfig(kubeconfig: &str, user: &str, namespace: &str) -> PathBuf {
+    let text = std::fs::read_to_string(kubeconfig).expect("read the test kubeconfig");
+    let mut config: serde_json::Value = serde_saphyr::from_str(&text).expect("kubeconfig is YAML");
+    for entry in config["users"].as_array_mut().expect("kubeconfig users") {
+        entry["user"]["as"] = serde_json::json!(user);
+        entry["user"]["as-groups"] = serde_json::json!([
+            "system:serviceaccounts",
+            format!("system:serviceaccounts:{namespace}"),
+            "system:authenticated"
+        ]);
+    }
+    let path = std::env::temp_dir().join(format!("mediana-as-operator-{}.yaml", std::process::id()));
+    std::fs::write(&path, serde_saphyr::to_string(&config).expect("kubeconfig serializes")).expect("write kubeconfig");
+    path
 }
 
 fn chart() -> PathBuf {
@@ -120,13 +126,25 @@ async fn helm_install_brings_the_operator_up_under_restricted_pod_security() {
     let local = targets.get("helm-local").await.expect("the chart creates the local CloudTarget");
     assert!(local.spec.kubeconfig_secret_ref.is_none(), "the local target has no kubeconfig");
 
-    // kwok only pretends to run the pod, so run the controllers here with the identity the
-    // chart gives the pod: its RBAC must be enough for everything the operator does.
-    let operator_client = impersonate(&format!("system:serviceaccount:{ns}:mediana"), ns).await;
-    mediana::controllers::check_crds_served(&operator_client)
-        .await
-        .expect("the chart's RBAC lets the operator check its CRDs");
-    let operator = common::Operator::start(operator_client);
+    // kwok only pretends to run the pod, so run the operator binary here with the identity
+    // the chart gives the pod: its RBAC must be enough for everything the operator does,
+    // leader election included.
+    let as_operator = impersonating_kubeconfig(&kubeconfig, &format!("system:serviceaccount:{ns}:mediana"), ns);
+    let port = common::free_port();
+    let log =
+        std::fs::File::create(std::env::temp_dir().join(format!("mediana-helm-operator-{}.log", std::process::id())))
+            .expect("log file");
+    let mut operator = Command::new(env!("CARGO_BIN_EXE_mediana"))
+        .args(["run", "--probe-addr", &format!("127.0.0.1:{port}"), "--lease-namespace", ns])
+        .env("KUBECONFIG", &as_operator)
+        .env("POD_NAME", "mediana-helm-test")
+        .stderr(log)
+        .spawn()
+        .expect("start the operator");
+    common::eventually("the operator leading under the chart's RBAC", 30, || async {
+        common::http_get(port, "/metrics")?.lines().any(|l| l == "mediana_leader 1").then_some(())
+    })
+    .await;
     let probed = common::eventually("the chart's local CloudTarget probed under the chart's RBAC", 30, || async {
         let status = targets.get("helm-local").await.ok()?.status?;
         status.common.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True").then_some(status)
@@ -162,7 +180,10 @@ async fn helm_install_brings_the_operator_up_under_restricted_pod_security() {
     })
     .await;
     nodes.delete("rbac-check", &Default::default()).await.expect("delete CatalogNode");
-    operator.stop().await;
+    let pid = operator.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    assert!(operator.wait().expect("operator exits").success(), "the operator stops cleanly on SIGTERM");
+    std::fs::remove_file(&as_operator).ok();
 
     helm(&["uninstall", "mediana", "-n", ns, "--kubeconfig", &kubeconfig, "--wait"]);
     assert!(

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod controllers;
+pub mod leader;
 pub mod render;
 pub mod telemetry;
 

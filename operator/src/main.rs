@@ -4,6 +4,10 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use std::sync::Arc;
+
+use mediana::leader::{self, LeaderElection};
+use mediana::telemetry::metrics::Metrics;
 use mediana::telemetry::{self, LogFormat, Readiness};
 use tokio::sync::watch;
 use tracing::info;
@@ -25,9 +29,18 @@ struct Cli {
 enum Command {
     /// Run the operator against the cluster of KUBECONFIG or the in-cluster service account.
     Run {
-        /// Address of the probe endpoints (/healthz, /readyz).
+        /// Address of the probe and metrics endpoints (/healthz, /readyz, /metrics).
         #[arg(long, default_value = "0.0.0.0:8080", env = "MEDIANA_PROBE_ADDR")]
         probe_addr: SocketAddr,
+        /// Elect a leader through a Lease, so that several replicas are safe.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set, env = "MEDIANA_LEADER_ELECTION")]
+        leader_election: bool,
+        /// Namespace of the leader-election Lease (the operator's own).
+        #[arg(long, default_value = "default", env = "POD_NAMESPACE")]
+        lease_namespace: String,
+        /// Name of the leader-election Lease.
+        #[arg(long, default_value = "mediana-leader", env = "MEDIANA_LEASE_NAME")]
+        lease_name: String,
     },
     /// Print the CustomResourceDefinitions of every mediana kind as YAML.
     Crds {
@@ -69,32 +82,98 @@ async fn main() -> anyhow::Result<()> {
             };
             print!("{}", mediana::render::render(&text).with_context(|| format!("rendering {}", file.display()))?);
         }
-        Command::Run { probe_addr } => {
+        Command::Run { probe_addr, leader_election, lease_namespace, lease_name } => {
             telemetry::init_logging(cli.log_format);
-            run(probe_addr).await?;
+            let election = leader_election.then(|| LeaderElection {
+                namespace: lease_namespace,
+                lease: lease_name,
+                identity: std::env::var("POD_NAME")
+                    .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id())),
+            });
+            run(probe_addr, election).await?;
         }
     }
     Ok(())
 }
 
-async fn run(probe_addr: SocketAddr) -> anyhow::Result<()> {
+async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>) -> anyhow::Result<()> {
     info!(version = mediana::version_line(), "starting");
     let (stop, shutdown) = watch::channel(false);
+    let stop = Arc::new(stop);
+    let on_signal = stop.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         info!("shutdown signal received, finishing reconciles in progress");
-        let _ = stop.send(true);
+        let _ = on_signal.send(true);
     });
     let readiness = Readiness::default();
-    let probes = tokio::spawn(telemetry::serve(probe_addr, readiness.clone(), shutdown.clone()));
+    let metrics = Arc::new(Metrics::default());
+    let probes = tokio::spawn(telemetry::serve(probe_addr, readiness.clone(), metrics.clone(), shutdown.clone()));
     let client = kube::Client::try_default()
         .await
         .context("no Kubernetes client: set KUBECONFIG or run in a pod with a service account")?;
     mediana::controllers::check_crds_served(&client).await?;
+    // Ready means able to serve: a replica waiting for leadership is a ready standby.
     readiness.set_ready();
-    mediana::controllers::run(client, shutdown).await;
+
+    let mut lost_leadership = None;
+    let mut campaign = None;
+    if let Some(election) = &election {
+        let mut claim = leader::campaign(client.clone(), election).await.context("starting leader election")?;
+        let mut waiting = shutdown.clone();
+        if !leader::wait_for_leadership(&mut claim.leading, &mut waiting).await {
+            info!("stopped before becoming leader");
+            drop(claim.leading);
+            let _ = claim.task.await;
+            probes.await.context("probe server task")??;
+            return Ok(());
+        }
+        info!(identity = election.identity, "became leader, starting controllers");
+        metrics.set_leader(true);
+        // Losing the Lease (e.g. the API server was unreachable for longer than its
+        // duration) stops the controllers: another replica may lead by now.
+        let mut leading = claim.leading.clone();
+        let on_loss = stop.clone();
+        lost_leadership = Some(tokio::spawn(async move {
+            while leading.changed().await.is_ok() {
+                if !*leading.borrow() {
+                    tracing::error!("lost leadership, stopping the controllers");
+                    let _ = on_loss.send(true);
+                    return true;
+                }
+            }
+            false
+        }));
+        campaign = Some(claim);
+    } else {
+        metrics.set_leader(true);
+    }
+
+    mediana::controllers::run(client, shutdown, metrics.clone()).await;
+    metrics.set_leader(false);
+    let lost = match lost_leadership {
+        Some(watcher) => {
+            watcher.abort();
+            watcher.await.unwrap_or(false)
+        }
+        None => false,
+    };
+    if let Some(claim) = campaign {
+        // Dropping the last receiver makes the lease task release the Lease: the next
+        // replica takes over at once.
+        drop(claim.leading);
+        let _ = claim.task.await;
+        info!("released the leader Lease");
+    }
     probes.await.context("probe server task")?.with_context(|| format!("probe server on {probe_addr}"))?;
+    anyhow::ensure!(!lost, "lost leadership: restarting as a follower is the safe course");
     Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "mediana".into())
 }
 
 /// Resolves on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.

@@ -131,7 +131,8 @@ pub struct Operator {
 impl Operator {
     pub fn start(client: Client) -> Self {
         let (stop, shutdown) = watch::channel(false);
-        let task = tokio::spawn(mediana::controllers::run(client, shutdown));
+        let metrics = std::sync::Arc::new(mediana::telemetry::metrics::Metrics::default());
+        let task = tokio::spawn(mediana::controllers::run(client, shutdown, metrics));
         Self { stop, task }
     }
 
@@ -158,4 +159,20 @@ where
         assert!(tokio::time::Instant::now() < deadline, "timed out after {seconds} s waiting for {what}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A plain HTTP GET on 127.0.0.1, returning the whole response.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).ok()?;
+    Some(response)
 }

@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 
 use crate::api::shared::CommonStatus;
 use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
+use crate::telemetry::metrics::Metrics;
 use conditions::{ConditionType, DesiredCondition};
 
 /// The field manager of every server-side apply the operator makes.
@@ -68,6 +69,8 @@ pub struct Context {
     pub client: Client,
     /// Publishes Events about reconciled objects.
     pub recorder: Recorder,
+    /// Counts reconciles, failures and their durations.
+    pub metrics: Arc<Metrics>,
 }
 
 /// A mediana kind whose status carries [`CommonStatus`].
@@ -170,6 +173,7 @@ fn truncate(text: &str, max: usize) -> String {
 /// jittered backoff; each failure is also a Warning Event with the error chain.
 fn error_policy<K: Reconciled>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
     warn!(object = %obj.name_any(), category = error.category(), error = %error, "reconcile failed");
+    ctx.metrics.failed(&K::kind(&()), error.category());
     let message = error_chain(error);
     let category = error.category();
     tokio::spawn(async move {
@@ -243,9 +247,9 @@ impl<K: Resource<DynamicType = ()>> CrdName for K {
 
 /// Runs every controller until `shutdown` turns true (SIGTERM or Ctrl-C in the binary);
 /// reconciles in progress finish first.
-pub async fn run(client: Client, shutdown: watch::Receiver<bool>) {
+pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<Metrics>) {
     let reporter = Reporter { controller: "mediana".into(), instance: std::env::var("POD_NAME").ok() };
-    let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter) });
+    let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter), metrics });
     let all = || watcher::Config::default().any_semantic();
     // Owned workloads and Jobs wake their CatalogNode when they change (a pod became ready,
     // an upgrade step finished, someone edited a child); only mediana's own are watched.
@@ -280,20 +284,36 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>) {
 }
 
 /// Runs one kind's controller until shutdown.
-async fn drive<K, F, Fut>(controller: Controller<K>, reconcile: F, ctx: &Arc<Context>, shutdown: &watch::Receiver<bool>)
-where
+async fn drive<K, F, Fut>(
+    controller: Controller<K>,
+    mut reconcile: F,
+    ctx: &Arc<Context>,
+    shutdown: &watch::Receiver<bool>,
+) where
     K: Reconciled,
     F: FnMut(Arc<K>, Arc<Context>) -> Fut,
     Fut: Future<Output = Result<Action, Error>> + Send + 'static,
 {
     let kind = K::kind(&()).into_owned();
+    let measured = move |obj: Arc<K>, ctx: Arc<Context>| {
+        let metrics = ctx.metrics.clone();
+        let kind = K::kind(&()).into_owned();
+        metrics.started(&kind);
+        let started = std::time::Instant::now();
+        let reconciled = reconcile(obj, ctx);
+        async move {
+            let result = reconciled.await;
+            metrics.finished(&kind, started.elapsed());
+            result
+        }
+    };
     let mut shutdown = shutdown.clone();
     info!(kind, "controller started");
     controller
         .graceful_shutdown_on(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         })
-        .run(reconcile, error_policy::<K>, ctx.clone())
+        .run(measured, error_policy::<K>, ctx.clone())
         .for_each(|result| async move {
             if let Err(err) = result {
                 debug!(error = %err, "controller event");

@@ -1,5 +1,7 @@
-//! Observability at the edges: logs through tracing, and the HTTP endpoints the kubelet
-//! and Prometheus use (`/healthz`, `/readyz`).
+//! Observability at the edges: logs through tracing, metrics, and the HTTP endpoints the
+//! kubelet and Prometheus use (`/healthz`, `/readyz`, `/metrics`).
+
+pub mod metrics;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,19 +51,38 @@ impl Readiness {
     }
 }
 
-/// The probe endpoints.
-pub fn router(readiness: Readiness) -> Router {
-    Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz)).with_state(readiness)
+#[derive(Clone)]
+struct Endpoints {
+    readiness: Readiness,
+    metrics: Arc<metrics::Metrics>,
 }
 
-async fn readyz(State(readiness): State<Readiness>) -> (StatusCode, &'static str) {
-    if readiness.is_ready() { (StatusCode::OK, "ok") } else { (StatusCode::SERVICE_UNAVAILABLE, "starting") }
+/// The probe and metrics endpoints.
+pub fn router(readiness: Readiness, metrics: Arc<metrics::Metrics>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(Endpoints { readiness, metrics })
 }
 
-/// Serves the probe endpoints on `addr` until `shutdown` turns true.
-pub async fn serve(addr: SocketAddr, readiness: Readiness, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+async fn readyz(State(endpoints): State<Endpoints>) -> (StatusCode, &'static str) {
+    if endpoints.readiness.is_ready() { (StatusCode::OK, "ok") } else { (StatusCode::SERVICE_UNAVAILABLE, "starting") }
+}
+
+async fn metrics_text(State(endpoints): State<Endpoints>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], endpoints.metrics.encode())
+}
+
+/// Serves the probe and metrics endpoints on `addr` until `shutdown` turns true.
+pub async fn serve(
+    addr: SocketAddr,
+    readiness: Readiness,
+    metrics: Arc<metrics::Metrics>,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, router(readiness))
+    axum::serve(listener, router(readiness, metrics))
         .with_graceful_shutdown(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         })

@@ -1,0 +1,129 @@
+//! Prometheus metrics of the controllers, served on `/metrics` in the text format.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Labels of per-controller metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ControllerLabels {
+    /// The kind the controller reconciles.
+    pub controller: String,
+}
+
+/// Labels of reconcile failures.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrorLabels {
+    /// The kind the controller reconciles.
+    pub controller: String,
+    /// The error's stable category (also the Event reason).
+    pub category: String,
+}
+
+/// Every metric the operator exports.
+pub struct Metrics {
+    registry: Registry,
+    reconciliations: Family<ControllerLabels, Counter>,
+    failures: Family<ErrorLabels, Counter>,
+    duration: Family<ControllerLabels, Histogram>,
+    in_flight: Family<ControllerLabels, Gauge>,
+    leader: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("mediana");
+        let reconciliations = Family::<ControllerLabels, Counter>::default();
+        let failures = Family::<ErrorLabels, Counter>::default();
+        let duration = Family::<ControllerLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.005, 2.0, 14))
+        });
+        let in_flight = Family::<ControllerLabels, Gauge>::default();
+        let leader = Gauge::default();
+        registry.register("reconciliations", "Reconciles run, by controller", reconciliations.clone());
+        registry.register(
+            "reconcile_failures",
+            "Reconciles that failed, by controller and error category",
+            failures.clone(),
+        );
+        registry.register("reconcile_duration_seconds", "Time a reconcile takes, by controller", duration.clone());
+        registry.register(
+            "reconciles_in_flight",
+            "Reconciles running now, by controller (queue pressure)",
+            in_flight.clone(),
+        );
+        registry.register(
+            "leader",
+            "Whether this instance leads and runs the controllers (1) or waits (0)",
+            leader.clone(),
+        );
+        Self { registry, reconciliations, failures, duration, in_flight, leader }
+    }
+}
+
+impl Metrics {
+    /// Marks the start of a reconcile; call [`Metrics::finished`] at its end.
+    pub fn started(&self, controller: &str) {
+        self.in_flight.get_or_create(&labels(controller)).inc();
+    }
+
+    /// Records a finished reconcile and how long it took.
+    pub fn finished(&self, controller: &str, elapsed: Duration) {
+        let labels = labels(controller);
+        self.in_flight.get_or_create(&labels).dec();
+        self.reconciliations.get_or_create(&labels).inc();
+        self.duration.get_or_create(&labels).observe(elapsed.as_secs_f64());
+    }
+
+    /// Records a failed reconcile.
+    pub fn failed(&self, controller: &str, category: &str) {
+        self.failures
+            .get_or_create(&ErrorLabels { controller: controller.to_owned(), category: category.to_owned() })
+            .inc();
+    }
+
+    /// Records whether this instance leads.
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+fn labels(controller: &str) -> ControllerLabels {
+    ControllerLabels { controller: controller.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconciles_failures_and_leadership_are_exported() {
+        let metrics = Metrics::default();
+        metrics.started("CatalogNode");
+        metrics.finished("CatalogNode", Duration::from_millis(12));
+        metrics.failed("CatalogNode", "KubeApiError");
+        metrics.set_leader(true);
+        let text = metrics.encode();
+        assert!(text.contains("mediana_reconciliations_total{controller=\"CatalogNode\"} 1"), "{text}");
+        assert!(
+            text.contains("mediana_reconcile_failures_total{controller=\"CatalogNode\",category=\"KubeApiError\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("mediana_reconcile_duration_seconds_count{controller=\"CatalogNode\"} 1"), "{text}");
+        assert!(text.contains("mediana_reconciles_in_flight{controller=\"CatalogNode\"} 0"), "{text}");
+        assert!(text.contains("mediana_leader 1"), "{text}");
+    }
+}
