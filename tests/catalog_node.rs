@@ -390,3 +390,53 @@ async fn delete_policy_removes_the_data_volumes() {
     .await;
     operator.stop().await;
 }
+
+/// An operator killed in the middle of creating a node's children, then restarted,
+/// converges: every child exists once, none is orphaned, and the node becomes Ready.
+#[tokio::test]
+async fn a_killed_operator_converges_after_restart() {
+    let ns = common::unique_name("catalog-restart");
+    let client = common::client().await;
+    common::namespace(&client, &ns).await;
+    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), &ns);
+    let node = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "metadata": {"name": "restart", "namespace": ns},
+        "spec": {"hostname": "dati.restart.example.it", "publisher": {"ipaCode": "agid"}, "replicas": 2,
+                 "backup": {"schedule": "0 4 * * *"}}
+    });
+    nodes
+        .patch("restart", &PatchParams::apply(common::TEST_MANAGER).force(), &Patch::Apply(node))
+        .await
+        .expect("create");
+
+    // Kill the operator as soon as it has written some, but not all, children.
+    let operator = common::Operator::start(client.clone());
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns);
+    common::eventually("the first children written", 30, || async {
+        (!services.list(&ListParams::default()).await.ok()?.items.is_empty()).then_some(())
+    })
+    .await;
+    operator.kill().await;
+
+    let operator = common::Operator::start(client.clone());
+    common::eventually("the node Ready after the restart", 90, || async {
+        let node = nodes.get("restart").await.ok()?;
+        (condition(&node, "Ready").map(|c| c.0) == Some("True".into())).then_some(())
+    })
+    .await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &ns);
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let lp = ListParams::default();
+    assert_eq!(deployments.list(&lp).await.expect("list").items.len(), 2, "web and Redis, once each");
+    assert_eq!(statefulsets.list(&lp).await.expect("list").items.len(), 2, "PostgreSQL and Solr, once each");
+    assert_eq!(services.list(&lp).await.expect("list").items.len(), 4, "four Services, once each");
+    let generated =
+        secrets.list(&lp).await.expect("list").items.iter().filter(|s| s.type_.as_deref() == Some("Opaque")).count();
+    assert_eq!(generated, 2, "the generated secrets exist once");
+    for deployment in deployments.list(&ListParams::default()).await.expect("list").items {
+        assert!(deployment.metadata.owner_references.is_some(), "{} is orphaned", deployment.name_any());
+    }
+    operator.stop().await;
+}

@@ -136,6 +136,13 @@ impl Operator {
         Self { stop, task }
     }
 
+    /// Ends the controllers abruptly, like a killed process: reconciles in progress are
+    /// cut wherever they are.
+    pub async fn kill(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
     pub async fn stop(self) {
         self.stop.send(true).expect("controllers listen for shutdown");
         tokio::time::timeout(Duration::from_secs(20), self.task)
