@@ -4,7 +4,7 @@ CARGO ?= cargo
 BIN := target/debug/mediana
 CLUSTER_DIR ?= $(CURDIR)/.controlplane/dev
 
-.PHONY: all build demo test lint crds controlplane-up controlplane-down clean
+.PHONY: all build demo test lint bench crds controlplane-up controlplane-down clean
 
 all: build
 
@@ -25,6 +25,10 @@ lint:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	@eval "$$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"; \
 	  if [[ -x $$HELM_DIR/helm ]]; then $$HELM_DIR/helm lint --strict charts/mediana; else echo "helm not built yet: skipping helm lint (run tests/controlplane/build.sh)"; fi
+
+## bench: N CatalogNodes (default 500) against the kubectl baseline; figures into docs/benchmarks.md
+bench:
+	tests/bench/catalognodes.sh
 
 ## crds: regenerate crds/ and the chart's copy from the Rust types
 crds:

@@ -138,6 +138,7 @@ pub async fn write_status<K: Reconciled>(
         "status": status,
     });
     api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    ctx.metrics.wrote(&K::kind(&()), 1);
     Ok(())
 }
 
@@ -157,6 +158,7 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
         action: "Reconcile".to_owned(),
         secondary: None,
     };
+    ctx.metrics.wrote(&K::kind(&()), 1);
     if let Err(err) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
         warn!(error = %err, reason, "could not publish event");
     }

@@ -32,6 +32,7 @@ pub struct Metrics {
     failures: Family<ErrorLabels, Counter>,
     duration: Family<ControllerLabels, Histogram>,
     in_flight: Family<ControllerLabels, Gauge>,
+    writes: Family<ControllerLabels, Counter>,
     leader: Gauge,
 }
 
@@ -44,6 +45,7 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.005, 2.0, 14))
         });
         let in_flight = Family::<ControllerLabels, Gauge>::default();
+        let writes = Family::<ControllerLabels, Counter>::default();
         let leader = Gauge::default();
         registry.register("reconciliations", "Reconciles run, by controller", reconciliations.clone());
         registry.register(
@@ -58,11 +60,16 @@ impl Default for Metrics {
             in_flight.clone(),
         );
         registry.register(
+            "api_writes",
+            "Write requests to the API server (apply, create, delete, status, events), by controller",
+            writes.clone(),
+        );
+        registry.register(
             "leader",
             "Whether this instance leads and runs the controllers (1) or waits (0)",
             leader.clone(),
         );
-        Self { registry, reconciliations, failures, duration, in_flight, leader }
+        Self { registry, reconciliations, failures, duration, in_flight, writes, leader }
     }
 }
 
@@ -85,6 +92,13 @@ impl Metrics {
         self.failures
             .get_or_create(&ErrorLabels { controller: controller.to_owned(), category: category.to_owned() })
             .inc();
+    }
+
+    /// Records `count` write requests to the API server.
+    pub fn wrote(&self, controller: &str, count: usize) {
+        if count > 0 {
+            self.writes.get_or_create(&labels(controller)).inc_by(count as u64);
+        }
     }
 
     /// Records whether this instance leads.
@@ -116,7 +130,10 @@ mod tests {
         metrics.finished("CatalogNode", Duration::from_millis(12));
         metrics.failed("CatalogNode", "KubeApiError");
         metrics.set_leader(true);
+        metrics.wrote("CatalogNode", 3);
+        metrics.wrote("CatalogNode", 0);
         let text = metrics.encode();
+        assert!(text.contains("mediana_api_writes_total{controller=\"CatalogNode\"} 3"), "{text}");
         assert!(text.contains("mediana_reconciliations_total{controller=\"CatalogNode\"} 1"), "{text}");
         assert!(
             text.contains("mediana_reconcile_failures_total{controller=\"CatalogNode\",category=\"KubeApiError\"} 1"),

@@ -82,17 +82,23 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
         if has_finalizer(node.as_ref()) {
             if wants_cleanup {
                 let removed = delete_volumes(client, &owner).await?;
+                ctx.metrics.wrote("CatalogNode", removed.len());
                 info!(?removed, "deleted data volumes (deletionPolicy Delete)");
             }
             set_finalizer(&api, node.as_ref(), false).await?;
+            ctx.metrics.wrote("CatalogNode", 1);
         }
         return Ok(Action::await_change());
     }
     if wants_cleanup != has_finalizer(node.as_ref()) {
         set_finalizer(&api, node.as_ref(), wants_cleanup).await?;
+        ctx.metrics.wrote("CatalogNode", 1);
     }
+    let kind = "CatalogNode";
     for secret in builders::generated_secrets(spec, &owner) {
-        secrets::ensure(client, &owner, &secret).await?;
+        if secrets::ensure(client, &owner, &secret).await? {
+            ctx.metrics.wrote(kind, 1);
+        }
     }
 
     let previous = node.status.as_ref();
@@ -110,6 +116,7 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
         children.push(Child::new(&builders::upgrade_job(spec, &owner, kind, &desired_release)?)?);
     }
     let report = apply_and_prune(client, &owner, &children, &prunable()).await?;
+    ctx.metrics.wrote(kind, report.applied.len() + report.pruned.len());
     if report.wrote() {
         info!(applied = ?report.applied, pruned = ?report.pruned, "children updated");
     }
