@@ -8,22 +8,17 @@ demo_dir=$repo/.controlplane/demo
 mkdir -p "$demo_dir"
 log() { printf '[demo %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
+export MEDIANA_REPO=$repo
+. tests/controlplane/lib.sh
 tests/controlplane/build.sh
-eval "$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"
-export PATH="$K8S_DIR:$HELM_DIR:$PATH"
+mediana_toolchain_env
 cargo build --locked --quiet
 mediana=$repo/target/debug/mediana
 
-cleanup=()
+cleanup=(mediana_cluster_down)
 stop_all() { for c in "${cleanup[@]}"; do eval "$c" || true; done; }
 trap stop_all EXIT
-if [[ -n ${KUBECONFIG:-} ]] && kubectl get --raw /readyz >/dev/null 2>&1; then
-  log "using the cluster of KUBECONFIG=$KUBECONFIG"
-else
-  KUBECONFIG=$(tests/controlplane/cluster.sh up "$demo_dir/cluster")
-  export KUBECONFIG
-  cleanup+=("tests/controlplane/cluster.sh down '$demo_dir/cluster'")
-fi
+mediana_cluster_up "$demo_dir/cluster"
 
 log "installing the CRDs"
 "$mediana" crds | kubectl apply --server-side --field-manager=mediana-demo -f - >/dev/null

@@ -247,9 +247,7 @@ async fn catalog_node_end_to_end() {
 /// failed migration leaves the old release serving, Ready, and the node Stalled.
 #[tokio::test]
 async fn upgrades_are_orchestrated_and_a_failed_migration_keeps_the_old_release() {
-    let upgrade_ns = common::unique_name("catalog-upgrade");
-    let client = common::client().await;
-    common::namespace(&client, &upgrade_ns).await;
+    let (client, upgrade_ns) = common::fresh_namespace("catalog-upgrade").await;
     let operator = common::Operator::start(client.clone());
     let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), &upgrade_ns);
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &upgrade_ns);
@@ -353,9 +351,7 @@ async fn upgrades_are_orchestrated_and_a_failed_migration_keeps_the_old_release(
 /// `deletionPolicy: Delete` removes the data volumes with the node, through a finalizer.
 #[tokio::test]
 async fn delete_policy_removes_the_data_volumes() {
-    let ns = common::unique_name("catalog-delete");
-    let client = common::client().await;
-    common::namespace(&client, &ns).await;
+    let (client, ns) = common::fresh_namespace("catalog-delete").await;
     let operator = common::Operator::start(client.clone());
     let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), &ns);
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
@@ -395,9 +391,7 @@ async fn delete_policy_removes_the_data_volumes() {
 /// converges: every child exists once, none is orphaned, and the node becomes Ready.
 #[tokio::test]
 async fn a_killed_operator_converges_after_restart() {
-    let ns = common::unique_name("catalog-restart");
-    let client = common::client().await;
-    common::namespace(&client, &ns).await;
+    let (client, ns) = common::fresh_namespace("catalog-restart").await;
     let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), &ns);
     let node = json!({
         "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",

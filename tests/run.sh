@@ -8,6 +8,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+export MEDIANA_REPO=$repo
+. tests/controlplane/lib.sh
 cluster_dir=${MEDIANA_TEST_CLUSTER_DIR:-$repo/.controlplane/test}
 mkdir -p "$repo/.controlplane"
 started=$SECONDS
@@ -26,19 +28,11 @@ if ! wait $build_pid; then
   log "building the control plane failed; see $build_log"
   exit 1
 fi
-eval "$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"
-export PATH="$K8S_DIR:$HELM_DIR:$PATH"
+mediana_toolchain_env
 log "toolchain ready after $((SECONDS - started)) s"
 
-if [[ -n ${KUBECONFIG:-} ]] && kubectl get --raw /readyz >/dev/null 2>&1; then
-  log "using the cluster of KUBECONFIG=$KUBECONFIG"
-else
-  [[ -z ${KUBECONFIG:-} ]] || log "KUBECONFIG=$KUBECONFIG does not answer: starting a local control plane instead"
-  trap 'tests/controlplane/cluster.sh down "$cluster_dir"' EXIT
-  # A random port can be taken between the pick and the bind: one retry covers it.
-  KUBECONFIG=$(tests/controlplane/cluster.sh up "$cluster_dir" || tests/controlplane/cluster.sh up "$cluster_dir")
-  export KUBECONFIG
-fi
+trap mediana_cluster_down EXIT
+mediana_cluster_up "$cluster_dir"
 log "cluster ready after $((SECONDS - started)) s"
 
 cargo test --locked --workspace --all-targets

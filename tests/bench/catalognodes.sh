@@ -21,21 +21,16 @@ work=$repo/.controlplane/bench
 rm -rf "$work"; mkdir -p "$work"
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
+export MEDIANA_REPO=$repo
+. tests/controlplane/lib.sh
 tests/controlplane/build.sh
-eval "$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"
-export PATH="$K8S_DIR:$PATH"
+mediana_toolchain_env
 cargo build --release --locked --quiet
 mediana=$repo/target/release/mediana
 
-cleanup=()
+cleanup=(mediana_cluster_down)
 trap 'for c in "${cleanup[@]}"; do eval "$c" || true; done' EXIT
-if [[ -n ${KUBECONFIG:-} ]] && kubectl get --raw /readyz >/dev/null 2>&1; then
-  log "using the cluster of KUBECONFIG=$KUBECONFIG"
-else
-  KUBECONFIG=$(tests/controlplane/cluster.sh up "$work/cluster")
-  export KUBECONFIG
-  cleanup+=("tests/controlplane/cluster.sh down '$work/cluster'")
-fi
+mediana_cluster_up "$work/cluster"
 "$mediana" crds | kubectl apply --server-side -f - >/dev/null
 kubectl wait --for=condition=Established crd/catalognodes.mediana.dev --timeout=30s >/dev/null
 

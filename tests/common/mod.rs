@@ -59,6 +59,14 @@ pub fn unique_name(base: &str) -> String {
     format!("{base}-{:x}", (std::process::id() as u64) << 20 ^ u64::from(nanos >> 12))
 }
 
+/// A client and a new namespace of its own, as most end-to-end tests start.
+pub async fn fresh_namespace(base: &str) -> (Client, String) {
+    let client = client().await;
+    let ns = unique_name(base);
+    namespace(&client, &ns).await;
+    (client, ns)
+}
+
 /// Creates (or keeps) a namespace for one test.
 pub async fn namespace(client: &Client, name: &str) {
     let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});

@@ -146,8 +146,9 @@ metadata:
   annotations: {node.alpha.kubernetes.io/ttl: "0", kwok.x-k8s.io/node: fake}
   labels: {type: kwok, kubernetes.io/hostname: kwok-node-0, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "1000"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "1000"}
+  # A fake node stands for a whole cluster: room for thousands of catalogue nodes.
+  allocatable: {cpu: "4000", memory: 32Ti, pods: "100000"}
+  capacity: {cpu: "4000", memory: 32Ti, pods: "100000"}
 NODE
   wait_for kwok "$kubectl wait --for=condition=Ready node/kwok-node-0 --timeout=5s" 90
   # The default StorageClass, whose claims kwok provisions and binds at once.
