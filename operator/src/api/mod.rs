@@ -34,14 +34,16 @@ pub fn crd_documents() -> Result<Vec<(String, String)>, serde_saphyr::ser::Error
     crds()
         .into_iter()
         .map(|crd| {
-            Ok((format!("{}.yaml", crd.metadata.name.as_deref().unwrap_or(GROUP)), serde_saphyr::to_string(&crd)?))
+            // Each file starts a YAML document, so the files can be concatenated as they are.
+            let yaml = format!("---\n{}", serde_saphyr::to_string(&crd)?);
+            Ok((format!("{}.yaml", crd.metadata.name.as_deref().unwrap_or(GROUP)), yaml))
         })
         .collect()
 }
 
 /// Every CRD as one multi-document YAML stream, as `mediana crds` prints it.
 pub fn crds_yaml() -> Result<String, serde_saphyr::ser::Error> {
-    Ok(crd_documents()?.into_iter().map(|(_, yaml)| format!("---\n{yaml}")).collect())
+    Ok(crd_documents()?.into_iter().map(|(_, yaml)| yaml).collect())
 }
 
 #[cfg(test)]
