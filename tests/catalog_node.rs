@@ -157,6 +157,16 @@ async fn catalog_node_end_to_end() {
 
     // 2. Idempotence: a reconcile of an unchanged node writes nothing (a label change
     // triggers one without changing the spec).
+    // First let the rollout settle: status may still move as the last pods report ready.
+    let mut settled = nodes.get("marche").await.expect("get").resource_version();
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let now = nodes.get("marche").await.expect("get").resource_version();
+        if now == settled {
+            break;
+        }
+        settled = now;
+    }
     let before = resource_versions(&client).await;
     let labelled = nodes
         .patch("marche", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"touched": "1"}}})))
