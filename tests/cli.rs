@@ -92,30 +92,122 @@ async fn run_becomes_ready_and_stops_gracefully_on_sigterm() {
     let leading = wait_for_metric(port, "mediana_leader 1", 30);
     assert!(leading, "the only replica becomes leader");
 
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
     // Within the chart's terminationGracePeriodSeconds: reconciles in progress finish first.
+    let status = terminate(child);
+    let logs = log_reader.join().expect("log reader");
+    assert!(status.success(), "mediana run exited with {status} after SIGTERM:\n{}", logs.join("\n"));
+    assert_wound_down(&logs);
+}
+
+/// Every controller wound down by itself; the bounded grace period (a safety net for a
+/// request that never returns) was not needed.
+fn assert_wound_down(logs: &[String]) {
+    assert!(
+        logs.iter().any(|l| l.contains("all controllers stopped"))
+            && !logs.iter().any(|l| l.contains("exiting anyway")),
+        "every controller stops by itself on SIGTERM:\n{}",
+        logs.join("\n")
+    );
+}
+
+/// Sends SIGTERM and waits (at most 30 s, the chart's termination grace) for the exit.
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill").success());
     let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
+    loop {
         if let Some(status) = child.try_wait().expect("poll child") {
-            break status;
+            return status;
         }
         if Instant::now() >= deadline {
             let _ = child.kill();
-            let logs = log_reader.join().expect("log reader");
-            panic!("mediana run still running 30 s after SIGTERM:\n{}", logs.join("\n"));
+            panic!("mediana run still running 30 s after SIGTERM");
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// An identity that may not list HarvestJobs: the operator starts (the CRDs are served),
+/// warns that the HarvestJob watch fails, and still stops promptly on SIGTERM although that
+/// controller's cache never filled (kube-runtime would wait for it forever).
+#[tokio::test]
+async fn a_forbidden_watch_is_reported_and_does_not_block_shutdown() {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
+    use kube::api::{ObjectMeta, PostParams};
+    let _turn = OPERATOR_PROCESSES.lock().await;
+    let client = common::client().await;
+    let name = common::unique_name("mediana-no-harvestjobs");
+    let rules = mediana::controllers::rbac::cluster_grants()
+        .into_iter()
+        .filter(|g| !(g.resource == "harvestjobs" && (g.verb == "list" || g.verb == "watch")))
+        .map(|g| PolicyRule {
+            api_groups: Some(vec![g.group]),
+            resources: Some(vec![g.resource]),
+            verbs: vec![g.verb],
+            ..Default::default()
+        })
+        .collect();
+    let meta = ObjectMeta { name: Some(name.clone()), ..Default::default() };
+    Api::<ClusterRole>::all(client.clone())
+        .create(
+            &PostParams::default(),
+            &ClusterRole { metadata: meta.clone(), rules: Some(rules), ..Default::default() },
+        )
+        .await
+        .expect("create the ClusterRole");
+    let binding = ClusterRoleBinding {
+        metadata: meta,
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "ClusterRole".into(),
+            name: name.clone(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".into(),
+            name: name.clone(),
+            namespace: Some("default".into()),
+            ..Default::default()
+        }]),
     };
-    let logs = log_reader.join().expect("log reader");
-    assert!(status.success(), "mediana run exited with {status} after SIGTERM:\n{}", logs.join("\n"));
-    // Either every controller wound down, or the bounded grace period ended it: both within
-    // the pod's termination grace, and said in the log.
-    assert!(
-        logs.iter().any(|l| l.contains("all controllers stopped") || l.contains("exiting anyway")),
-        "shutdown is logged:\n{}",
-        logs.join("\n")
-    );
+    Api::<ClusterRoleBinding>::all(client.clone())
+        .create(&PostParams::default(), &binding)
+        .await
+        .expect("create the ClusterRoleBinding");
+    let kubeconfig = std::env::var("KUBECONFIG").expect("KUBECONFIG names the test cluster");
+    let as_partial =
+        common::impersonating_kubeconfig(&kubeconfig, &format!("system:serviceaccount:default:{name}"), "default");
+
+    let port = common::free_port();
+    let child = mediana()
+        .args(["run", "--probe-addr", &format!("127.0.0.1:{port}"), "--leader-election=false"])
+        .env("KUBECONFIG", &as_partial)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mediana run");
+    let mut replica = Replica { name: "partial", port, child };
+    let child = &mut replica.child;
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines, seen) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut logs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !logs.iter().any(|l: &String| l.contains("watch failed") && l.contains("harvestjobs")) {
+        assert!(Instant::now() < deadline, "no warning about the forbidden watch within 30 s:\n{}", logs.join("\n"));
+        if let Ok(line) = seen.recv_timeout(Duration::from_millis(500)) {
+            logs.push(line);
+        }
+    }
+    let status = terminate(child);
+    logs.extend(seen.iter());
+    assert!(status.success(), "mediana run exited with {status}:\n{}", logs.join("\n"));
+    assert_wound_down(&logs);
+    let _ = Api::<ClusterRoleBinding>::all(client.clone()).delete(&name, &Default::default()).await;
+    let _ = Api::<ClusterRole>::all(client).delete(&name, &Default::default()).await;
 }
 
 /// `mediana render` prints what the operator would create; the API server accepts all of it.

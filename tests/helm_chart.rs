@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -12,24 +13,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use mediana::api::CloudTarget;
-
-/// A copy of the test kubeconfig that acts as `user` (a ServiceAccount of `namespace`),
-/// as the operator's pod would.
-fn impersonating_kubeconfig(kubeconfig: &str, user: &str, namespace: &str) -> PathBuf {
-    let text = std::fs::read_to_string(kubeconfig).expect("read the test kubeconfig");
-    let mut config: serde_json::Value = serde_saphyr::from_str(&text).expect("kubeconfig is YAML");
-    for entry in config["users"].as_array_mut().expect("kubeconfig users") {
-        entry["user"]["as"] = serde_json::json!(user);
-        entry["user"]["as-groups"] = serde_json::json!([
-            "system:serviceaccounts",
-            format!("system:serviceaccounts:{namespace}"),
-            "system:authenticated"
-        ]);
-    }
-    let path = std::env::temp_dir().join(format!("mediana-as-operator-{}.yaml", std::process::id()));
-    std::fs::write(&path, serde_saphyr::to_string(&config).expect("kubeconfig serializes")).expect("write kubeconfig");
-    path
-}
+use mediana::controllers::rbac::{self, Grant};
 
 fn chart() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/mediana")
@@ -68,6 +52,48 @@ fn chart_ships_the_generated_crds() {
     for (file, generated) in mediana::api::crd_documents().expect("CRDs serialize") {
         let shipped = std::fs::read_to_string(chart().join("crds").join(&file)).unwrap_or_default();
         assert!(shipped == generated, "charts/mediana/crds/{file} differs from the Rust types: run `make crds`");
+    }
+}
+
+/// The grants of the rules of every `kind` object in rendered manifests.
+fn rendered_grants(manifests: &str, kind: &str) -> BTreeSet<Grant> {
+    let mut grants = BTreeSet::new();
+    for document in manifests.split("\n---") {
+        let object: serde_json::Value = serde_saphyr::from_str(document).expect("rendered manifest is YAML");
+        if object["kind"] != kind {
+            continue;
+        }
+        for rule in object["rules"].as_array().expect("a role has rules") {
+            let strings = |key: &str| -> Vec<String> {
+                rule[key].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+            };
+            for group in strings("apiGroups") {
+                for resource in strings("resources") {
+                    for verb in strings("verbs") {
+                        grants.insert(Grant { group: group.clone(), resource: resource.clone(), verb });
+                    }
+                }
+            }
+        }
+    }
+    grants
+}
+
+/// The chart grants exactly what the code uses: nothing missing (the operator would fail),
+/// nothing more (least privilege). The code's side is derived from the kinds the
+/// controllers apply, prune and watch; the install test below proves it is enough.
+#[test]
+fn chart_rbac_is_exactly_what_the_code_uses() {
+    let chart = chart();
+    let rendered = helm(&["template", "t", chart.to_str().expect("UTF-8 path")]);
+    for (kind, from_code) in [("ClusterRole", rbac::cluster_grants()), ("Role", rbac::leader_election_grants())] {
+        let from_chart = rendered_grants(&rendered, kind);
+        let missing: Vec<_> = from_code.difference(&from_chart).collect();
+        let extra: Vec<_> = from_chart.difference(&from_code).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "chart {kind}: missing {missing:?}, not used by the code {extra:?}"
+        );
     }
 }
 
@@ -129,7 +155,7 @@ async fn helm_install_brings_the_operator_up_under_restricted_pod_security() {
     // kwok only pretends to run the pod, so run the operator binary here with the identity
     // the chart gives the pod: its RBAC must be enough for everything the operator does,
     // leader election included.
-    let as_operator = impersonating_kubeconfig(&kubeconfig, &format!("system:serviceaccount:{ns}:mediana"), ns);
+    let as_operator = common::impersonating_kubeconfig(&kubeconfig, &format!("system:serviceaccount:{ns}:mediana"), ns);
     let port = common::free_port();
     let log =
         std::fs::File::create(std::env::temp_dir().join(format!("mediana-helm-operator-{}.log", std::process::id())))

@@ -33,6 +33,10 @@ pub struct Campaign {
 /// Seconds a Lease stays valid without renewal: how long a crashed leader blocks others.
 pub const LEASE_DURATION_SECONDS: u64 = 15;
 
+/// The verbs kube-lease-manager uses on the Lease: read it, create it the first time, and
+/// patch it to acquire, renew and release.
+pub const LEASE_VERBS: &[&str] = &["get", "create", "patch"];
+
 /// Starts campaigning for leadership.
 pub async fn campaign(client: Client, election: &LeaderElection) -> Result<Campaign, LeaseManagerError> {
     let manager = LeaseManagerBuilder::new(client, &election.lease)

@@ -5,6 +5,7 @@
 //! (tests/controlplane/cluster.sh) and exports it; a real cluster works the same way.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
@@ -190,4 +191,22 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     let mut response = String::new();
     std::io::Read::read_to_string(&mut stream, &mut response).ok()?;
     Some(response)
+}
+
+/// A copy of the test kubeconfig that acts as `user` (a ServiceAccount of `namespace`),
+/// as the operator's pod would.
+pub fn impersonating_kubeconfig(kubeconfig: &str, user: &str, namespace: &str) -> PathBuf {
+    let text = std::fs::read_to_string(kubeconfig).expect("read the test kubeconfig");
+    let mut config: serde_json::Value = serde_saphyr::from_str(&text).expect("kubeconfig is YAML");
+    for entry in config["users"].as_array_mut().expect("kubeconfig users") {
+        entry["user"]["as"] = serde_json::json!(user);
+        entry["user"]["as-groups"] = serde_json::json!([
+            "system:serviceaccounts",
+            format!("system:serviceaccounts:{namespace}"),
+            "system:authenticated"
+        ]);
+    }
+    let path = std::env::temp_dir().join(format!("mediana-as-{}-{}.yaml", user.replace(':', "-"), std::process::id()));
+    std::fs::write(&path, serde_saphyr::to_string(&config).expect("kubeconfig serializes")).expect("write kubeconfig");
+    path
 }

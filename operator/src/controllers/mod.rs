@@ -6,6 +6,7 @@ pub mod children;
 mod cloud_target;
 pub mod conditions;
 mod pending;
+pub mod rbac;
 pub mod secrets;
 pub mod workloads;
 
@@ -13,10 +14,8 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::batch::v1::Job;
-use kube::api::{ListParams, Patch, PatchParams};
+use futures::{FutureExt, StreamExt};
+use kube::api::{DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::watcher;
@@ -205,23 +204,26 @@ fn jittered(base: Duration) -> Duration {
 }
 
 /// Checks that every mediana CRD is served, so that a missing install fails at start-up
-/// with a hint instead of as an endless stream of watch errors.
+/// with a hint instead of as an endless stream of watch errors. Asks discovery rather than
+/// listing, so a missing permission is reported by the watch that needs it, not as a
+/// missing CRD.
 pub async fn check_crds_served(client: &Client) -> Result<(), CrdsMissing> {
-    let mut missing = Vec::new();
-    let lp = ListParams::default().limit(1);
-    let probes = [
-        (CatalogNode::crd_name(), Api::<CatalogNode>::all(client.clone()).list_metadata(&lp).await.err()),
-        (HarvestJob::crd_name(), Api::<HarvestJob>::all(client.clone()).list_metadata(&lp).await.err()),
-        (ReusableSolution::crd_name(), Api::<ReusableSolution>::all(client.clone()).list_metadata(&lp).await.err()),
-        (CloudTarget::crd_name(), Api::<CloudTarget>::all(client.clone()).list_metadata(&lp).await.err()),
-    ];
-    for (name, error) in probes {
-        match error {
-            None => {}
-            Some(kube::Error::Api(status)) if status.is_not_found() => missing.push(name),
-            Some(other) => return Err(CrdsMissing::Unreachable(other)),
-        }
-    }
+    let group_version = CatalogNode::api_version(&());
+    let served: Vec<String> = match client.list_api_group_resources(&group_version).await {
+        Ok(list) => list.resources.into_iter().map(|r| r.name).collect(),
+        Err(kube::Error::Api(status)) if status.is_not_found() => Vec::new(),
+        Err(other) => return Err(CrdsMissing::Unreachable(other)),
+    };
+    let missing: Vec<String> = [
+        (CatalogNode::plural(&()), CatalogNode::crd_name()),
+        (HarvestJob::plural(&()), HarvestJob::crd_name()),
+        (ReusableSolution::plural(&()), ReusableSolution::crd_name()),
+        (CloudTarget::plural(&()), CloudTarget::crd_name()),
+    ]
+    .into_iter()
+    .filter(|(plural, _)| !served.iter().any(|s| s == plural))
+    .map(|(_, crd)| crd)
+    .collect();
     if missing.is_empty() { Ok(()) } else { Err(CrdsMissing::NotServed(missing.join(", "))) }
 }
 
@@ -257,10 +259,16 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
     // an upgrade step finished, someone edited a child); only mediana's own are watched.
     let children_of =
         |app: &str| all().labels(&format!("{}=mediana,{}={app}", children::MANAGED_BY_LABEL, children::NAME_LABEL));
-    let catalog_nodes = Controller::new(Api::<CatalogNode>::all(client.clone()), all())
-        .owns(Api::<Deployment>::all(client.clone()), children_of("catalognode"))
-        .owns(Api::<StatefulSet>::all(client.clone()), children_of("catalognode"))
-        .owns(Api::<Job>::all(client.clone()), children_of("catalognode"));
+    let catalog_nodes = catalog_node::watched().into_iter().fold(
+        Controller::new(Api::<CatalogNode>::all(client.clone()), all()),
+        |controller, kind| {
+            controller.owns_with(
+                Api::<DynamicObject>::all_with(client.clone(), &kind),
+                kind,
+                children_of("catalognode"),
+            )
+        },
+    );
     futures::join!(
         drive(catalog_nodes, catalog_node::reconcile, &ctx, &shutdown),
         drive(
@@ -309,18 +317,50 @@ async fn drive<K, F, Fut>(
             result
         }
     };
-    let mut shutdown = shutdown.clone();
-    info!(kind, "controller started");
-    controller
+    let cache = controller.store();
+    let mut graceful = shutdown.clone();
+    let running = controller
+        .with_config(controller_config())
         .graceful_shutdown_on(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
+            let _ = graceful.wait_for(|stop| *stop).await;
         })
         .run(measured, error_policy::<K>, ctx.clone())
         .for_each(|result| async move {
-            if let Err(err) = result {
-                debug!(error = %err, "controller event");
+            match result {
+                // A watch that fails (RBAC, API server down) leaves the controller blind:
+                // say so where operators look.
+                Err(err @ kube::runtime::controller::Error::QueueError(_)) => warn!(error = %err, "watch failed"),
+                Err(err) => debug!(error = %err, "controller event"),
+                Ok(_) => {}
             }
-        })
-        .await;
-    info!(kind, "controller stopped");
+        });
+    // kube-runtime holds reconciles until the controller's cache has its first full list, and
+    // that list is fed by the very watch a graceful shutdown cuts: a shutdown that arrives
+    // before the cache is ready (start-up, or a watch failing on RBAC) would wait forever.
+    // Nothing can be reconciling then, so such a controller stops at once.
+    let mut stopping = shutdown.clone();
+    let cache_never_filled = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+        if cache.wait_until_ready().now_or_never().is_none() {
+            return;
+        }
+        std::future::pending::<()>().await
+    };
+    info!(kind, "controller started");
+    tokio::select! {
+        () = running => info!(kind, "controller stopped"),
+        () = cache_never_filled => info!(kind, "controller stopped before its cache was filled"),
+    }
+}
+
+/// Most reconciles one controller runs at once. Unbounded, hundreds of new objects would send
+/// the API server more requests than it serves at once (504s at 500 CatalogNodes).
+const MAX_CONCURRENT_RECONCILES: u16 = 16;
+
+/// Changes of one object within this window wake one reconcile, not one each: a rollout
+/// updates a workload's status several times a second.
+const RECONCILE_DEBOUNCE: Duration = Duration::from_millis(500);
+
+fn controller_config() -> kube::runtime::controller::Config {
+    kube::runtime::controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES).debounce(RECONCILE_DEBOUNCE)
 }

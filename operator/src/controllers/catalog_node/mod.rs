@@ -44,6 +44,20 @@ pub fn prunable() -> Vec<ApiResource> {
     ]
 }
 
+/// Kinds of children the controller applies: the prunable ones, the claims of uploads and
+/// backups, and the Jobs of upgrade steps (kept as the record of the upgrade).
+pub fn applied() -> Vec<ApiResource> {
+    let mut kinds = prunable();
+    kinds.extend([api_resource::<PersistentVolumeClaim>(), api_resource::<Job>()]);
+    kinds
+}
+
+/// Kinds of children whose changes wake the controller: workloads becoming ready and
+/// upgrade Jobs finishing.
+pub fn watched() -> Vec<ApiResource> {
+    vec![api_resource::<Deployment>(), api_resource::<StatefulSet>(), api_resource::<Job>()]
+}
+
 /// Readiness of one component as observed in the cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Observed {

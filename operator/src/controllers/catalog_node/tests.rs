@@ -128,6 +128,26 @@ fn every_child_is_labelled_owned_and_hashed_but_claims_outlive_the_node() {
     }
 }
 
+/// The RBAC derived from `applied()` covers every kind the builders produce (the chart's
+/// rules are compared with that derivation in the Helm test).
+#[test]
+fn every_built_kind_is_declared_as_applied() {
+    let declared: Vec<String> = super::applied().into_iter().map(|r| r.kind).collect();
+    let full =
+        spec(json!({"replicas": 2, "backup": {"schedule": "0 2 * * *"}, "ingress": {"tls": {"secretName": "tls"}}}));
+    let mut built = children(&full);
+    for kind in [UpgradeJob::Backup, UpgradeJob::Migrate, UpgradeJob::Reindex] {
+        let job = builders::upgrade_job(&full, &owner(), kind, &Release::desired(&full)).expect("upgrade job");
+        built.push(Child::new(&job).expect("child"));
+    }
+    for child in &built {
+        assert!(declared.contains(&child.resource.kind), "{} is built but not in applied()", child.resource.kind);
+    }
+    for watched in super::watched() {
+        assert!(declared.contains(&watched.kind), "{} is watched but never applied", watched.kind);
+    }
+}
+
 /// Every pod the node runs meets the "restricted" Pod Security Standard.
 #[test]
 fn every_pod_is_restricted() {

@@ -1,0 +1,119 @@
+//! The permissions the operator's code uses, derived from the lists the controllers work
+//! from (the kinds they apply, prune and watch), so the Helm chart's RBAC can be checked
+//! against the code: a test renders the chart and compares its rules with these, both ways.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Secret};
+use kube::core::ApiResource;
+
+use super::catalog_node;
+use super::children::api_resource;
+use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
+
+/// One verb on one resource (or `resource/subresource`) of one API group (`""` for core).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    /// API group, `""` for the core group.
+    pub group: String,
+    /// Plural resource name, with `/subresource` where the grant is for one.
+    pub resource: String,
+    /// The verb.
+    pub verb: String,
+}
+
+/// Verbs server-side apply needs: `get` to compare with the last applied state, `create`
+/// for a missing object, `patch` for the apply itself.
+pub const APPLY_VERBS: &[&str] = &["get", "create", "patch"];
+/// Verbs pruning needs: list by the owner's labels, delete what is no longer desired.
+pub const PRUNE_VERBS: &[&str] = &["list", "delete"];
+/// Verbs a watch (the controllers' caches and triggers) needs.
+pub const WATCH_VERBS: &[&str] = &["list", "watch"];
+
+fn grants(resource: &ApiResource, subresource: Option<&str>, verbs: &[&str]) -> impl Iterator<Item = Grant> {
+    let resource_name = match subresource {
+        Some(sub) => format!("{}/{sub}", resource.plural),
+        None => resource.plural.clone(),
+    };
+    let group = resource.group.clone();
+    verbs.iter().map(move |verb| Grant { group: group.clone(), resource: resource_name.clone(), verb: (*verb).into() })
+}
+
+/// Every cluster-wide grant the controllers use (the chart's ClusterRole).
+pub fn cluster_grants() -> BTreeSet<Grant> {
+    let mut all = BTreeSet::new();
+    let kinds = [
+        api_resource::<CatalogNode>(),
+        api_resource::<HarvestJob>(),
+        api_resource::<ReusableSolution>(),
+        api_resource::<CloudTarget>(),
+    ];
+    for kind in &kinds {
+        // Each controller watches its kind (a `get` is how kubectl-like tools and the
+        // controllers' finalizer checks read one object) and applies its status.
+        all.extend(grants(kind, None, &["get", "list", "watch"]));
+        all.extend(grants(kind, Some("status"), &["patch"]));
+    }
+    let catalog_nodes = api_resource::<CatalogNode>();
+    // The finalizer of the Delete policy is added and removed by a merge patch.
+    all.extend(grants(&catalog_nodes, None, &["patch"]));
+    // Owner references with blockOwnerDeletion need `update` on the owner's finalizers
+    // where the OwnerReferencesPermissionEnforcement admission plugin is on (OpenShift).
+    all.extend(grants(&catalog_nodes, Some("finalizers"), &["update"]));
+    // Events on every transition and failed reconcile (the recorder creates, then patches
+    // the count of a repeated Event).
+    all.extend(grants(&api_resource::<k8s_openapi::api::events::v1::Event>(), None, &["create", "patch"]));
+
+    for kind in catalog_node::applied() {
+        all.extend(grants(&kind, None, APPLY_VERBS));
+    }
+    for kind in catalog_node::prunable() {
+        all.extend(grants(&kind, None, PRUNE_VERBS));
+    }
+    for kind in catalog_node::watched() {
+        all.extend(grants(&kind, None, WATCH_VERBS));
+    }
+    // Data volumes are deleted by the finalizer under `deletionPolicy: Delete`.
+    all.extend(grants(&api_resource::<PersistentVolumeClaim>(), None, PRUNE_VERBS));
+    // Generated secrets are created once and never read back beyond their existence.
+    all.extend(grants(&api_resource::<Secret>(), None, &["get", "create"]));
+    // The local CloudTarget reports the cluster's nodes and their capacity.
+    all.extend(grants(&api_resource::<Node>(), None, &["list"]));
+    all
+}
+
+/// The grants of leader election, in the operator's own namespace (the chart's Role).
+pub fn leader_election_grants() -> BTreeSet<Grant> {
+    let lease = ApiResource::erase::<k8s_openapi::api::coordination::v1::Lease>(&());
+    grants(&lease, None, crate::leader::LEASE_VERBS).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mediana_kind_is_watched_and_its_status_written() {
+        let all = cluster_grants();
+        for plural in ["catalognodes", "harvestjobs", "reusablesolutions", "cloudtargets"] {
+            for verb in ["get", "list", "watch"] {
+                assert!(all.contains(&Grant {
+                    group: "mediana.dev".into(),
+                    resource: plural.into(),
+                    verb: verb.into()
+                }));
+            }
+            let status = format!("{plural}/status");
+            assert!(all.contains(&Grant { group: "mediana.dev".into(), resource: status, verb: "patch".into() }));
+        }
+    }
+
+    #[test]
+    fn no_wildcards_and_secrets_are_never_listed() {
+        let all = cluster_grants();
+        assert!(all.iter().all(|g| g.verb != "*" && g.resource != "*" && g.group != "*"));
+        let secret_verbs: BTreeSet<&str> =
+            all.iter().filter(|g| g.group.is_empty() && g.resource == "secrets").map(|g| g.verb.as_str()).collect();
+        assert_eq!(secret_verbs, BTreeSet::from(["create", "get"]));
+    }
+}
