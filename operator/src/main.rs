@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
 use mediana::leader::{self, LeaderElection};
+use mediana::publiccode;
 use mediana::telemetry::metrics::Metrics;
 use mediana::telemetry::{self, LogFormat, Readiness};
 use tokio::sync::watch;
@@ -55,8 +56,27 @@ enum Command {
         #[arg(short = 'f', long = "filename")]
         file: std::path::PathBuf,
     },
+    /// Check files mediana reads, without a cluster.
+    Validate {
+        #[command(subcommand)]
+        what: ValidateCommand,
+    },
     /// Print the version of mediana and of the API it serves.
     Version,
+}
+
+#[derive(Subcommand)]
+enum ValidateCommand {
+    /// Check a publiccode.yml against the standard (0.2 to 0.7 and the Italian extension):
+    /// prints each error and warning with its key, then a summary; exits with 1 on errors.
+    Publiccode {
+        /// The publiccode.yml; `-` reads standard input.
+        file: std::path::PathBuf,
+        /// IndicePA code list (one code per line) to check IPA codes against; without it,
+        /// only their shape is checked.
+        #[arg(long, env = "MEDIANA_IPA_CODES")]
+        ipa_codes: Option<std::path::PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -75,12 +95,22 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Version => println!("{}", mediana::version_line()),
         Command::Render { file } => {
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin()).context("reading standard input")?
-            } else {
-                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?
-            };
+            let text = read_input(&file)?;
             print!("{}", mediana::render::render(&text).with_context(|| format!("rendering {}", file.display()))?);
+        }
+        Command::Validate { what: ValidateCommand::Publiccode { file, ipa_codes } } => {
+            let ipa_codes = match ipa_codes {
+                Some(list) => Some(publiccode::IpaCodes::from_lines(&read_input(&list)?)),
+                None => None,
+            };
+            let result = publiccode::validate(
+                &read_input(&file)?,
+                publiccode::ValidateOptions { ipa_codes: ipa_codes.as_ref() },
+            );
+            print!("{}", publiccode::report(&result));
+            if result.as_ref().map_or(true, publiccode::Validation::has_errors) {
+                std::process::exit(1);
+            }
         }
         Command::Run { probe_addr, leader_election, lease_namespace, lease_name } => {
             telemetry::init_logging(cli.log_format);
@@ -94,6 +124,15 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The text of a file, or of standard input for `-`.
+fn read_input(file: &std::path::Path) -> anyhow::Result<String> {
+    if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading standard input")
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+    }
 }
 
 async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>) -> anyhow::Result<()> {

@@ -1,0 +1,200 @@
+//! publiccode.yml parsing and validation: the metadata file of the software in the
+//! Developers Italia catalogue, which a ReusableSolution runs.
+//!
+//! [`validate`] reads a file into a [`Publiccode`] and a list of [`Finding`]s, each with a
+//! severity, the key path (`maintenance.contractors[0].until`) and a message worded as
+//! Developers Italia's reference parser (publiccode-parser-go) words it. Deprecated keys
+//! are warnings, never errors: they are still valid and widely published. The reuse policy
+//! a ReusableSolution applies (obsolete software, expired maintenance contracts, licence
+//! allowlists) is in [`summary`].
+
+mod checks;
+mod model;
+mod reader;
+pub mod summary;
+mod validate;
+
+use std::fmt;
+
+pub use checks::IpaCodes;
+pub use model::*;
+pub use summary::Summary;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The file does not follow the standard.
+    Error,
+    /// The file is valid, but uses something deprecated or outdated.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad`, not `write_str`: the report aligns severities with `{:<8}`.
+        f.pad(match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        })
+    }
+}
+
+/// One problem found in a publiccode.yml.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The key at fault, e.g. `description.it.shortDescription`; empty for the whole file.
+    pub key: String,
+    /// What is wrong, e.g. `shortDescription must be a maximum of 150 characters in length`.
+    pub message: String,
+}
+
+impl Finding {
+    /// An error at `key`.
+    pub fn error(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Error, key: key.into(), message: message.into() }
+    }
+
+    /// A warning at `key`.
+    pub fn warning(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, key: key.into(), message: message.into() }
+    }
+}
+
+/// `error  key.path: message`, one line, as the CLI and the `PubliccodeValid` condition show it.
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = if self.key.is_empty() { "(file)" } else { &self.key };
+        write!(f, "{:<8} {key}: {}", self.severity, self.message)
+    }
+}
+
+/// The findings gathered while reading one file.
+#[derive(Debug, Default)]
+pub(crate) struct Findings(pub(crate) Vec<Finding>);
+
+/// Why a file could not be validated at all: nothing past these can be read meaningfully.
+#[derive(Debug, thiserror::Error)]
+pub enum PubliccodeError {
+    /// The text is not YAML.
+    #[error("not valid YAML: {}", first_line(source))]
+    Yaml {
+        /// The YAML parser's error, with its position.
+        #[source]
+        source: serde_saphyr::Error,
+    },
+    /// The YAML is not a mapping of keys.
+    #[error("a publiccode.yml is a mapping of keys, this file is not")]
+    NotAMapping,
+    /// `publiccodeYmlVersion` is missing.
+    #[error("publiccodeYmlVersion is a required field")]
+    MissingVersion,
+    /// `publiccodeYmlVersion` is not a string (e.g. `0.4` unquoted, which YAML reads as a number).
+    #[error("wrong type for this field: write the version as a string, e.g. \"0\"")]
+    VersionNotAString,
+    /// `publiccodeYmlVersion` names a version this parser does not know.
+    #[error("unsupported version: '{found}'. Supported versions: {}", StandardVersion::SUPPORTED.join(", "))]
+    UnsupportedVersion {
+        /// The version written.
+        found: String,
+    },
+}
+
+/// The first line of the YAML parser's message: the rest is a source excerpt, too long for
+/// a one-line finding or a condition message.
+fn first_line(err: &serde_saphyr::Error) -> String {
+    err.to_string().lines().next().unwrap_or_default().to_owned()
+}
+
+impl PubliccodeError {
+    /// The key at fault: empty when it is the whole file.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Yaml { .. } | Self::NotAMapping => "",
+            Self::MissingVersion | Self::VersionNotAString | Self::UnsupportedVersion { .. } => "publiccodeYmlVersion",
+        }
+    }
+
+    /// The error as a finding, so that a report shows it like the others.
+    pub fn to_finding(&self) -> Finding {
+        Finding::error(self.key(), self.to_string())
+    }
+}
+
+/// What the validator knows besides the file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ValidateOptions<'a> {
+    /// The list of existing IPA codes; without it, IPA codes are checked for shape only.
+    pub ipa_codes: Option<&'a IpaCodes>,
+}
+
+/// A file read and checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Validation {
+    /// What could be read, even from an invalid file.
+    pub publiccode: Publiccode,
+    /// Errors and warnings, errors first, each group in the order of the file's keys.
+    pub findings: Vec<Finding>,
+}
+
+impl Validation {
+    /// Whether the file breaks the standard (warnings alone do not).
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// The findings of one severity.
+    pub fn with_severity(&self, severity: Severity) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.severity == severity)
+    }
+}
+
+/// Reads and checks a publiccode.yml.
+pub fn validate(text: &str, options: ValidateOptions) -> Result<Validation, PubliccodeError> {
+    // Strict booleans: `yes`/`on` are strings in YAML 1.2, and the reference parser rejects
+    // them for `localisationReady`.
+    let yaml_options = serde_saphyr::options! { strict_booleans: true };
+    let root: serde_json::Value =
+        serde_saphyr::from_str_with_options(text, yaml_options).map_err(|source| PubliccodeError::Yaml { source })?;
+    let serde_json::Value::Object(root) = root else { return Err(PubliccodeError::NotAMapping) };
+    let version = match root.get("publiccodeYmlVersion") {
+        None | Some(serde_json::Value::Null) => return Err(PubliccodeError::MissingVersion),
+        Some(serde_json::Value::String(written)) => StandardVersion::parse(written)
+            .ok_or_else(|| PubliccodeError::UnsupportedVersion { found: written.clone() })?,
+        Some(_) => return Err(PubliccodeError::VersionNotAString),
+    };
+    let mut findings = Findings::default();
+    if let StandardVersion::Explicit { written } = version
+        && !version.is_current()
+    {
+        findings.0.push(Finding::warning(
+            "publiccodeYmlVersion",
+            format!("v{written} is not the latest version, use '0'. Parsing this file as v{}.", StandardVersion::RULES),
+        ));
+    }
+    let publiccode = validate::document(&root, version, options.ipa_codes, &mut findings);
+    let mut findings = findings.0;
+    // Errors first: they decide; a stable sort keeps each group in the file's order.
+    findings.sort_by_key(|f| f.severity);
+    Ok(Validation { publiccode, findings })
+}
+
+/// The readable report `mediana validate publiccode` prints: one line per finding, then the
+/// summary of the file.
+pub fn report(result: &Result<Validation, PubliccodeError>) -> String {
+    match result {
+        Err(err) => format!("{}\n", err.to_finding()),
+        Ok(validation) => {
+            let mut out: String = validation.findings.iter().map(|f| format!("{f}\n")).collect();
+            let errors = validation.with_severity(Severity::Error).count();
+            let warnings = validation.with_severity(Severity::Warning).count();
+            out.push_str(&format!("{errors} error(s), {warnings} warning(s)\n\n"));
+            out.push_str(&Summary::of(&validation.publiccode).to_string());
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
