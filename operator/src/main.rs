@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
+use mediana::controllers::Settings;
 use mediana::leader::{self, LeaderElection};
 use mediana::publiccode;
 use mediana::telemetry::metrics::Metrics;
@@ -42,6 +43,10 @@ enum Command {
         /// Name of the leader-election Lease.
         #[arg(long, default_value = "mediana-leader", env = "MEDIANA_LEASE_NAME")]
         lease_name: String,
+        /// Image of the harvester pods (the operator's own image; the chart sets it to the
+        /// image it runs). Default: ghcr.io/mediana-dev/mediana:<this version>.
+        #[arg(long, env = "MEDIANA_HARVESTER_IMAGE")]
+        harvester_image: Option<String>,
     },
     /// Print the CustomResourceDefinitions of every mediana kind as YAML.
     Crds {
@@ -112,7 +117,7 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Run { probe_addr, leader_election, lease_namespace, lease_name } => {
+        Command::Run { probe_addr, leader_election, lease_namespace, lease_name, harvester_image } => {
             telemetry::init_logging(cli.log_format);
             let election = leader_election.then(|| LeaderElection {
                 namespace: lease_namespace,
@@ -120,7 +125,9 @@ async fn main() -> anyhow::Result<()> {
                 identity: std::env::var("POD_NAME")
                     .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id())),
             });
-            run(probe_addr, election).await?;
+            let defaults = Settings::default();
+            let settings = Settings { harvester_image: harvester_image.unwrap_or(defaults.harvester_image) };
+            run(probe_addr, election, settings).await?;
         }
     }
     Ok(())
@@ -135,7 +142,7 @@ fn read_input(file: &std::path::Path) -> anyhow::Result<String> {
     }
 }
 
-async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>) -> anyhow::Result<()> {
+async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>, settings: Settings) -> anyhow::Result<()> {
     info!(version = mediana::version_line(), "starting");
     let (stop, shutdown) = watch::channel(false);
     let stop = Arc::new(stop);
@@ -192,7 +199,7 @@ async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>) -> anyhow
     // the pod's grace period ends, even if a controller does not wind down.
     let mut stopping = shutdown.clone();
     tokio::select! {
-        () = mediana::controllers::run(client, shutdown, metrics.clone()) => {}
+        () = mediana::controllers::run(client, shutdown, metrics.clone(), settings) => {}
         () = async move {
             let _ = stopping.wait_for(|stop| *stop).await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;

@@ -141,7 +141,7 @@ impl Operator {
     pub fn start(client: Client) -> Self {
         let (stop, shutdown) = watch::channel(false);
         let metrics = std::sync::Arc::new(mediana::telemetry::metrics::Metrics::default());
-        let task = tokio::spawn(mediana::controllers::run(client, shutdown, metrics));
+        let task = tokio::spawn(mediana::controllers::run(client, shutdown, metrics, Default::default()));
         Self { stop, task }
     }
 

@@ -25,6 +25,8 @@ pub enum ConditionType {
     SearchReady,
     /// A CatalogNode's CKAN web application (and its Redis) is ready.
     WebReady,
+    /// The newest harvest run succeeded.
+    LastRunSucceeded,
 }
 
 impl ConditionType {
@@ -38,6 +40,7 @@ impl ConditionType {
             Self::DatabaseReady => "DatabaseReady",
             Self::SearchReady => "SearchReady",
             Self::WebReady => "WebReady",
+            Self::LastRunSucceeded => "LastRunSucceeded",
         }
     }
 }
@@ -69,6 +72,30 @@ pub enum Reason {
     BackupFailed,
     /// The search-index rebuild after an upgrade failed.
     ReindexFailed,
+    /// The CatalogNode a HarvestJob writes into does not exist.
+    TargetNotFound,
+    /// The harvest would copy datasets in a loop between nodes.
+    HarvestLoop,
+    /// Runs follow a cron schedule.
+    Scheduled,
+    /// Scheduled runs are suspended.
+    Suspended,
+    /// Runs once, and on each run-now annotation.
+    OnDemand,
+    /// No run has happened yet.
+    NoRunYet,
+    /// A run is in progress.
+    Running,
+    /// The run harvested every dataset.
+    Succeeded,
+    /// The run completed, but some datasets were not written.
+    PartiallySucceeded,
+    /// The run failed; nothing was deleted.
+    RunFailed,
+    /// The run ran out of time or stopped sending heartbeats.
+    DeadlineExceeded,
+    /// The run was refused before it started.
+    Refused,
 }
 
 impl Reason {
@@ -87,6 +114,18 @@ impl Reason {
             Self::MigrationFailed => "MigrationFailed",
             Self::BackupFailed => "BackupFailed",
             Self::ReindexFailed => "ReindexFailed",
+            Self::TargetNotFound => "TargetNotFound",
+            Self::HarvestLoop => "HarvestLoop",
+            Self::Scheduled => "Scheduled",
+            Self::Suspended => "Suspended",
+            Self::OnDemand => "OnDemand",
+            Self::NoRunYet => "NoRunYet",
+            Self::Running => "Running",
+            Self::Succeeded => "Succeeded",
+            Self::PartiallySucceeded => "PartiallySucceeded",
+            Self::RunFailed => "RunFailed",
+            Self::DeadlineExceeded => "DeadlineExceeded",
+            Self::Refused => "Refused",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod catalog_node;
 pub mod children;
 mod cloud_target;
 pub mod conditions;
+pub mod harvest_job;
 mod pending;
 pub mod rbac;
 pub mod secrets;
@@ -15,9 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use kube::api::{DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::Serialize;
@@ -70,6 +73,24 @@ pub struct Context {
     pub recorder: Recorder,
     /// Counts reconciles, failures and their durations.
     pub metrics: Arc<Metrics>,
+    /// How the operator was configured.
+    pub settings: Settings,
+}
+
+/// Operator-wide settings, from the command line or the chart's values.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Image of the harvester pods: the operator's own image, run as `mediana harvest-job`.
+    pub harvester_image: String,
+}
+
+/// Registry path of the operator's image (the Dockerfile at the repository's root).
+pub const OPERATOR_IMAGE: &str = "ghcr.io/mediana-dev/mediana";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { harvester_image: format!("{OPERATOR_IMAGE}:{}", env!("CARGO_PKG_VERSION")) }
+    }
 }
 
 /// A mediana kind whose status carries [`CommonStatus`].
@@ -82,10 +103,17 @@ pub trait Reconciled:
     fn status(&self) -> Option<&Self::Status>;
     /// The shared part of a status.
     fn common(status: &mut Self::Status) -> &mut CommonStatus;
+    /// The status without the fields another field manager writes (the harvester's run
+    /// reports): the controller's apply must not claim them, or a stale copy it read would
+    /// overwrite a newer report.
+    fn controller_fields(status: Self::Status) -> Self::Status;
 }
 
 macro_rules! reconciled {
     ($kind:ty, $status:ty) => {
+        reconciled!($kind, $status, |status| status);
+    };
+    ($kind:ty, $status:ty, $controller_fields:expr) => {
         impl Reconciled for $kind {
             type Status = $status;
             fn status(&self) -> Option<&$status> {
@@ -94,11 +122,19 @@ macro_rules! reconciled {
             fn common(status: &mut $status) -> &mut CommonStatus {
                 &mut status.common
             }
+            fn controller_fields(status: $status) -> $status {
+                let strip: fn($status) -> $status = $controller_fields;
+                strip(status)
+            }
         }
     };
 }
 reconciled!(CatalogNode, crate::api::CatalogNodeStatus);
-reconciled!(HarvestJob, crate::api::HarvestJobStatus);
+reconciled!(HarvestJob, crate::api::HarvestJobStatus, |status| crate::api::HarvestJobStatus {
+    last_run: None,
+    history: Vec::new(),
+    ..status
+});
 reconciled!(ReusableSolution, crate::api::ReusableSolutionStatus);
 reconciled!(CloudTarget, crate::api::CloudTargetStatus);
 
@@ -134,7 +170,7 @@ pub async fn write_status<K: Reconciled>(
     let patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
-        "status": status,
+        "status": K::controller_fields(status),
     });
     api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
     ctx.metrics.wrote(&K::kind(&()), 1);
@@ -251,9 +287,14 @@ impl<K: Resource<DynamicType = ()>> CrdName for K {
 
 /// Runs every controller until `shutdown` turns true (SIGTERM or Ctrl-C in the binary);
 /// reconciles in progress finish first.
-pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<Metrics>) {
+pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<Metrics>, settings: Settings) {
     let reporter = Reporter { controller: "mediana".into(), instance: std::env::var("POD_NAME").ok() };
-    let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter), metrics });
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        recorder: Recorder::new(client.clone(), reporter),
+        metrics,
+        settings,
+    });
     let all = || watcher::Config::default().any_semantic();
     // Owned workloads and Jobs wake their CatalogNode when they change (a pod became ready,
     // an upgrade step finished, someone edited a child); only mediana's own are watched.
@@ -269,14 +310,16 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
             )
         },
     );
+    // Harvester Jobs wake their HarvestJob by label: the scheduled ones belong to the CronJob.
+    let harvest_jobs = Controller::new(Api::<HarvestJob>::all(client.clone()), all())
+        .owns(Api::<CronJob>::all(client.clone()), children_of("harvestjob"))
+        .watches(Api::<Job>::all(client.clone()), all().labels(harvest_job::builders::HARVEST_JOB_LABEL), |job| {
+            let name = job.labels().get(harvest_job::builders::HARVEST_JOB_LABEL)?.clone();
+            Some(ObjectRef::new(&name).within(&job.namespace()?))
+        });
     futures::join!(
         drive(catalog_nodes, catalog_node::reconcile, &ctx, &shutdown),
-        drive(
-            Controller::new(Api::<HarvestJob>::all(client.clone()), all()),
-            pending::reconcile::<HarvestJob>,
-            &ctx,
-            &shutdown
-        ),
+        drive(harvest_jobs, harvest_job::reconcile, &ctx, &shutdown),
         drive(
             Controller::new(Api::<ReusableSolution>::all(client.clone()), all()),
             pending::reconcile::<ReusableSolution>,

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Secret};
 use kube::core::ApiResource;
 
-use super::catalog_node;
 use super::children::api_resource;
+use super::{catalog_node, harvest_job};
 use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
 
 /// One verb on one resource (or `resource/subresource`) of one API group (`""` for core).
@@ -60,17 +60,20 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
     // Owner references with blockOwnerDeletion need `update` on the owner's finalizers
     // where the OwnerReferencesPermissionEnforcement admission plugin is on (OpenShift).
     all.extend(grants(&catalog_nodes, Some("finalizers"), &["update"]));
+    // A HarvestJob's runs report into its status from the harvester pod, and the
+    // controller reports those the pod could not; the harvester's Role grants the same
+    // `get` and status `patch`, which RBAC lets only a holder grant.
     // Events on every transition and failed reconcile (the recorder creates, then patches
     // the count of a repeated Event).
     all.extend(grants(&api_resource::<k8s_openapi::api::events::v1::Event>(), None, &["create", "patch"]));
 
-    for kind in catalog_node::applied() {
+    for kind in catalog_node::applied().into_iter().chain(harvest_job::applied()) {
         all.extend(grants(&kind, None, APPLY_VERBS));
     }
-    for kind in catalog_node::prunable() {
+    for kind in catalog_node::prunable().into_iter().chain(harvest_job::prunable()) {
         all.extend(grants(&kind, None, PRUNE_VERBS));
     }
-    for kind in catalog_node::watched() {
+    for kind in catalog_node::watched().into_iter().chain(harvest_job::watched()) {
         all.extend(grants(&kind, None, WATCH_VERBS));
     }
     // Data volumes are deleted by the finalizer under `deletionPolicy: Delete`.

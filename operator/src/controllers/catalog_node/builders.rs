@@ -47,7 +47,7 @@ pub mod component {
 /// builds (images/ckan/Dockerfile); the tag is the CKAN version.
 pub const CKAN_IMAGE: &str = "ghcr.io/mediana-dev/ckan-dcatapit";
 /// UID of the `ckan` user in the CKAN images.
-const CKAN_UID: i64 = 503;
+pub const CKAN_UID: i64 = 503;
 /// UID of the `solr` user in the Solr images.
 const SOLR_UID: i64 = 8983;
 /// UID of the `redis` user in the official Redis images.
@@ -353,7 +353,8 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Res
     Ok(out)
 }
 
-fn ckan_container(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Container {
+/// The CKAN container with the node's configuration, for the web pods and one-off steps.
+pub fn ckan_container(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Container {
     Container {
         name: "ckan".into(),
         image: Some(release.image.clone()),

@@ -1,0 +1,172 @@
+//! HarvestJob controller: gives the harvester an identity and its runs (CronJob, one-off
+//! and run-now Jobs), refuses harvest loops, and supervises runs so that none stays
+//! "Running" forever. The runs themselves report into the status (`mediana harvest-job`).
+
+pub mod builders;
+pub mod runs;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use kube::api::ListParams;
+use kube::core::ApiResource;
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+use tracing::{info, instrument};
+
+use super::children::{Owner, api_resource, apply_and_prune};
+use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::{Context, Error, write_status};
+use crate::api::harvest_job::{HarvestJobSpec, RUN_NOW_ANNOTATION, RunResult};
+use crate::api::{CatalogNode, HarvestJob, HarvestJobStatus};
+use builders::{HARVEST_JOB_LABEL, TargetNode};
+use runs::JobObservation;
+
+/// Kinds of children deleted when no longer desired (a schedule removed, a run-now
+/// annotation changed, a one-off run superseded by a new spec).
+pub fn prunable() -> Vec<ApiResource> {
+    vec![
+        api_resource::<ServiceAccount>(),
+        api_resource::<Role>(),
+        api_resource::<RoleBinding>(),
+        api_resource::<CronJob>(),
+        api_resource::<Job>(),
+    ]
+}
+
+/// Kinds of children the controller applies.
+pub fn applied() -> Vec<ApiResource> {
+    prunable()
+}
+
+/// Kinds whose changes wake the controller: harvester Jobs (found by label, since the
+/// CronJob's Jobs are owned by the CronJob) and the CronJob's schedule bookkeeping.
+pub fn watched() -> Vec<ApiResource> {
+    vec![api_resource::<Job>(), api_resource::<CronJob>()]
+}
+
+/// How often a waiting HarvestJob looks again for its target node.
+const TARGET_RETRY: Duration = Duration::from_secs(30);
+
+/// Brings a HarvestJob's children and status in line with its spec.
+#[instrument(skip_all, fields(object = %job.name_any(), namespace = job.namespace()))]
+pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let client = &ctx.client;
+    let owner = Owner::of(job.as_ref())?;
+    let api: Api<HarvestJob> = Api::namespaced(client.clone(), &owner.namespace);
+    let spec = &job.spec;
+    let mut status = job.status.clone().unwrap_or_default();
+
+    let nodes: Api<CatalogNode> = Api::all(client.clone());
+    let all_nodes = nodes.list(&ListParams::default()).await?.items;
+    let target = all_nodes
+        .iter()
+        .find(|n| n.namespace().as_deref() == Some(&owner.namespace) && n.name_any() == spec.target.catalog_node);
+    let Some(target) = target else {
+        // Nothing may run without a target: no children.
+        apply_and_prune(client, &owner, &[], &prunable()).await?;
+        let message = format!("CatalogNode {}/{} does not exist", owner.namespace, spec.target.catalog_node);
+        write_status(&ctx, &api, job.as_ref(), status, &stalled(Reason::TargetNotFound, message)).await?;
+        return Ok(Action::requeue(TARGET_RETRY));
+    };
+
+    let all_jobs = Api::<HarvestJob>::all(client.clone()).list(&ListParams::default()).await?.items;
+    if let Some(path) = runs::harvest_loop(job.as_ref(), &all_jobs, &all_nodes) {
+        apply_and_prune(client, &owner, &[], &prunable()).await?;
+        let message = format!("harvesting would loop: {}; no run is started", path.join(" → "));
+        write_status(&ctx, &api, job.as_ref(), status, &stalled(Reason::HarvestLoop, message)).await?;
+        return Ok(Action::await_change());
+    }
+
+    let target = TargetNode::of(target)?;
+    let run_now = job.annotations().get(RUN_NOW_ANNOTATION).map(String::as_str);
+    let children = builders::children(spec, &owner, &target, &ctx.settings, run_now)?;
+    let report = apply_and_prune(client, &owner, &children, &prunable()).await?;
+    ctx.metrics.wrote("HarvestJob", report.applied.len() + report.pruned.len());
+    if report.wrote() {
+        info!(applied = ?report.applied, pruned = ?report.pruned, "children updated");
+    }
+
+    let cron = Api::<CronJob>::namespaced(client.clone(), &owner.namespace).get_opt(&owner.instance).await?;
+    status.last_schedule_time =
+        cron.and_then(|c| c.status?.last_schedule_time).map(|t| t.0.to_string()).or(status.last_schedule_time);
+    let selector = ListParams::default().labels(&format!("{HARVEST_JOB_LABEL}={}", owner.instance));
+    let jobs: Vec<JobObservation> = Api::<Job>::namespaced(client.clone(), &owner.namespace)
+        .list(&selector)
+        .await?
+        .items
+        .iter()
+        .map(JobObservation::of)
+        .collect();
+    let now = chrono::Utc::now();
+    if let Some(run) = runs::supervise(status.last_run.as_ref(), &jobs, now) {
+        info!(job = ?run.job, result = ?run.result, "recording a run the harvester could not report");
+        runs::record(&mut status, run, spec);
+        runs::apply_report(&api, &owner.instance, &status).await?;
+        ctx.metrics.wrote("HarvestJob", 1);
+    }
+    write_status(&ctx, &api, job.as_ref(), status.clone(), &conditions(spec, &status)).await?;
+    // A running harvest is watched through its Job; the heartbeat check needs a clock.
+    let running = status.last_run.as_ref().is_some_and(|r| r.result == RunResult::Running);
+    Ok(if running { Action::requeue(runs::HEARTBEAT_TIMEOUT) } else { Action::await_change() })
+}
+
+fn stalled(reason: Reason, message: String) -> Vec<DesiredCondition> {
+    vec![
+        DesiredCondition::false_(ConditionType::Ready, reason, message.clone()),
+        DesiredCondition::false_(ConditionType::Reconciling, reason, message.clone()),
+        DesiredCondition::true_(ConditionType::Stalled, reason, message),
+    ]
+}
+
+/// The conditions of a HarvestJob whose children are in place.
+pub fn conditions(spec: &HarvestJobSpec, status: &HarvestJobStatus) -> Vec<DesiredCondition> {
+    let (reason, message) = match (&spec.schedule, spec.suspend) {
+        (Some(schedule), false) => (
+            Reason::Scheduled,
+            format!(
+                "runs on schedule '{schedule}'{}",
+                spec.time_zone.as_ref().map(|z| format!(" ({z})")).unwrap_or_default()
+            ),
+        ),
+        (Some(_), true) => (Reason::Suspended, "scheduled runs are suspended".to_owned()),
+        (None, _) => (Reason::OnDemand, format!("runs once, and again on each change of {RUN_NOW_ANNOTATION}")),
+    };
+    let last_run = match &status.last_run {
+        None => DesiredCondition::false_(ConditionType::LastRunSucceeded, Reason::NoRunYet, "no run yet"),
+        Some(run) => {
+            let message = run.message.clone().unwrap_or_else(|| format!("{:?}", run.result));
+            match run.result {
+                RunResult::Succeeded => {
+                    DesiredCondition::true_(ConditionType::LastRunSucceeded, Reason::Succeeded, message)
+                }
+                RunResult::Running => {
+                    DesiredCondition::false_(ConditionType::LastRunSucceeded, Reason::Running, message)
+                }
+                RunResult::PartiallySucceeded => {
+                    DesiredCondition::false_(ConditionType::LastRunSucceeded, Reason::PartiallySucceeded, message)
+                }
+                RunResult::Failed => {
+                    DesiredCondition::false_(ConditionType::LastRunSucceeded, Reason::RunFailed, message)
+                }
+                RunResult::DeadlineExceeded => {
+                    DesiredCondition::false_(ConditionType::LastRunSucceeded, Reason::DeadlineExceeded, message)
+                }
+                RunResult::Refused => {
+                    DesiredCondition::false_(ConditionType::LastRunSucceeded, Reason::Refused, message)
+                }
+            }
+        }
+    };
+    vec![
+        DesiredCondition::true_(ConditionType::Ready, reason, message),
+        DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "the harvester's objects are in place"),
+        DesiredCondition::false_(ConditionType::Stalled, Reason::Idle, "nothing blocks the harvest"),
+        last_run,
+    ]
+}

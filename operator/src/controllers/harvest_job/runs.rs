@@ -1,0 +1,207 @@
+//! Harvest runs: what a Job's state says about a run, when the controller must report a
+//! run the harvester could not (a crash, a deadline, silence), the bounded history, and
+//! harvest-loop detection. Pure functions, except `apply_report`, the one write of run
+//! reports that the harvester and the controller share.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::batch::v1::Job;
+use kube::api::{Patch, PatchParams};
+use kube::{Api, ResourceExt};
+
+use crate::api::harvest_job::{HarvestJobSpec, HarvestRun, RunResult};
+use crate::api::{CatalogNode, HarvestJob, HarvestJobStatus};
+use crate::controllers::Error;
+
+/// The field manager of run reports (`status.lastRun`, `status.history`), whoever writes
+/// them: the harvester pod, or the controller when the pod could not.
+pub const RUN_REPORT_MANAGER: &str = "mediana-harvester";
+/// How often a running harvester reports a heartbeat.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
+/// A running harvester silent for this long is reported as stuck.
+pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// What a harvester Job's status says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobObservation {
+    /// The Job's name.
+    pub name: String,
+    /// When it was created (RFC 3339), to find the newest.
+    pub created: Option<DateTime<Utc>>,
+    /// When its pod started.
+    pub started: Option<String>,
+    /// Whether it is still running.
+    pub active: bool,
+    /// How it ended, if it did.
+    pub outcome: Option<JobOutcome>,
+}
+
+/// How a Job ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobOutcome {
+    /// It completed.
+    Complete,
+    /// It failed: `DeadlineExceeded` or another reason, with the Job's message.
+    Failed { reason: String, message: String },
+}
+
+impl JobObservation {
+    /// Reads a Job's status.
+    pub fn of(job: &Job) -> Self {
+        let status = job.status.clone().unwrap_or_default();
+        let condition =
+            |type_: &str| status.conditions.iter().flatten().find(|c| c.type_ == type_ && c.status == "True").cloned();
+        let outcome = if let Some(failed) = condition("Failed") {
+            Some(JobOutcome::Failed {
+                reason: failed.reason.unwrap_or_else(|| "Failed".into()),
+                message: failed.message.unwrap_or_default(),
+            })
+        } else {
+            condition("Complete").map(|_| JobOutcome::Complete)
+        };
+        Self {
+            name: job.name_any(),
+            created: job.metadata.creation_timestamp.as_ref().and_then(|t| t.0.to_string().parse().ok()),
+            started: status.start_time.map(|t| t.0.to_string()),
+            active: outcome.is_none(),
+            outcome,
+        }
+    }
+}
+
+fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The run the controller must record for the newest harvester Job, if the harvester has
+/// not (and cannot) report it: a Job that failed or ran out of time while the report says
+/// Running, a Job that ended without any report, and a run silent for longer than
+/// [`HEARTBEAT_TIMEOUT`]. `None` when the harvester's own report stands.
+pub fn supervise(last_run: Option<&HarvestRun>, jobs: &[JobObservation], now: DateTime<Utc>) -> Option<HarvestRun> {
+    let newest = jobs.iter().max_by_key(|j| j.created)?;
+    let reported = last_run.filter(|r| r.job.as_deref() == Some(newest.name.as_str()));
+    let base =
+        || HarvestRun { job: Some(newest.name.clone()), start_time: newest.started.clone(), ..Default::default() };
+    match (reported, &newest.outcome) {
+        // The harvester reported the end of its run: it stands.
+        (Some(run), _) if run.result != RunResult::Running => None,
+        (report, Some(JobOutcome::Failed { reason, message })) => {
+            let deadline = reason == "DeadlineExceeded";
+            Some(HarvestRun {
+                result: if deadline { RunResult::DeadlineExceeded } else { RunResult::Failed },
+                completion_time: Some(rfc3339(now)),
+                message: Some(format!("the harvester Job failed ({reason}): {message}; nothing was deleted")),
+                ..report.cloned().unwrap_or_else(base)
+            })
+        }
+        (report, Some(JobOutcome::Complete)) => Some(HarvestRun {
+            result: RunResult::Failed,
+            completion_time: Some(rfc3339(now)),
+            message: Some("the harvester ended without reporting its run".into()),
+            ..report.cloned().unwrap_or_else(base)
+        }),
+        (Some(run), None) => {
+            let last_sign = parse_time(run.heartbeat_time.as_deref().or(run.start_time.as_deref()))?;
+            let silent = now.signed_duration_since(last_sign).to_std().unwrap_or_default();
+            (silent > HEARTBEAT_TIMEOUT).then(|| HarvestRun {
+                result: RunResult::DeadlineExceeded,
+                completion_time: Some(rfc3339(now)),
+                message: Some(format!(
+                    "no heartbeat from the harvester since {}; the run is considered stuck",
+                    rfc3339(last_sign)
+                )),
+                ..run.clone()
+            })
+        }
+        // A Job started and the harvester has not reported yet: say it is running.
+        (None, None) => Some(HarvestRun { heartbeat_time: newest.started.clone(), ..base() }),
+    }
+}
+
+/// Makes `run` the last run: the previous one (if it was another run) moves into the
+/// history, which keeps the newest successful and failed runs within the spec's limits.
+pub fn record(status: &mut HarvestJobStatus, run: HarvestRun, spec: &HarvestJobSpec) {
+    if let Some(previous) = status.last_run.take().filter(|p| p.job != run.job || p.job.is_none()) {
+        status.history.insert(0, previous);
+    }
+    status.last_run = Some(run);
+    let (mut succeeded, mut failed) = (0, 0);
+    status.history.retain(|run| {
+        if run.result == RunResult::Succeeded {
+            succeeded += 1;
+            succeeded <= spec.successful_runs_history_limit
+        } else {
+            failed += 1;
+            failed <= spec.failed_runs_history_limit
+        }
+    });
+}
+
+/// Writes the run report (`lastRun` and `history`) under [`RUN_REPORT_MANAGER`].
+pub async fn apply_report(api: &Api<HarvestJob>, name: &str, status: &HarvestJobStatus) -> Result<(), Error> {
+    let patch = serde_json::json!({
+        "apiVersion": <HarvestJob as kube::Resource>::api_version(&()),
+        "kind": "HarvestJob",
+        "status": {"lastRun": status.last_run, "history": status.history},
+    });
+    api.patch_status(name, &PatchParams::apply(RUN_REPORT_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    Ok(())
+}
+
+/// The host a URL points at, lower-cased.
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok()?.host_str().map(str::to_lowercase)
+}
+
+/// If `job` would close a harvest loop, the hosts along it (`a → b → a`). Every HarvestJob
+/// in the cluster is an edge from its source's host to its target node's host name; a loop
+/// would copy datasets around forever, each copy one hop further from its publisher.
+pub fn harvest_loop(job: &HarvestJob, all_jobs: &[HarvestJob], nodes: &[CatalogNode]) -> Option<Vec<String>> {
+    let node_host = |namespace: Option<String>, name: &str| {
+        nodes
+            .iter()
+            .find(|n| n.namespace() == namespace && n.name_any() == name)
+            .map(|n| n.spec.hostname.to_lowercase())
+    };
+    let edge =
+        |j: &HarvestJob| Some((host_of(&j.spec.source.url)?, node_host(j.namespace(), &j.spec.target.catalog_node)?));
+    let (from, to) = edge(job)?;
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for other in all_jobs.iter().filter(|j| (j.namespace(), j.name_any()) != (job.namespace(), job.name_any())) {
+        if let Some((a, b)) = edge(other) {
+            graph.entry(a).or_default().insert(b);
+        }
+    }
+    // Breadth-first from the target back to the source closes the loop with this edge.
+    let mut previous: BTreeMap<String, String> = BTreeMap::new();
+    let mut queue = VecDeque::from([to.clone()]);
+    let mut seen = BTreeSet::from([to.clone()]);
+    while let Some(host) = queue.pop_front() {
+        if host == from {
+            let mut path = vec![from.clone()];
+            let mut cursor = from.clone();
+            while let Some(before) = previous.get(&cursor) {
+                path.push(before.clone());
+                cursor = before.clone();
+            }
+            path.reverse();
+            // The job's own edge closes it: source → target → … → source.
+            let mut hops = vec![from.clone()];
+            hops.extend(path);
+            return Some(hops);
+        }
+        for next in graph.get(&host).into_iter().flatten() {
+            if seen.insert(next.clone()) {
+                previous.insert(next.clone(), host.clone());
+                queue.push_back(next.clone());
+            }
+        }
+    }
+    None
+}
