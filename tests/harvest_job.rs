@@ -1,0 +1,185 @@
+//! The HarvestJob controller end to end on the local control plane: the harvester's
+//! identity and runs, run-now, supervision of a run that never reported, a missing target
+//! and a harvest loop. kwok completes the harvester pods without running them, which is
+//! exactly a harvester that ended without reporting.
+
+mod common;
+
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, Client, ResourceExt};
+use mediana::api::HarvestJob;
+use mediana::api::harvest_job::RunResult;
+use serde_json::{Value, json};
+
+fn node(ns: &str, name: &str, hostname: &str) -> Value {
+    json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"hostname": hostname, "publisher": {"ipaCode": "r_marche"}}
+    })
+}
+
+fn harvest_job(ns: &str, name: &str, target: &str, source: &str, extra: Value) -> Value {
+    let mut spec = json!({
+        "target": {"catalogNode": target},
+        "source": {"type": "ckan", "url": source},
+        "publisher": {"organization": "comune-di-macerata", "ipaCode": "c_e783"}
+    });
+    if let (Some(spec), Value::Object(extra)) = (spec.as_object_mut(), extra) {
+        spec.extend(extra);
+    }
+    json!({"apiVersion": "mediana.dev/v1alpha1", "kind": "HarvestJob", "metadata": {"name": name, "namespace": ns}, "spec": spec})
+}
+
+async fn apply(client: &Client, manifest: &Value) {
+    let discovery = common::discovery(client).await;
+    common::apply(client, &discovery, manifest).await.expect("apply");
+}
+
+fn condition(job: &HarvestJob, type_: &str) -> Option<(String, String, String)> {
+    let c = job.status.as_ref()?.common.conditions.iter().find(|c| c.type_ == type_)?;
+    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+async fn wait_for_condition(api: &Api<HarvestJob>, name: &str, type_: &str, status: &str, reason: &str) -> HarvestJob {
+    common::eventually(&format!("{name}: {type_}={status} ({reason})"), 60, || async {
+        let job = api.get(name).await.ok()?;
+        let (s, r, _) = condition(&job, type_)?;
+        (s == status && r == reason).then_some(job)
+    })
+    .await
+}
+
+async fn job_names(client: &Client, ns: &str, name: &str) -> Vec<String> {
+    let selector = ListParams::default().labels(&format!("mediana.dev/harvest-job={name}"));
+    let mut names: Vec<String> = Api::<Job>::namespaced(client.clone(), ns)
+        .list(&selector)
+        .await
+        .expect("list Jobs")
+        .items
+        .iter()
+        .map(|j| j.name_any())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn harvest_job_end_to_end() {
+    let (client, ns) = common::fresh_namespace("harvest-e2e").await;
+    let operator = common::Operator::start(client.clone());
+    let jobs: Api<HarvestJob> = Api::namespaced(client.clone(), &ns);
+    apply(&client, &node(&ns, "marche", "dati.regione.marche.it")).await;
+
+    // Scheduled: an identity and a CronJob, Ready with the schedule, no run yet.
+    apply(
+        &client,
+        &harvest_job(
+            &ns,
+            "nightly",
+            "marche",
+            "https://dati.comune.macerata.it",
+            json!({"schedule": "0 3 * * *", "timeZone": "Europe/Rome"}),
+        ),
+    )
+    .await;
+    let scheduled = wait_for_condition(&jobs, "nightly", "Ready", "True", "Scheduled").await;
+    assert!(
+        condition(&scheduled, "Ready").is_some_and(|(_, _, m)| m.contains("0 3 * * *") && m.contains("Europe/Rome"))
+    );
+    assert_eq!(condition(&scheduled, "LastRunSucceeded").map(|c| c.1), Some("NoRunYet".into()));
+    assert_eq!(condition(&scheduled, "Stalled").map(|c| c.0), Some("False".into()));
+    let cron = Api::<CronJob>::namespaced(client.clone(), &ns).get("nightly").await.expect("the CronJob exists");
+    let cron_spec = cron.spec.expect("CronJob spec");
+    assert_eq!((cron_spec.schedule.as_str(), cron_spec.time_zone.as_deref()), ("0 3 * * *", Some("Europe/Rome")));
+    let account =
+        Api::<ServiceAccount>::namespaced(client.clone(), &ns).get("nightly-harvester").await.expect("ServiceAccount");
+    assert!(account.owner_references().iter().any(|o| o.kind == "HarvestJob" && o.name == "nightly"));
+    let role = Api::<Role>::namespaced(client.clone(), &ns).get("nightly-harvester").await.expect("Role");
+    let rules = role.rules.unwrap_or_default();
+    assert!(
+        rules.iter().all(|r| r.resource_names.as_deref() == Some(&["nightly".to_owned()][..])),
+        "only its own HarvestJob"
+    );
+    Api::<RoleBinding>::namespaced(client.clone(), &ns).get("nightly-harvester").await.expect("RoleBinding");
+    assert!(job_names(&client, &ns, "nightly").await.is_empty(), "nothing runs before the schedule");
+
+    // Run now: a Job outside the schedule. kwok completes its pod without running the
+    // harvester, so the run ends without a report and the controller says so.
+    let annotate = |value: &str| json!({"metadata": {"annotations": {"mediana.dev/run-now": value}}});
+    jobs.patch("nightly", &PatchParams::default(), &Patch::Merge(annotate("first"))).await.expect("annotate");
+    let ended = wait_for_condition(&jobs, "nightly", "LastRunSucceeded", "False", "RunFailed").await;
+    let last_run = ended.status.as_ref().and_then(|s| s.last_run.clone()).expect("a last run");
+    assert_eq!(last_run.result, RunResult::Failed);
+    assert!(last_run.message.as_deref().is_some_and(|m| m.contains("without reporting")), "{last_run:?}");
+    let first = job_names(&client, &ns, "nightly").await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0].starts_with("nightly-now-"));
+    assert_eq!(last_run.job.as_deref(), Some(first[0].as_str()));
+
+    // A new value is a new run; the previous one moves into the history.
+    jobs.patch("nightly", &PatchParams::default(), &Patch::Merge(annotate("second"))).await.expect("annotate again");
+    let again = common::eventually("the second run recorded", 60, || async {
+        let job = jobs.get("nightly").await.ok()?;
+        let status = job.status?;
+        (status.last_run?.job? != first[0] && !status.history.is_empty()).then_some(status.history)
+    })
+    .await;
+    assert_eq!(again[0].job.as_deref(), Some(first[0].as_str()));
+    common::eventually("the superseded run-now Job pruned", 60, || async {
+        let names = job_names(&client, &ns, "nightly").await;
+        (names.len() == 1 && names[0] != first[0]).then_some(())
+    })
+    .await;
+
+    // Without a schedule: one run for the spec, right away.
+    apply(&client, &harvest_job(&ns, "once", "marche", "https://dati.comune.recanati.mc.it", json!({}))).await;
+    wait_for_condition(&jobs, "once", "Ready", "True", "OnDemand").await;
+    common::eventually("the one-off run", 60, || async {
+        let names = job_names(&client, &ns, "once").await;
+        (names.len() == 1 && names[0].starts_with("once-once-")).then_some(())
+    })
+    .await;
+    assert!(Api::<CronJob>::namespaced(client.clone(), &ns).get_opt("once").await.expect("get").is_none());
+
+    // A missing target: nothing runs, and the condition says which node is missing.
+    apply(
+        &client,
+        &harvest_job(&ns, "orphan", "nowhere", "https://dati.comune.macerata.it", json!({"schedule": "@daily"})),
+    )
+    .await;
+    let orphan = wait_for_condition(&jobs, "orphan", "Stalled", "True", "TargetNotFound").await;
+    assert!(condition(&orphan, "Ready").is_some_and(|(s, _, m)| s == "False" && m.contains("nowhere")));
+    assert!(Api::<CronJob>::namespaced(client.clone(), &ns).get_opt("orphan").await.expect("get").is_none());
+
+    // A loop: the national node harvests the region, and the region the national node.
+    apply(&client, &node(&ns, "nazionale", "www.dati.gov.it")).await;
+    apply(
+        &client,
+        &harvest_job(
+            &ns,
+            "national-from-region",
+            "nazionale",
+            "https://dati.regione.marche.it/catalog.ttl",
+            json!({"schedule": "@daily"}),
+        ),
+    )
+    .await;
+    wait_for_condition(&jobs, "national-from-region", "Ready", "True", "Scheduled").await;
+    apply(
+        &client,
+        &harvest_job(&ns, "region-from-national", "marche", "https://www.dati.gov.it", json!({"schedule": "@daily"})),
+    )
+    .await;
+    let looping = wait_for_condition(&jobs, "region-from-national", "Stalled", "True", "HarvestLoop").await;
+    let message = condition(&looping, "Ready").map(|c| c.2).unwrap_or_default();
+    assert!(message.contains("www.dati.gov.it → dati.regione.marche.it → www.dati.gov.it"), "{message}");
+    assert!(
+        Api::<CronJob>::namespaced(client.clone(), &ns).get_opt("region-from-national").await.expect("get").is_none()
+    );
+
+    operator.stop().await;
+}
