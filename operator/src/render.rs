@@ -7,8 +7,9 @@ use kube::ResourceExt;
 use serde_json::Value;
 
 use crate::api::CatalogNode;
-use crate::controllers::catalog_node::builders::{self, SecretValue};
+use crate::controllers::catalog_node::builders;
 use crate::controllers::children::{Child, Owner};
+use crate::controllers::secrets::SecretValue;
 use crate::controllers::workloads::metadata;
 
 /// Why a file could not be rendered.
