@@ -6,7 +6,9 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
+use mediana::controllers::Settings;
 use mediana::leader::{self, LeaderElection};
+use mediana::placement::PlacementPolicy;
 use mediana::publiccode;
 use mediana::telemetry::metrics::Metrics;
 use mediana::telemetry::{self, LogFormat, Readiness};
@@ -42,6 +44,17 @@ enum Command {
         /// Name of the leader-election Lease.
         #[arg(long, default_value = "mediana-leader", env = "MEDIANA_LEASE_NAME")]
         lease_name: String,
+        /// YAML file replacing rows of the placement table (data classification → minimum
+        /// ACN qualification); the built-in defaults when omitted. See docs/placement.md.
+        #[arg(long, env = "MEDIANA_PLACEMENT_POLICY")]
+        placement_policy: Option<std::path::PathBuf>,
+        /// CloudTarget of the ReusableSolutions that name none.
+        #[arg(long, default_value = mediana::api::cloud_target::LOCAL_TARGET, env = "MEDIANA_DEFAULT_TARGET")]
+        default_target: String,
+        /// SPDX licence identifiers every reused solution's licence must satisfy, on any
+        /// target (comma-separated); no operator-wide list when omitted.
+        #[arg(long, value_delimiter = ',', env = "MEDIANA_ALLOWED_LICENSES")]
+        allowed_licenses: Vec<String>,
     },
     /// Print the CustomResourceDefinitions of every mediana kind as YAML.
     Crds {
@@ -112,15 +125,28 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Run { probe_addr, leader_election, lease_namespace, lease_name } => {
+        Command::Run {
+            probe_addr,
+            leader_election,
+            lease_namespace,
+            lease_name,
+            placement_policy,
+            default_target,
+            allowed_licenses,
+        } => {
             telemetry::init_logging(cli.log_format);
+            let placement = match placement_policy {
+                Some(file) => PlacementPolicy::from_yaml(&read_input(&file)?, &file.display().to_string())?,
+                None => PlacementPolicy::default(),
+            };
+            let settings = Settings { placement, default_target, allowed_licenses };
             let election = leader_election.then(|| LeaderElection {
                 namespace: lease_namespace,
                 lease: lease_name,
                 identity: std::env::var("POD_NAME")
                     .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id())),
             });
-            run(probe_addr, election).await?;
+            run(probe_addr, election, settings).await?;
         }
     }
     Ok(())
@@ -135,7 +161,7 @@ fn read_input(file: &std::path::Path) -> anyhow::Result<String> {
     }
 }
 
-async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>) -> anyhow::Result<()> {
+async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>, settings: Settings) -> anyhow::Result<()> {
     info!(version = mediana::version_line(), "starting");
     let (stop, shutdown) = watch::channel(false);
     let stop = Arc::new(stop);
@@ -192,7 +218,7 @@ async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>) -> anyhow
     // the pod's grace period ends, even if a controller does not wind down.
     let mut stopping = shutdown.clone();
     tokio::select! {
-        () = mediana::controllers::run(client, shutdown, metrics.clone()) => {}
+        () = mediana::controllers::run(client, shutdown, metrics.clone(), settings) => {}
         () = async move {
             let _ = stopping.wait_for(|stop| *stop).await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;

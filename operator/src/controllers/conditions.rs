@@ -25,6 +25,10 @@ pub enum ConditionType {
     SearchReady,
     /// A CatalogNode's CKAN web application (and its Redis) is ready.
     WebReady,
+    /// A ReusableSolution's publiccode.yml was read and follows the standard.
+    PubliccodeValid,
+    /// A ReusableSolution's target satisfies its data classification.
+    PlacementAllowed,
 }
 
 impl ConditionType {
@@ -38,6 +42,8 @@ impl ConditionType {
             Self::DatabaseReady => "DatabaseReady",
             Self::SearchReady => "SearchReady",
             Self::WebReady => "WebReady",
+            Self::PubliccodeValid => "PubliccodeValid",
+            Self::PlacementAllowed => "PlacementAllowed",
         }
     }
 }
@@ -69,6 +75,26 @@ pub enum Reason {
     BackupFailed,
     /// The search-index rebuild after an upgrade failed.
     ReindexFailed,
+    /// A publiccode.yml follows the standard.
+    Valid,
+    /// A publiccode.yml breaks the standard.
+    Invalid,
+    /// A publiccode.yml could not be read (missing ConfigMap or key, source not available).
+    PubliccodeUnavailable,
+    /// The software is declared obsolete: the reuse policy refuses it.
+    Obsolete,
+    /// The software's licence is not on an allowlist of the target or the operator.
+    LicenceNotAllowed,
+    /// Every maintenance contract of the software has expired (a warning).
+    MaintenanceExpired,
+    /// The target's qualification satisfies the data classification.
+    QualificationSufficient,
+    /// The target's qualification does not satisfy the data classification.
+    QualificationInsufficient,
+    /// The named CloudTarget does not exist.
+    TargetNotFound,
+    /// No target is named and several could be the local cluster's.
+    TargetAmbiguous,
 }
 
 impl Reason {
@@ -87,6 +113,16 @@ impl Reason {
             Self::MigrationFailed => "MigrationFailed",
             Self::BackupFailed => "BackupFailed",
             Self::ReindexFailed => "ReindexFailed",
+            Self::Valid => "Valid",
+            Self::Invalid => "Invalid",
+            Self::PubliccodeUnavailable => "PubliccodeUnavailable",
+            Self::Obsolete => "Obsolete",
+            Self::LicenceNotAllowed => "LicenceNotAllowed",
+            Self::MaintenanceExpired => "MaintenanceExpired",
+            Self::QualificationSufficient => "QualificationSufficient",
+            Self::QualificationInsufficient => "QualificationInsufficient",
+            Self::TargetNotFound => "TargetNotFound",
+            Self::TargetAmbiguous => "TargetAmbiguous",
         }
     }
 }

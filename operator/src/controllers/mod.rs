@@ -7,6 +7,7 @@ mod cloud_target;
 pub mod conditions;
 mod pending;
 pub mod rbac;
+pub mod reusable_solution;
 pub mod secrets;
 pub mod workloads;
 
@@ -25,8 +26,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use crate::api::cloud_target::LOCAL_TARGET;
 use crate::api::shared::CommonStatus;
 use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
+use crate::placement::PlacementPolicy;
 use crate::telemetry::metrics::Metrics;
 use conditions::{ConditionType, DesiredCondition};
 
@@ -70,6 +73,31 @@ pub struct Context {
     pub recorder: Recorder,
     /// Counts reconciles, failures and their durations.
     pub metrics: Arc<Metrics>,
+    /// The operator's settings.
+    pub settings: Settings,
+}
+
+/// What the operator's settings (command line, environment) decide for every controller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Which ACN qualification each data classification needs.
+    pub placement: PlacementPolicy,
+    /// The CloudTarget of a ReusableSolution that names none; when it does not exist, the
+    /// only CloudTarget without a kubeconfig (the local cluster), if there is exactly one.
+    pub default_target: String,
+    /// SPDX licence identifiers a reused solution's licence must satisfy on every target,
+    /// besides each target's own `allowedLicenses`; no operator-wide list when empty.
+    pub allowed_licenses: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            placement: PlacementPolicy::default(),
+            default_target: LOCAL_TARGET.to_owned(),
+            allowed_licenses: Vec::new(),
+        }
+    }
 }
 
 /// A mediana kind whose status carries [`CommonStatus`].
@@ -251,23 +279,25 @@ impl<K: Resource<DynamicType = ()>> CrdName for K {
 
 /// Runs every controller until `shutdown` turns true (SIGTERM or Ctrl-C in the binary);
 /// reconciles in progress finish first.
-pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<Metrics>) {
+pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<Metrics>, settings: Settings) {
     let reporter = Reporter { controller: "mediana".into(), instance: std::env::var("POD_NAME").ok() };
-    let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter), metrics });
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        recorder: Recorder::new(client.clone(), reporter),
+        metrics,
+        settings,
+    });
     let all = || watcher::Config::default().any_semantic();
-    // Owned workloads and Jobs wake their CatalogNode when they change (a pod became ready,
-    // an upgrade step finished, someone edited a child); only mediana's own are watched.
-    let children_of =
-        |app: &str| all().labels(&format!("{}=mediana,{}={app}", children::MANAGED_BY_LABEL, children::NAME_LABEL));
-    let catalog_nodes = catalog_node::watched().into_iter().fold(
-        Controller::new(Api::<CatalogNode>::all(client.clone()), all()),
-        |controller, kind| {
-            controller.owns_with(
-                Api::<DynamicObject>::all_with(client.clone(), &kind),
-                kind,
-                children_of("catalognode"),
-            )
-        },
+    let catalog_nodes =
+        owning(&client, Controller::new(Api::<CatalogNode>::all(client.clone()), all()), catalog_node::watched());
+    // A change of a CloudTarget (its qualification lowered, a target created) wakes the
+    // solutions that are, or may be, placed on it.
+    let solutions = Controller::new(Api::<ReusableSolution>::all(client.clone()), all());
+    let placed = solutions.store();
+    let solutions = owning(&client, solutions, reusable_solution::watched()).watches(
+        Api::<CloudTarget>::all(client.clone()),
+        all(),
+        move |target| reusable_solution::placed_on(&placed, &target),
     );
     futures::join!(
         drive(catalog_nodes, catalog_node::reconcile, &ctx, &shutdown),
@@ -277,12 +307,7 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
             &ctx,
             &shutdown
         ),
-        drive(
-            Controller::new(Api::<ReusableSolution>::all(client.clone()), all()),
-            pending::reconcile::<ReusableSolution>,
-            &ctx,
-            &shutdown
-        ),
+        drive(solutions, reusable_solution::reconcile, &ctx, &shutdown),
         drive(
             Controller::new(Api::<CloudTarget>::all(client.clone()), all()),
             cloud_target::reconcile,
@@ -291,6 +316,24 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
         ),
     );
     info!("all controllers stopped");
+}
+
+/// `controller` woken by changes of its own children of `kinds` (a pod became ready, an
+/// upgrade step finished, someone edited a child); only mediana's children are watched.
+fn owning<K: Reconciled>(
+    client: &Client,
+    controller: Controller<K>,
+    kinds: Vec<kube::core::ApiResource>,
+) -> Controller<K> {
+    let app = K::kind(&()).to_lowercase();
+    let children = watcher::Config::default().any_semantic().labels(&format!(
+        "{}=mediana,{}={app}",
+        children::MANAGED_BY_LABEL,
+        children::NAME_LABEL
+    ));
+    kinds.into_iter().fold(controller, |controller, kind| {
+        controller.owns_with(Api::<DynamicObject>::all_with(client.clone(), &kind), kind, children.clone())
+    })
 }
 
 /// Runs one kind's controller until shutdown.

@@ -1,5 +1,5 @@
-//! Reconcile for the kinds this operator version accepts but does not deploy yet
-//! (CatalogNode, HarvestJob, ReusableSolution): it records the generation it saw and says
+//! Reconcile for the kinds this operator version accepts but does not act on yet
+//! (HarvestJob): it records the generation it saw and says
 //! plainly, in `Ready` and `Stalled`, that nothing will be deployed.
 
 use std::sync::Arc;
