@@ -245,7 +245,9 @@ pub fn network_policy(owner: &Owner, component: &str, rules: Vec<NetworkPolicyIn
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(selector(owner, component)),
             policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(rules),
+            // The API server stores no rules as an absent list: an empty one would differ
+            // from what is read back, and be rewritten at every reconcile.
+            ingress: (!rules.is_empty()).then_some(rules),
             ..Default::default()
         }),
     }

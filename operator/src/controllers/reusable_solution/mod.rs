@@ -243,11 +243,17 @@ pub fn assess(
             Reason::Invalid,
             format!("{}{warning}", describe(errors.iter().copied())),
         ),
-        Ok(_) => DesiredCondition::true_(
-            ConditionType::PubliccodeValid,
-            Reason::Valid,
-            format!("publiccode.yml follows the standard{warning}"),
-        ),
+        Ok(validation) => {
+            // Deprecations are named, so that the software's maintainers can be told.
+            let warnings: Vec<&str> = validation.with_severity(Severity::Warning).map(|f| f.key.as_str()).collect();
+            let deprecated =
+                if warnings.is_empty() { String::new() } else { format!(" (warnings at {})", warnings.join(", ")) };
+            DesiredCondition::true_(
+                ConditionType::PubliccodeValid,
+                Reason::Valid,
+                format!("publiccode.yml follows the standard{deprecated}{warning}"),
+            )
+        }
     };
     let enforce = spec.publiccode.enforce;
     let publiccode_refusal = (!publiccode.status && enforce).then(|| {
