@@ -211,6 +211,11 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "exposure.component must name one of spec.components",
         ),
         (
+            "a component named like the managed database",
+            set(set(reusable_solution(), "/spec/database", json!({})), "/spec/components/0/name", json!("postgres")),
+            "the component name postgres is taken by the managed database",
+        ),
+        (
             "two components with one name",
             set(
                 reusable_solution(),

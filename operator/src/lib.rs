@@ -4,6 +4,7 @@
 pub mod api;
 pub mod controllers;
 pub mod leader;
+pub mod placement;
 pub mod publiccode;
 pub mod render;
 pub mod telemetry;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use mediana::controllers::Settings;
 use mediana::leader::{self, LeaderElection};
+use mediana::placement::PlacementPolicy;
 use mediana::publiccode;
 use mediana::telemetry::metrics::Metrics;
 use mediana::telemetry::{self, LogFormat, Readiness};
@@ -47,6 +48,17 @@ enum Command {
         /// image it runs). Default: ghcr.io/mediana-dev/mediana:<this version>.
         #[arg(long, env = "MEDIANA_HARVESTER_IMAGE")]
         harvester_image: Option<String>,
+        /// YAML file replacing rows of the placement table (data classification → minimum
+        /// ACN qualification); the built-in defaults when omitted. See docs/placement.md.
+        #[arg(long, env = "MEDIANA_PLACEMENT_POLICY")]
+        placement_policy: Option<std::path::PathBuf>,
+        /// CloudTarget of the ReusableSolutions that name none.
+        #[arg(long, default_value = mediana::api::cloud_target::LOCAL_TARGET, env = "MEDIANA_DEFAULT_TARGET")]
+        default_target: String,
+        /// SPDX licence identifiers every reused solution's licence must satisfy, on any
+        /// target (comma-separated); no operator-wide list when omitted.
+        #[arg(long, value_delimiter = ',', env = "MEDIANA_ALLOWED_LICENSES")]
+        allowed_licenses: Vec<String>,
     },
     /// Print the CustomResourceDefinitions of every mediana kind as YAML.
     Crds {
@@ -117,16 +129,30 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Run { probe_addr, leader_election, lease_namespace, lease_name, harvester_image } => {
+        Command::Run {
+            probe_addr,
+            leader_election,
+            lease_namespace,
+            lease_name,
+            placement_policy,
+            default_target,
+            allowed_licenses,
+            harvester_image,
+        } => {
             telemetry::init_logging(cli.log_format);
+            let placement = match placement_policy {
+                Some(file) => PlacementPolicy::from_yaml(&read_input(&file)?, &file.display().to_string())?,
+                None => PlacementPolicy::default(),
+            };
+            let defaults = Settings::default();
+            let harvester_image = harvester_image.unwrap_or(defaults.harvester_image);
+            let settings = Settings { placement, default_target, allowed_licenses, harvester_image };
             let election = leader_election.then(|| LeaderElection {
                 namespace: lease_namespace,
                 lease: lease_name,
                 identity: std::env::var("POD_NAME")
                     .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id())),
             });
-            let defaults = Settings::default();
-            let settings = Settings { harvester_image: harvester_image.unwrap_or(defaults.harvester_image) };
             run(probe_addr, election, settings).await?;
         }
     }

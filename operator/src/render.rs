@@ -3,12 +3,15 @@
 //! pull requests.
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::ResourceExt;
+use kube::Resource;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::api::CatalogNode;
-use crate::controllers::catalog_node::builders::{self, SecretValue};
+use crate::api::{CatalogNode, ReusableSolution};
+use crate::controllers::catalog_node::builders;
 use crate::controllers::children::{Child, Owner};
+use crate::controllers::reusable_solution::builders as solution_builders;
+use crate::controllers::secrets::{GeneratedSecret, SecretValue};
 use crate::controllers::workloads::metadata;
 
 /// Why a file could not be rendered.
@@ -48,54 +51,34 @@ pub enum RenderError {
 /// What a generated value looks like in a preview: never a real secret.
 const GENERATED: &str = "<generated once by the operator>";
 
-/// Renders the children of every CatalogNode in `manifests` (multi-document YAML); other
-/// kinds are skipped, since this version deploys nothing for them. Returns multi-document
-/// YAML.
+/// Renders the children of every CatalogNode and ReusableSolution in `manifests`
+/// (multi-document YAML); other kinds are skipped, since they have no children. A solution
+/// is rendered as if its placement and reuse policy allowed it: those depend on the
+/// cluster. Returns multi-document YAML.
 pub fn render(manifests: &str) -> Result<String, RenderError> {
     let options = serde_saphyr::options! { strict_booleans: true };
     let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(manifests, options)
         .map_err(|err| RenderError::Yaml(err.to_string()))?;
     let mut out = String::new();
     for (index, document) in documents.into_iter().enumerate().filter(|(_, d)| !d.is_null()) {
-        if document["kind"] != "CatalogNode" {
-            continue;
-        }
-        let mut node: CatalogNode =
-            serde_path_to_error::deserialize(&document).map_err(|err| RenderError::Invalid {
-                index: index + 1,
-                kind: "CatalogNode".into(),
-                name: document["metadata"]["name"].as_str().unwrap_or("?").to_owned(),
-                path: err.path().to_string(),
-                message: err.inner().to_string(),
-            })?;
-        if node.metadata.namespace.is_none() {
-            node.metadata.namespace = Some("default".into());
-        }
-        let owner = Owner { reference: None, ..preview_owner(&node) };
-        let build_error = |source| RenderError::Build { name: node.name_any(), source };
-        let mut children = Vec::new();
-        for secret in builders::generated_secrets(&node.spec, &owner) {
-            let data = secret
-                .keys
-                .iter()
-                .map(|(key, value)| {
-                    let text = match value {
-                        SecretValue::Literal(text) => text.clone(),
-                        SecretValue::Random | SecretValue::Template(_) => GENERATED.to_owned(),
-                    };
-                    (key.clone(), text)
-                })
-                .collect();
-            let preview = Secret {
-                metadata: metadata(&owner, &secret.name, secret.component),
-                string_data: Some(data),
-                ..Default::default()
-            };
-            children.push(Child::new(&preview).map_err(build_error)?);
-        }
-        children.extend(
-            builders::children(&node.spec, &owner, &builders::Release::desired(&node.spec)).map_err(build_error)?,
-        );
+        let children = match document["kind"].as_str() {
+            Some("CatalogNode") => {
+                let node: CatalogNode = parse(&document, index)?;
+                preview(&node, |owner| {
+                    let spec = &node.spec;
+                    let children = builders::children(spec, owner, &builders::Release::desired(spec))?;
+                    Ok((builders::generated_secrets(spec, owner), children))
+                })?
+            }
+            Some("ReusableSolution") => {
+                let solution: ReusableSolution = parse(&document, index)?;
+                preview(&solution, |owner| {
+                    let spec = &solution.spec;
+                    Ok((solution_builders::generated_secrets(spec, owner), solution_builders::children(spec, owner)?))
+                })?
+            }
+            _ => continue,
+        };
         for child in children {
             out.push_str("---\n");
             out.push_str(&serde_saphyr::to_string(&child.object).map_err(|err| RenderError::Output(err.to_string()))?);
@@ -104,13 +87,55 @@ pub fn render(manifests: &str) -> Result<String, RenderError> {
     Ok(out)
 }
 
-fn preview_owner(node: &CatalogNode) -> Owner {
-    Owner {
-        app: "catalognode".into(),
-        instance: node.name_any(),
-        namespace: node.namespace().unwrap_or_else(|| "default".into()),
-        reference: None,
+/// Reads one document as a `K`, in the `default` namespace when it names none.
+fn parse<K: DeserializeOwned + Resource<DynamicType = ()>>(document: &Value, index: usize) -> Result<K, RenderError> {
+    let mut object: K = serde_path_to_error::deserialize(document).map_err(|err| RenderError::Invalid {
+        index: index + 1,
+        kind: K::kind(&()).into_owned(),
+        name: document["metadata"]["name"].as_str().unwrap_or("?").to_owned(),
+        path: err.path().to_string(),
+        message: err.inner().to_string(),
+    })?;
+    if object.meta().namespace.is_none() {
+        object.meta_mut().namespace = Some("default".into());
     }
+    Ok(object)
+}
+
+type Built = (Vec<GeneratedSecret>, Vec<Child>);
+
+/// The children `build` makes for `parent`, preceded by its generated Secrets with
+/// placeholders for every generated value.
+fn preview<K: Resource<DynamicType = ()>>(
+    parent: &K,
+    build: impl FnOnce(&Owner) -> Result<Built, crate::controllers::Error>,
+) -> Result<Vec<Child>, RenderError> {
+    let build_error = |source| RenderError::Build { name: parent.meta().name.clone().unwrap_or_default(), source };
+    // No owner reference: the parent has no UID before it is created.
+    let owner = Owner { reference: None, ..Owner::of(parent).map_err(build_error)? };
+    let (secrets, built) = build(&owner).map_err(build_error)?;
+    let mut children = Vec::new();
+    for secret in secrets {
+        let data = secret
+            .keys
+            .iter()
+            .map(|(key, value)| {
+                let text = match value {
+                    SecretValue::Literal(text) => text.clone(),
+                    SecretValue::Random | SecretValue::Template(_) => GENERATED.to_owned(),
+                };
+                (key.clone(), text)
+            })
+            .collect();
+        let preview = Secret {
+            metadata: metadata(&owner, &secret.name, secret.component),
+            string_data: Some(data),
+            ..Default::default()
+        };
+        children.push(Child::new(&preview).map_err(build_error)?);
+    }
+    children.extend(built);
+    Ok(children)
 }
 
 #[cfg(test)]
@@ -133,6 +158,18 @@ mod tests {
         assert_eq!(db["stringData"]["PGPASSWORD"], GENERATED);
         assert_eq!(db["stringData"]["PGUSER"], "ckan");
         assert!(documents.iter().all(|d| d["metadata"]["namespace"] == "opendata"));
+    }
+
+    #[test]
+    fn renders_a_reusable_solution() {
+        let solution = "apiVersion: mediana.dev/v1alpha1\nkind: ReusableSolution\nmetadata: {name: sito}\nspec:\n  publiccode: {inline: x}\n  administration: {ipaCode: c_h211}\n  dataClassification: Ordinary\n  database: {}\n  components: [{name: web, image: nginx}]\n";
+        let documents: Vec<Value> = serde_saphyr::from_multiple(&render(solution).expect("renders")).expect("YAML");
+        let names: Vec<&str> = documents.iter().filter_map(|d| d["metadata"]["name"].as_str()).collect();
+        assert!(
+            names.contains(&"sito-web") && names.contains(&"sito-postgres") && names.contains(&"sito-db"),
+            "{names:?}"
+        );
+        assert!(documents.iter().all(|d| d["metadata"]["namespace"] == "default"));
     }
 
     #[test]

@@ -139,9 +139,14 @@ pub struct Operator {
 
 impl Operator {
     pub fn start(client: Client) -> Self {
+        Self::start_with(client, mediana::controllers::Settings::default())
+    }
+
+    /// Runs the controllers with the given operator settings.
+    pub fn start_with(client: Client, settings: mediana::controllers::Settings) -> Self {
         let (stop, shutdown) = watch::channel(false);
         let metrics = std::sync::Arc::new(mediana::telemetry::metrics::Metrics::default());
-        let task = tokio::spawn(mediana::controllers::run(client, shutdown, metrics, Default::default()));
+        let task = tokio::spawn(mediana::controllers::run(client, shutdown, metrics, settings));
         Self { stop, task }
     }
 

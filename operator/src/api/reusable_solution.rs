@@ -33,6 +33,7 @@ use super::shared::{Administration, CommonStatus, ConfigMapKeyRef, Placement, de
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.exposure) || self.components.exists(c, c.name == self.exposure.component)").message("exposure.component must name one of spec.components"))]
 #[x_kube(validation = Rule::new("!has(self.exposure) || !self.components.exists(c, c.name == self.exposure.component) || self.components.exists(c, c.name == self.exposure.component && has(c.ports) && c.ports.exists(p, p.name == self.exposure.port))").message("exposure.port must name a port of the exposed component"))]
+#[x_kube(validation = Rule::new("!has(self.database) || !self.components.exists(c, c.name == 'postgres')").message("the component name postgres is taken by the managed database"))]
 pub struct ReusableSolutionSpec {
     /// The software's publiccode.yml.
     pub publiccode: PubliccodeSource,
@@ -57,9 +58,10 @@ pub struct ReusableSolutionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposure: Option<Exposure>,
 
-    /// A PostgreSQL database run by the operator for the solution. Its connection settings
-    /// are in the Secret `<solution>-db` with libpq's keys (`PGHOST`, `PGPORT`,
-    /// `PGDATABASE`, `PGUSER`, `PGPASSWORD`), to reference from `envFrom`.
+    /// A PostgreSQL database run by the operator for the solution (StatefulSet and Service
+    /// `<solution>-postgres`, database and user `app`). Its connection settings are in the
+    /// Secret `<solution>-db` with libpq's keys (`PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`,
+    /// `PGPASSWORD`), to reference from `envFrom`, and a `url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<ManagedPostgres>,
 }

@@ -27,6 +27,10 @@ pub enum ConditionType {
     WebReady,
     /// The newest harvest run succeeded.
     LastRunSucceeded,
+    /// A ReusableSolution's publiccode.yml was read and follows the standard.
+    PubliccodeValid,
+    /// A ReusableSolution's target satisfies its data classification.
+    PlacementAllowed,
 }
 
 impl ConditionType {
@@ -41,6 +45,8 @@ impl ConditionType {
             Self::SearchReady => "SearchReady",
             Self::WebReady => "WebReady",
             Self::LastRunSucceeded => "LastRunSucceeded",
+            Self::PubliccodeValid => "PubliccodeValid",
+            Self::PlacementAllowed => "PlacementAllowed",
         }
     }
 }
@@ -48,8 +54,6 @@ impl ConditionType {
 /// Reasons written in `status.conditions[].reason`, also used as Event reasons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
-    /// The object was accepted, but this operator version does not act on its kind yet.
-    NotYetSupported,
     /// A probe of the cluster succeeded.
     ProbeSucceeded,
     /// A probe of the cluster failed.
@@ -96,13 +100,30 @@ pub enum Reason {
     DeadlineExceeded,
     /// The run was refused before it started.
     Refused,
+    /// A publiccode.yml follows the standard.
+    Valid,
+    /// A publiccode.yml breaks the standard.
+    Invalid,
+    /// A publiccode.yml could not be read (missing ConfigMap or key, source not available).
+    PubliccodeUnavailable,
+    /// The software is declared obsolete: the reuse policy refuses it.
+    Obsolete,
+    /// The software's licence is not on an allowlist of the target or the operator.
+    LicenceNotAllowed,
+    /// Every maintenance contract of the software has expired (a warning).
+    MaintenanceExpired,
+    /// The target's qualification satisfies the data classification.
+    QualificationSufficient,
+    /// The target's qualification does not satisfy the data classification.
+    QualificationInsufficient,
+    /// No target is named and several could be the local cluster's.
+    TargetAmbiguous,
 }
 
 impl Reason {
     /// The CamelCase name of the reason.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::NotYetSupported => "NotYetSupported",
             Self::ProbeSucceeded => "ProbeSucceeded",
             Self::ProbeFailed => "ProbeFailed",
             Self::Idle => "Idle",
@@ -126,6 +147,15 @@ impl Reason {
             Self::RunFailed => "RunFailed",
             Self::DeadlineExceeded => "DeadlineExceeded",
             Self::Refused => "Refused",
+            Self::Valid => "Valid",
+            Self::Invalid => "Invalid",
+            Self::PubliccodeUnavailable => "PubliccodeUnavailable",
+            Self::Obsolete => "Obsolete",
+            Self::LicenceNotAllowed => "LicenceNotAllowed",
+            Self::MaintenanceExpired => "MaintenanceExpired",
+            Self::QualificationSufficient => "QualificationSufficient",
+            Self::QualificationInsufficient => "QualificationInsufficient",
+            Self::TargetAmbiguous => "TargetAmbiguous",
         }
     }
 }
@@ -224,14 +254,10 @@ mod tests {
             Some(1),
             at(100),
         );
-        let same_status = merge(
-            &first,
-            &[DesiredCondition::false_(ConditionType::Ready, Reason::NotYetSupported, "other")],
-            Some(2),
-            at(200),
-        );
+        let same_status =
+            merge(&first, &[DesiredCondition::false_(ConditionType::Ready, Reason::Idle, "other")], Some(2), at(200));
         assert_eq!(same_status[0].last_transition_time, Time(at(100)), "same status keeps the time");
-        assert_eq!(same_status[0].reason, "NotYetSupported", "reason and message still update");
+        assert_eq!(same_status[0].reason, "Idle", "reason and message still update");
         let flipped = merge(
             &same_status,
             &[DesiredCondition::true_(ConditionType::Ready, Reason::ProbeSucceeded, "up")],

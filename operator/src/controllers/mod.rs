@@ -6,8 +6,8 @@ pub mod children;
 mod cloud_target;
 pub mod conditions;
 pub mod harvest_job;
-mod pending;
 pub mod rbac;
+pub mod reusable_solution;
 pub mod secrets;
 pub mod workloads;
 
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::batch::v1::Job;
 use kube::api::{DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -28,8 +28,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use crate::api::cloud_target::LOCAL_TARGET;
 use crate::api::shared::CommonStatus;
 use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
+use crate::placement::PlacementPolicy;
 use crate::telemetry::metrics::Metrics;
 use conditions::{ConditionType, DesiredCondition};
 
@@ -73,13 +75,21 @@ pub struct Context {
     pub recorder: Recorder,
     /// Counts reconciles, failures and their durations.
     pub metrics: Arc<Metrics>,
-    /// How the operator was configured.
+    /// The operator's settings.
     pub settings: Settings,
 }
 
-/// Operator-wide settings, from the command line or the chart's values.
-#[derive(Clone, Debug)]
+/// What the operator's settings (command line, environment) decide for every controller.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
+    /// Which ACN qualification each data classification needs.
+    pub placement: PlacementPolicy,
+    /// The CloudTarget of a ReusableSolution that names none; when it does not exist, the
+    /// only CloudTarget without a kubeconfig (the local cluster), if there is exactly one.
+    pub default_target: String,
+    /// SPDX licence identifiers a reused solution's licence must satisfy on every target,
+    /// besides each target's own `allowedLicenses`; no operator-wide list when empty.
+    pub allowed_licenses: Vec<String>,
     /// Image of the harvester pods: the operator's own image, run as `mediana harvest-job`.
     pub harvester_image: String,
 }
@@ -89,7 +99,12 @@ pub const OPERATOR_IMAGE: &str = "ghcr.io/mediana-dev/mediana";
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { harvester_image: format!("{OPERATOR_IMAGE}:{}", env!("CARGO_PKG_VERSION")) }
+        Self {
+            placement: PlacementPolicy::default(),
+            default_target: LOCAL_TARGET.to_owned(),
+            allowed_licenses: Vec::new(),
+            harvester_image: format!("{OPERATOR_IMAGE}:{}", env!("CARGO_PKG_VERSION")),
+        }
     }
 }
 
@@ -296,36 +311,31 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
         settings,
     });
     let all = || watcher::Config::default().any_semantic();
-    // Owned workloads and Jobs wake their CatalogNode when they change (a pod became ready,
-    // an upgrade step finished, someone edited a child); only mediana's own are watched.
-    let children_of =
-        |app: &str| all().labels(&format!("{}=mediana,{}={app}", children::MANAGED_BY_LABEL, children::NAME_LABEL));
-    let catalog_nodes = catalog_node::watched().into_iter().fold(
-        Controller::new(Api::<CatalogNode>::all(client.clone()), all()),
-        |controller, kind| {
-            controller.owns_with(
-                Api::<DynamicObject>::all_with(client.clone(), &kind),
-                kind,
-                children_of("catalognode"),
-            )
-        },
+    let catalog_nodes =
+        owning(&client, Controller::new(Api::<CatalogNode>::all(client.clone()), all()), catalog_node::watched());
+    // A change of a CloudTarget (its qualification lowered, a target created) wakes the
+    // solutions that are, or may be, placed on it.
+    let solutions = Controller::new(Api::<ReusableSolution>::all(client.clone()), all());
+    let placed = solutions.store();
+    let solutions = owning(&client, solutions, reusable_solution::watched()).watches(
+        Api::<CloudTarget>::all(client.clone()),
+        all(),
+        move |target| reusable_solution::placed_on(&placed, &target),
     );
     // Harvester Jobs wake their HarvestJob by label: the scheduled ones belong to the CronJob.
-    let harvest_jobs = Controller::new(Api::<HarvestJob>::all(client.clone()), all())
-        .owns(Api::<CronJob>::all(client.clone()), children_of("harvestjob"))
-        .watches(Api::<Job>::all(client.clone()), all().labels(harvest_job::builders::HARVEST_JOB_LABEL), |job| {
-            let name = job.labels().get(harvest_job::builders::HARVEST_JOB_LABEL)?.clone();
-            Some(ObjectRef::new(&name).within(&job.namespace()?))
-        });
+    let harvest_jobs = owning(
+        &client,
+        Controller::new(Api::<HarvestJob>::all(client.clone()), all()),
+        harvest_job::owned(),
+    )
+    .watches(Api::<Job>::all(client.clone()), all().labels(harvest_job::builders::HARVEST_JOB_LABEL), |job| {
+        let name = job.labels().get(harvest_job::builders::HARVEST_JOB_LABEL)?.clone();
+        Some(ObjectRef::new(&name).within(&job.namespace()?))
+    });
     futures::join!(
         drive(catalog_nodes, catalog_node::reconcile, &ctx, &shutdown),
         drive(harvest_jobs, harvest_job::reconcile, &ctx, &shutdown),
-        drive(
-            Controller::new(Api::<ReusableSolution>::all(client.clone()), all()),
-            pending::reconcile::<ReusableSolution>,
-            &ctx,
-            &shutdown
-        ),
+        drive(solutions, reusable_solution::reconcile, &ctx, &shutdown),
         drive(
             Controller::new(Api::<CloudTarget>::all(client.clone()), all()),
             cloud_target::reconcile,
@@ -334,6 +344,24 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
         ),
     );
     info!("all controllers stopped");
+}
+
+/// `controller` woken by changes of its own children of `kinds` (a pod became ready, an
+/// upgrade step finished, someone edited a child); only mediana's children are watched.
+fn owning<K: Reconciled>(
+    client: &Client,
+    controller: Controller<K>,
+    kinds: Vec<kube::core::ApiResource>,
+) -> Controller<K> {
+    let app = K::kind(&()).to_lowercase();
+    let children = watcher::Config::default().any_semantic().labels(&format!(
+        "{}=mediana,{}={app}",
+        children::MANAGED_BY_LABEL,
+        children::NAME_LABEL
+    ));
+    kinds.into_iter().fold(controller, |controller, kind| {
+        controller.owns_with(Api::<DynamicObject>::all_with(client.clone(), &kind), kind, children.clone())
+    })
 }
 
 /// Runs one kind's controller until shutdown.

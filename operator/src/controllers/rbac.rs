@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Secret};
 use kube::core::ApiResource;
 
 use super::children::api_resource;
-use super::{catalog_node, harvest_job};
+use super::{catalog_node, harvest_job, reusable_solution};
 use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
 
 /// One verb on one resource (or `resource/subresource`) of one API group (`""` for core).
@@ -67,14 +67,19 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
     // the count of a repeated Event).
     all.extend(grants(&api_resource::<k8s_openapi::api::events::v1::Event>(), None, &["create", "patch"]));
 
-    for kind in catalog_node::applied().into_iter().chain(harvest_job::applied()) {
+    for kind in catalog_node::applied().into_iter().chain(harvest_job::applied()).chain(reusable_solution::applied()) {
         all.extend(grants(&kind, None, APPLY_VERBS));
     }
-    for kind in catalog_node::prunable().into_iter().chain(harvest_job::prunable()) {
+    for kind in catalog_node::prunable().into_iter().chain(harvest_job::prunable()).chain(reusable_solution::prunable())
+    {
         all.extend(grants(&kind, None, PRUNE_VERBS));
     }
-    for kind in catalog_node::watched().into_iter().chain(harvest_job::watched()) {
+    for kind in catalog_node::watched().into_iter().chain(harvest_job::watched()).chain(reusable_solution::watched()) {
         all.extend(grants(&kind, None, WATCH_VERBS));
+    }
+    // A ReusableSolution's publiccode.yml may be a ConfigMap key, read by name.
+    for kind in reusable_solution::read() {
+        all.extend(grants(&kind, None, &["get"]));
     }
     // Data volumes are deleted by the finalizer under `deletionPolicy: Delete`.
     all.extend(grants(&api_resource::<PersistentVolumeClaim>(), None, PRUNE_VERBS));

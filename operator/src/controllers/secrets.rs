@@ -10,9 +10,61 @@ use kube::{Api, Client};
 use tracing::info;
 
 use super::Error;
-use super::catalog_node::builders::{GeneratedSecret, SecretValue};
 use super::children::Owner;
-use super::workloads::metadata;
+use super::workloads::{self, metadata};
+
+/// A key of a Secret the operator generates once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretValue {
+    /// A fixed value.
+    Literal(String),
+    /// 32 random bytes from the operating system's CSPRNG, hex-encoded.
+    Random,
+    /// A template in which `{random:KEY}` stands for the random value of KEY.
+    Template(String),
+}
+
+/// A Secret the operator creates once and never rewrites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GeneratedSecret {
+    /// Name of the Secret.
+    pub name: String,
+    /// Component label.
+    pub component: &'static str,
+    /// Keys and how their values are made.
+    pub keys: Vec<(String, SecretValue)>,
+}
+
+/// Name of the Secret with the connection settings of an owner's managed PostgreSQL:
+/// `<owner>-db`.
+pub fn postgres_secret_name(owner: &Owner) -> String {
+    owner.child_name("db")
+}
+
+/// The credentials of a managed PostgreSQL (the one [`workloads::postgres_statefulset`]
+/// runs), with libpq's keys so that pods can take them whole with `envFrom`, plus a `url`.
+/// `database` names both the database and its owner role.
+pub fn postgres_credentials(owner: &Owner, component: &'static str, database: &str) -> GeneratedSecret {
+    let host = workloads::postgres_name(owner);
+    GeneratedSecret {
+        name: postgres_secret_name(owner),
+        component,
+        keys: vec![
+            ("PGHOST".into(), SecretValue::Literal(host.clone())),
+            ("PGPORT".into(), SecretValue::Literal(workloads::POSTGRES_PORT.to_string())),
+            ("PGDATABASE".into(), SecretValue::Literal(database.to_owned())),
+            ("PGUSER".into(), SecretValue::Literal(database.to_owned())),
+            ("PGPASSWORD".into(), SecretValue::Random),
+            (
+                "url".into(),
+                SecretValue::Template(format!(
+                    "postgresql://{database}:{{random:PGPASSWORD}}@{host}:{}/{database}",
+                    workloads::POSTGRES_PORT
+                )),
+            ),
+        ],
+    }
+}
 
 /// Creates the Secret if it does not exist. An existing Secret is left exactly as it is,
 /// even if its keys differ from what this version would generate: rotating credentials is

@@ -1,10 +1,11 @@
 //! Building blocks for the workloads every controller creates: security contexts that meet
-//! the "restricted" Pod Security Standard, probes, volumes, Services, NetworkPolicies and the
-//! managed PostgreSQL that CatalogNode and ReusableSolution share.
+//! the "restricted" Pod Security Standard, probes, volumes, Services, Ingresses,
+//! NetworkPolicies, PodDisruptionBudgets, the managed PostgreSQL that CatalogNode and
+//! ReusableSolution share, and how the readiness of Deployments and StatefulSets is read.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction,
     PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
@@ -12,15 +13,19 @@ use k8s_openapi::api::core::v1::{
     TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    IngressTLS, NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+    ServiceBackendPort,
 };
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::ObjectMeta;
 
-use super::children::{COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL, Owner};
-use crate::api::catalog_node::ManagedPostgres;
+use super::children::{COMPONENT_LABEL, Child, INSTANCE_LABEL, NAME_LABEL, Owner};
+use super::{Error, secrets};
+use crate::api::catalog_node::{IssuerKind, ManagedPostgres, TlsSpec};
 use crate::api::shared::StorageSpec;
 
 /// Metadata of a child named `name` for `component`, labelled and owned.
@@ -193,38 +198,154 @@ pub fn service(owner: &Owner, name: &str, component: &str, ports: &[(&str, i32)]
     }
 }
 
-/// A NetworkPolicy that lets only the pods of `clients` (components of the same owner)
-/// reach `component` on `port`; everything else is refused.
-pub fn allow_only_from(owner: &Owner, component: &str, clients: &[&str], port: i32) -> NetworkPolicy {
-    let from = NetworkPolicyPeer {
+/// Peers that are pods of the same owner: those of `components`, or of every component
+/// when `components` is empty.
+pub fn pods_of(owner: &Owner, components: &[&str]) -> NetworkPolicyPeer {
+    let match_expressions = (!components.is_empty()).then(|| {
+        vec![LabelSelectorRequirement {
+            key: COMPONENT_LABEL.to_owned(),
+            operator: "In".into(),
+            values: Some(components.iter().map(|c| (*c).to_owned()).collect()),
+        }]
+    });
+    NetworkPolicyPeer {
         pod_selector: Some(LabelSelector {
             match_labels: Some(BTreeMap::from([
                 (NAME_LABEL.to_owned(), owner.app.clone()),
                 (INSTANCE_LABEL.to_owned(), owner.instance.clone()),
             ])),
-            match_expressions: Some(vec![LabelSelectorRequirement {
-                key: COMPONENT_LABEL.to_owned(),
-                operator: "In".into(),
-                values: Some(clients.iter().map(|c| (*c).to_owned()).collect()),
-            }]),
+            match_expressions,
         }),
         ..Default::default()
-    };
+    }
+}
+
+/// An ingress rule admitting `from` (anyone when `None`) on TCP `ports`.
+pub fn admit(from: Option<NetworkPolicyPeer>, ports: &[i32]) -> NetworkPolicyIngressRule {
+    NetworkPolicyIngressRule {
+        from: from.map(|peer| vec![peer]),
+        ports: Some(
+            ports
+                .iter()
+                .map(|port| NetworkPolicyPort {
+                    port: Some(IntOrString::Int(*port)),
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// A NetworkPolicy, named `<owner>-<component>`, under which the pods of `component` accept
+/// only what `rules` admit; with no rules they accept no traffic at all.
+pub fn network_policy(owner: &Owner, component: &str, rules: Vec<NetworkPolicyIngressRule>) -> NetworkPolicy {
     NetworkPolicy {
         metadata: metadata(owner, &owner.child_name(component), component),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(selector(owner, component)),
             policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(vec![from]),
-                ports: Some(vec![NetworkPolicyPort {
-                    port: Some(IntOrString::Int(port)),
-                    protocol: Some("TCP".into()),
-                    ..Default::default()
-                }]),
+            // The API server stores no rules as an absent list: an empty one would differ
+            // from what is read back, and be rewritten at every reconcile.
+            ingress: (!rules.is_empty()).then_some(rules),
+            ..Default::default()
+        }),
+    }
+}
+
+/// A NetworkPolicy that lets only the pods of `clients` (components of the same owner)
+/// reach `component` on `port`; everything else is refused.
+pub fn allow_only_from(owner: &Owner, component: &str, clients: &[&str], port: i32) -> NetworkPolicy {
+    network_policy(owner, component, vec![admit(Some(pods_of(owner, clients)), &[port])])
+}
+
+/// A PodDisruptionBudget keeping at least one pod of `component` up during voluntary
+/// disruptions (node drains), for components with several replicas.
+pub fn disruption_budget(owner: &Owner, name: &str, component: &str) -> PodDisruptionBudget {
+    PodDisruptionBudget {
+        metadata: metadata(owner, name, component),
+        spec: Some(PodDisruptionBudgetSpec {
+            min_available: Some(IntOrString::Int(1)),
+            selector: Some(selector(owner, component)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// What an Ingress routes: a host and path prefix to a named port of a Service.
+#[derive(Clone, Debug)]
+pub struct Route<'a> {
+    /// Public host name.
+    pub host: &'a str,
+    /// URL path prefix.
+    pub path: &'a str,
+    /// The Service to reach.
+    pub service: String,
+    /// Name of the Service's port.
+    pub port: &'a str,
+    /// IngressClass; the cluster's default when `None`.
+    pub class_name: Option<String>,
+    /// Annotations for the ingress controller.
+    pub annotations: BTreeMap<String, String>,
+    /// TLS for the host.
+    pub tls: Option<&'a TlsSpec>,
+}
+
+/// The public URL of a host and path prefix: https when served with TLS.
+pub fn public_url(host: &str, path: &str, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let path = if path == "/" { "" } else { path };
+    format!("{scheme}://{host}{path}")
+}
+
+/// An Ingress named after the owner for `route`. TLS comes from the Secret named in the
+/// spec, or from cert-manager (its annotation, and the Secret `<owner>-tls` it fills).
+pub fn ingress(owner: &Owner, component: &str, route: Route) -> Ingress {
+    let mut metadata = metadata(owner, &owner.instance, component);
+    let mut annotations = route.annotations;
+    let tls = route.tls.map(|tls| {
+        let secret = match (&tls.secret_name, &tls.cert_manager) {
+            (Some(secret), _) => secret.clone(),
+            (None, Some(issuer)) => {
+                let key = match issuer.kind {
+                    IssuerKind::ClusterIssuer => "cert-manager.io/cluster-issuer",
+                    IssuerKind::Issuer => "cert-manager.io/issuer",
+                };
+                annotations.insert(key.to_owned(), issuer.issuer.clone());
+                owner.child_name("tls")
+            }
+            (None, None) => owner.child_name("tls"),
+        };
+        vec![IngressTLS { hosts: Some(vec![route.host.to_owned()]), secret_name: Some(secret) }]
+    });
+    if !annotations.is_empty() {
+        metadata.annotations = Some(annotations);
+    }
+    Ingress {
+        metadata,
+        spec: Some(IngressSpec {
+            ingress_class_name: route.class_name,
+            tls,
+            rules: Some(vec![IngressRule {
+                host: Some(route.host.to_owned()),
+                http: Some(HTTPIngressRuleValue {
+                    paths: vec![HTTPIngressPath {
+                        path: Some(route.path.to_owned()),
+                        path_type: "Prefix".into(),
+                        backend: IngressBackend {
+                            service: Some(IngressServiceBackend {
+                                name: route.service,
+                                port: Some(ServiceBackendPort { name: Some(route.port.to_owned()), number: None }),
+                            }),
+                            ..Default::default()
+                        },
+                    }],
+                }),
             }]),
             ..Default::default()
         }),
+        ..Default::default()
     }
 }
 
@@ -236,10 +357,34 @@ pub fn postgres_image(spec: &ManagedPostgres) -> String {
     spec.image.clone().unwrap_or_else(|| format!("postgres:{}", spec.version))
 }
 
+/// The port a managed PostgreSQL listens on.
+pub const POSTGRES_PORT: i32 = 5432;
+
+/// Name of an owner's managed PostgreSQL StatefulSet and Service (its host name).
+pub fn postgres_name(owner: &Owner) -> String {
+    owner.child_name("postgres")
+}
+
+/// The children of a managed PostgreSQL: the StatefulSet, its Service, and a
+/// NetworkPolicy that lets only the pods of `clients` reach it. Its credentials are the
+/// Secret of [`secrets::postgres_credentials`], generated separately (once).
+pub fn managed_postgres(
+    owner: &Owner,
+    component: &str,
+    spec: &ManagedPostgres,
+    clients: &[&str],
+) -> Result<Vec<Child>, Error> {
+    Ok(vec![
+        Child::new(&postgres_statefulset(owner, component, spec, &secrets::postgres_secret_name(owner)))?,
+        Child::new(&service(owner, &postgres_name(owner), component, &[("postgres", POSTGRES_PORT)]))?,
+        Child::new(&allow_only_from(owner, component, clients, POSTGRES_PORT))?,
+    ])
+}
+
 /// A single-instance PostgreSQL StatefulSet with its data on a claim from the template,
 /// reading its password from `secret` (key `PGPASSWORD`).
 pub fn postgres_statefulset(owner: &Owner, component: &str, spec: &ManagedPostgres, secret: &str) -> StatefulSet {
-    let name = owner.child_name("postgres");
+    let name = postgres_name(owner);
     let container = Container {
         name: "postgres".into(),
         image: Some(postgres_image(spec)),
@@ -250,7 +395,7 @@ pub fn postgres_statefulset(owner: &Owner, component: &str, spec: &ManagedPostgr
             // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
             env("PGDATA", "/var/lib/postgresql/data/pgdata"),
         ]),
-        ports: Some(vec![container_port("postgres", 5432)]),
+        ports: Some(vec![container_port("postgres", POSTGRES_PORT)]),
         readiness_probe: Some(tcp_probe("postgres", 10)),
         liveness_probe: Some(tcp_probe("postgres", 20)),
         resources: spec.resources.clone().or_else(|| Some(default_resources("250m", "512Mi"))),
@@ -302,5 +447,46 @@ pub fn default_resources(cpu: &str, memory: &str) -> ResourceRequirements {
         ])),
         limits: Some(BTreeMap::from([("memory".to_owned(), Quantity(memory.to_owned()))])),
         ..Default::default()
+    }
+}
+
+/// Readiness of a workload as observed in the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observed {
+    /// Run elsewhere; the operator does not check it.
+    External,
+    /// Desired and fully rolled out: all replicas ready and up to date.
+    Ready,
+    /// Desired but not yet ready, with what is missing.
+    Pending(String),
+}
+
+/// Whether a Deployment has rolled out its current generation with every replica ready.
+pub fn deployment_readiness(deployment: Option<&Deployment>) -> Observed {
+    let Some(deployment) = deployment else { return Observed::Pending("not created yet".into()) };
+    let wanted = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = deployment.status.clone().unwrap_or_default();
+    let current = status.observed_generation >= deployment.metadata.generation;
+    let updated = status.updated_replicas.unwrap_or(0);
+    let ready = status.ready_replicas.unwrap_or(0);
+    if current && updated >= wanted && ready >= wanted {
+        Observed::Ready
+    } else {
+        Observed::Pending(format!("{ready}/{wanted} replicas ready, {updated} up to date"))
+    }
+}
+
+/// Whether a StatefulSet has every replica ready at its current revision.
+pub fn statefulset_readiness(statefulset: Option<&StatefulSet>) -> Observed {
+    let Some(statefulset) = statefulset else { return Observed::Pending("not created yet".into()) };
+    let wanted = statefulset.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = statefulset.status.clone().unwrap_or_default();
+    let current = status.observed_generation >= statefulset.metadata.generation;
+    let ready = status.ready_replicas.unwrap_or(0);
+    let updated = status.current_revision.is_some() && status.current_revision == status.update_revision;
+    if current && ready >= wanted && updated {
+        Observed::Ready
+    } else {
+        Observed::Pending(format!("{ready}/{wanted} replicas ready"))
     }
 }

@@ -6,23 +6,19 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{Container, EnvVar, PersistentVolumeClaim, PodSpec, PodTemplateSpec, Volume};
-use k8s_openapi::api::networking::v1::{
-    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
-    IngressTLS, ServiceBackendPort,
-};
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::ObjectMeta;
 
 use crate::api::catalog_node::{
-    CatalogEndpoints, CatalogNodeSpec, ComponentVersions, ExternalService, IssuerKind, ManagedPostgres, ManagedRedis,
-    ManagedSolr,
+    CatalogEndpoints, CatalogNodeSpec, ComponentVersions, ExternalService, ManagedPostgres, ManagedRedis, ManagedSolr,
 };
 use crate::controllers::Error;
 use crate::controllers::children::{Child, Owner};
+use crate::controllers::secrets::{GeneratedSecret, SecretValue, postgres_credentials};
 use crate::controllers::workloads::{
-    self, allow_only_from, claim, container_port, default_resources, empty_dir, env, env_from_secret, http_probe,
-    metadata, mount, pod_template, restricted_container_security, selector, service, tcp_probe,
+    self, Route, allow_only_from, claim, container_port, default_resources, disruption_budget, empty_dir, env,
+    env_from_secret, http_probe, metadata, mount, pod_template, restricted_container_security, selector, service,
+    tcp_probe,
 };
 
 /// Component names, the value of `app.kubernetes.io/component`.
@@ -78,7 +74,7 @@ impl Names {
     }
     /// PostgreSQL StatefulSet and Service.
     pub fn postgres(&self) -> String {
-        self.owner.child_name("postgres")
+        workloads::postgres_name(&self.owner)
     }
     /// Solr StatefulSet and Service.
     pub fn solr(&self) -> String {
@@ -94,7 +90,7 @@ impl Names {
     }
     /// Generated Secret with the managed database's credentials and URL.
     pub fn database_secret(&self) -> String {
-        self.owner.child_name("db")
+        crate::controllers::secrets::postgres_secret_name(&self.owner)
     }
     /// Upload volume.
     pub fn uploads(&self) -> String {
@@ -106,28 +102,6 @@ impl Names {
     }
 }
 
-/// A key of a Secret the operator generates once.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecretValue {
-    /// A fixed value.
-    Literal(String),
-    /// 32 random bytes from the operating system's CSPRNG, hex-encoded.
-    Random,
-    /// A template in which `{random:KEY}` stands for the random value of KEY.
-    Template(String),
-}
-
-/// A Secret the operator creates once and never rewrites.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GeneratedSecret {
-    /// Name of the Secret.
-    pub name: String,
-    /// Component label.
-    pub component: &'static str,
-    /// Keys and how their values are made.
-    pub keys: Vec<(String, SecretValue)>,
-}
-
 /// The Secrets a node needs generated.
 pub fn generated_secrets(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<GeneratedSecret> {
     let names = Names::new(owner);
@@ -137,22 +111,7 @@ pub fn generated_secrets(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<Generated
         keys: vec![("secret-key".into(), SecretValue::Random), ("sysadmin-password".into(), SecretValue::Random)],
     }];
     if managed_database(spec).is_some() {
-        let host = names.postgres();
-        secrets.push(GeneratedSecret {
-            name: names.database_secret(),
-            component: component::DATABASE,
-            keys: vec![
-                ("PGHOST".into(), SecretValue::Literal(host.clone())),
-                ("PGPORT".into(), SecretValue::Literal("5432".into())),
-                ("PGDATABASE".into(), SecretValue::Literal("ckan".into())),
-                ("PGUSER".into(), SecretValue::Literal("ckan".into())),
-                ("PGPASSWORD".into(), SecretValue::Random),
-                (
-                    "url".into(),
-                    SecretValue::Template(format!("postgresql://ckan:{{random:PGPASSWORD}}@{host}:5432/ckan")),
-                ),
-            ],
-        });
+        secrets.push(postgres_credentials(owner, component::DATABASE, "ckan"));
     }
     secrets
 }
@@ -217,8 +176,7 @@ fn solr_image(spec: &ManagedSolr, ckan_version: &str) -> String {
 
 /// The public base URL of the node.
 pub fn site_url(spec: &CatalogNodeSpec) -> String {
-    let scheme = if spec.ingress.tls.is_some() { "https" } else { "http" };
-    format!("{scheme}://{}", spec.hostname)
+    workloads::public_url(&spec.hostname, "/", spec.ingress.tls.is_some())
 }
 
 /// The machine endpoints of a node.
@@ -306,19 +264,12 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Res
         Child::new(&uploads_claim(spec, owner))?,
     ];
     if let Some(database) = managed_database(spec) {
-        out.push(Child::new(&workloads::postgres_statefulset(
+        out.extend(workloads::managed_postgres(
             owner,
             component::DATABASE,
             &database,
-            &names.database_secret(),
-        ))?);
-        out.push(Child::new(&service(owner, &names.postgres(), component::DATABASE, &[("postgres", 5432)]))?);
-        out.push(Child::new(&allow_only_from(
-            owner,
-            component::DATABASE,
             &[component::WEB, component::MAINTENANCE, component::BACKUP],
-            5432,
-        ))?);
+        )?);
     }
     if let Some(search) = managed_search(spec) {
         out.push(Child::new(&solr_statefulset(owner, &search, &release.version))?);
@@ -344,7 +295,7 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Res
         out.push(Child::new(&ingress(spec, owner))?);
     }
     if spec.replicas > 1 {
-        out.push(Child::new(&disruption_budget(owner))?);
+        out.push(Child::new(&disruption_budget(owner, &names.web(), component::WEB))?);
     }
     if let Some(cron) = backup_cronjob(spec, owner)? {
         out.push(Child::new(&backup_claim(spec, owner))?);
@@ -554,62 +505,19 @@ fn redis_deployment(owner: &Owner, redis: &ManagedRedis) -> Deployment {
 }
 
 fn ingress(spec: &CatalogNodeSpec, owner: &Owner) -> Ingress {
-    let mut metadata = metadata(owner, &owner.instance, component::WEB);
-    let mut annotations = spec.ingress.annotations.clone();
-    let tls = spec.ingress.tls.as_ref().map(|tls| {
-        let secret = match (&tls.secret_name, &tls.cert_manager) {
-            (Some(secret), _) => secret.clone(),
-            (None, Some(issuer)) => {
-                let key = match issuer.kind {
-                    IssuerKind::ClusterIssuer => "cert-manager.io/cluster-issuer",
-                    IssuerKind::Issuer => "cert-manager.io/issuer",
-                };
-                annotations.insert(key.to_owned(), issuer.issuer.clone());
-                owner.child_name("tls")
-            }
-            (None, None) => owner.child_name("tls"),
-        };
-        vec![IngressTLS { hosts: Some(vec![spec.hostname.clone()]), secret_name: Some(secret) }]
-    });
-    if !annotations.is_empty() {
-        metadata.annotations = Some(annotations);
-    }
-    Ingress {
-        metadata,
-        spec: Some(IngressSpec {
-            ingress_class_name: spec.ingress.class_name.clone(),
-            tls,
-            rules: Some(vec![IngressRule {
-                host: Some(spec.hostname.clone()),
-                http: Some(HTTPIngressRuleValue {
-                    paths: vec![HTTPIngressPath {
-                        path: Some("/".into()),
-                        path_type: "Prefix".into(),
-                        backend: IngressBackend {
-                            service: Some(IngressServiceBackend {
-                                name: Names::new(owner).web(),
-                                port: Some(ServiceBackendPort { name: Some("http".into()), number: None }),
-                            }),
-                            ..Default::default()
-                        },
-                    }],
-                }),
-            }]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    workloads::ingress(owner, component::WEB, route(spec, owner))
 }
 
-fn disruption_budget(owner: &Owner) -> PodDisruptionBudget {
-    PodDisruptionBudget {
-        metadata: metadata(owner, &Names::new(owner).web(), component::WEB),
-        spec: Some(PodDisruptionBudgetSpec {
-            min_available: Some(IntOrString::Int(1)),
-            selector: Some(selector(owner, component::WEB)),
-            ..Default::default()
-        }),
-        ..Default::default()
+/// The node's public route: its host name to the CKAN Service.
+fn route<'a>(spec: &'a CatalogNodeSpec, owner: &Owner) -> Route<'a> {
+    Route {
+        host: &spec.hostname,
+        path: "/",
+        service: Names::new(owner).web(),
+        port: "http",
+        class_name: spec.ingress.class_name.clone(),
+        annotations: spec.ingress.annotations.clone(),
+        tls: spec.ingress.tls.as_ref(),
     }
 }
 

@@ -23,6 +23,7 @@ use tracing::{info, instrument};
 
 use super::children::{Child, Owner, api_resource, apply_and_prune};
 use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
 use super::{Context, Error, secrets, write_status};
 use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions, UpgradePhase};
 use crate::api::shared::DeletionPolicy;
@@ -56,17 +57,6 @@ pub fn applied() -> Vec<ApiResource> {
 /// upgrade Jobs finishing.
 pub fn watched() -> Vec<ApiResource> {
     vec![api_resource::<Deployment>(), api_resource::<StatefulSet>(), api_resource::<Job>()]
-}
-
-/// Readiness of one component as observed in the cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Observed {
-    /// Run elsewhere; the operator does not check it.
-    External,
-    /// Desired and fully rolled out: all replicas ready and up to date.
-    Ready,
-    /// Desired but not yet ready, with what is missing.
-    Pending(String),
 }
 
 /// What the operator found of a node's workloads.
@@ -267,36 +257,6 @@ async fn observe(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Resu
         deployment_readiness(deployments.get_opt(&names.redis()).await?.as_ref())
     };
     Ok(Observation { web, database, search, redis })
-}
-
-/// Whether a Deployment has rolled out its current generation with every replica ready.
-pub fn deployment_readiness(deployment: Option<&Deployment>) -> Observed {
-    let Some(deployment) = deployment else { return Observed::Pending("not created yet".into()) };
-    let wanted = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let status = deployment.status.clone().unwrap_or_default();
-    let current = status.observed_generation >= deployment.metadata.generation;
-    let updated = status.updated_replicas.unwrap_or(0);
-    let ready = status.ready_replicas.unwrap_or(0);
-    if current && updated >= wanted && ready >= wanted {
-        Observed::Ready
-    } else {
-        Observed::Pending(format!("{ready}/{wanted} replicas ready, {updated} up to date"))
-    }
-}
-
-/// Whether a StatefulSet has every replica ready at its current revision.
-pub fn statefulset_readiness(statefulset: Option<&StatefulSet>) -> Observed {
-    let Some(statefulset) = statefulset else { return Observed::Pending("not created yet".into()) };
-    let wanted = statefulset.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let status = statefulset.status.clone().unwrap_or_default();
-    let current = status.observed_generation >= statefulset.metadata.generation;
-    let ready = status.ready_replicas.unwrap_or(0);
-    let updated = status.current_revision.is_some() && status.current_revision == status.update_revision;
-    if current && ready >= wanted && updated {
-        Observed::Ready
-    } else {
-        Observed::Pending(format!("{ready}/{wanted} replicas ready"))
-    }
 }
 
 fn component_condition(type_: ConditionType, what: &str, observed: &Observed) -> DesiredCondition {

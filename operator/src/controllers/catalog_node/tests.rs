@@ -4,10 +4,11 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use serde_json::{Value, json};
 
-use super::builders::{self, GeneratedSecret, SecretValue};
+use super::builders;
 use super::*;
 use crate::api::catalog_node::BackupStatus;
 use crate::controllers::children::{Child, DESIRED_HASH_ANNOTATION};
+use crate::controllers::secrets::{GeneratedSecret, SecretValue};
 
 fn spec(patch: Value) -> CatalogNodeSpec {
     let mut base = json!({"hostname": "dati.regione.marche.it", "publisher": {"ipaCode": "r_marche"}});

@@ -44,10 +44,17 @@ pub fn applied() -> Vec<ApiResource> {
     prunable()
 }
 
-/// Kinds whose changes wake the controller: harvester Jobs (found by label, since the
-/// CronJob's Jobs are owned by the CronJob) and the CronJob's schedule bookkeeping.
+/// Owned kinds whose changes wake the controller: the CronJob's schedule bookkeeping.
+pub fn owned() -> Vec<ApiResource> {
+    vec![api_resource::<CronJob>()]
+}
+
+/// Every kind the controller watches: the owned ones, and harvester Jobs (found by label,
+/// since the CronJob's Jobs are owned by the CronJob, not by the HarvestJob).
 pub fn watched() -> Vec<ApiResource> {
-    vec![api_resource::<Job>(), api_resource::<CronJob>()]
+    let mut kinds = owned();
+    kinds.push(api_resource::<Job>());
+    kinds
 }
 
 /// How often a waiting HarvestJob looks again for its target node.

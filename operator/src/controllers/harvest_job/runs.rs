@@ -159,9 +159,10 @@ fn host_of(url: &str) -> Option<String> {
     url::Url::parse(url).ok()?.host_str().map(str::to_lowercase)
 }
 
-/// If `job` would close a harvest loop, the hosts along it (`a → b → a`). Every HarvestJob
-/// in the cluster is an edge from its source's host to its target node's host name; a loop
-/// would copy datasets around forever, each copy one hop further from its publisher.
+/// If `job` would close a harvest loop, the hosts along it (`a → b → a`). Every older
+/// HarvestJob in the cluster is an edge from its source's host to its target node's host
+/// name; a loop would copy datasets around forever, each copy one hop further from its
+/// publisher.
 pub fn harvest_loop(job: &HarvestJob, all_jobs: &[HarvestJob], nodes: &[CatalogNode]) -> Option<Vec<String>> {
     let node_host = |namespace: Option<String>, name: &str| {
         nodes
@@ -173,7 +174,17 @@ pub fn harvest_loop(job: &HarvestJob, all_jobs: &[HarvestJob], nodes: &[CatalogN
         |j: &HarvestJob| Some((host_of(&j.spec.source.url)?, node_host(j.namespace(), &j.spec.target.catalog_node)?));
     let (from, to) = edge(job)?;
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for other in all_jobs.iter().filter(|j| (j.namespace(), j.name_any()) != (job.namespace(), job.name_any())) {
+    // Only older jobs count: of two jobs that close a loop, the newer is refused and the
+    // older keeps running (counting both would refuse both, and which one runs would
+    // depend on the order of reconciles).
+    let age = |j: &HarvestJob| (j.creation_timestamp().map(|t| t.0), j.namespace(), j.name_any());
+    // A job refused for a loop of its own runs nothing: it is no edge.
+    let refused = |j: &HarvestJob| {
+        j.status.as_ref().is_some_and(|s| {
+            s.common.conditions.iter().any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == "HarvestLoop")
+        })
+    };
+    for other in all_jobs.iter().filter(|j| age(j) < age(job) && !refused(j)) {
         if let Some((a, b)) = edge(other) {
             graph.entry(a).or_default().insert(b);
         }

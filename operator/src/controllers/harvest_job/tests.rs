@@ -19,6 +19,12 @@ fn harvest_job(name: &str, namespace: &str, spec: Value) -> HarvestJob {
     }
     let mut job = HarvestJob::new(name, serde_json::from_value(base).expect("valid HarvestJob spec"));
     job.metadata.namespace = Some(namespace.into());
+    // Created in the order of the calls, as the loop check compares ages.
+    static CREATED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let second = CREATED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    job.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::from_second(1_700_000_000 + second).expect("a time"),
+    ));
     job.metadata.uid = Some(format!("uid-{name}"));
     job
 }
@@ -273,6 +279,7 @@ fn harvest_loops_are_found_across_namespaces() {
     assert_eq!(runs::harvest_loop(&national_from_region, &chain, &nodes), None, "a chain is no loop");
     let all = [region_from_town.clone(), national_from_region, town_from_national.clone()];
     let path = runs::harvest_loop(&town_from_national, &all, &nodes).expect("the loop is found");
+    assert_eq!(runs::harvest_loop(&region_from_town, &all, &nodes), None, "the older jobs of the loop keep running");
     assert_eq!(
         path,
         ["www.dati.gov.it", "dati.comune.macerata.it", "dati.regione.marche.it", "www.dati.gov.it"],

@@ -1,0 +1,195 @@
+//! The desired children of a ReusableSolution, as pure functions of its spec: no client, no
+//! clock, no randomness.
+//!
+//! For a solution `s` and each component `c`: Deployment `s-c`, Service `s-c` (when `c` has
+//! ports), PersistentVolumeClaim `s-c-<volume>` per volume, NetworkPolicy `s-c`, and
+//! PodDisruptionBudget `s-c` when it has more than one replica. The exposure is the Ingress
+//! `s`; the managed database is the StatefulSet and Service `s-postgres` with the Secret
+//! `s-db`, built by the same code as a CatalogNode's.
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+use k8s_openapi::api::core::v1::{
+    Container, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSpec, Probe, Volume, VolumeMount,
+};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+
+use crate::api::reusable_solution::{Component, ComponentVolume, Exposure, HttpProbe, ReusableSolutionSpec};
+use crate::api::shared::StorageSpec;
+use crate::controllers::Error;
+use crate::controllers::children::{Child, Owner};
+use crate::controllers::secrets::{GeneratedSecret, postgres_credentials};
+use crate::controllers::workloads::{
+    self, Route, admit, claim, container_port, default_resources, disruption_budget, empty_dir, http_probe, metadata,
+    mount, network_policy, pod_template, pods_of, restricted_container_security, selector, service,
+};
+
+/// Component label of the managed PostgreSQL; no component of a solution with a database
+/// may take this name (the CRD refuses it).
+pub const DATABASE_COMPONENT: &str = "postgres";
+
+/// Name of the managed database and of its owner role.
+pub const DATABASE_NAME: &str = "app";
+
+/// UID every component runs as. Images of reused software seldom agree on a user and the
+/// "restricted" standard forbids root, so each runs as one unprivileged UID, which also
+/// owns its volumes (fsGroup).
+pub const COMPONENT_UID: i64 = 10001;
+
+/// Seconds before a component's first liveness check beyond its first readiness check: a
+/// slow start makes a pod unready, never restarts it.
+const LIVENESS_GRACE: i32 = 30;
+
+/// Name of a component's Deployment, Service, NetworkPolicy and PodDisruptionBudget.
+pub fn component_name(owner: &Owner, component: &Component) -> String {
+    owner.child_name(&component.name)
+}
+
+/// Name of the claim of one volume of a component.
+pub fn claim_name(owner: &Owner, component: &Component, volume: &ComponentVolume) -> String {
+    owner.child_name(&format!("{}-{}", component.name, volume.name))
+}
+
+/// The Secrets a solution needs generated: the managed database's credentials.
+pub fn generated_secrets(spec: &ReusableSolutionSpec, owner: &Owner) -> Vec<GeneratedSecret> {
+    spec.database.iter().map(|_| postgres_credentials(owner, DATABASE_COMPONENT, DATABASE_NAME)).collect()
+}
+
+/// The public URL of the exposure, if any.
+pub fn url(spec: &ReusableSolutionSpec) -> Option<String> {
+    spec.exposure.as_ref().map(|e| workloads::public_url(&e.host, &e.path, e.tls.is_some()))
+}
+
+/// Every child of a solution.
+pub fn children(spec: &ReusableSolutionSpec, owner: &Owner) -> Result<Vec<Child>, Error> {
+    let mut out = Vec::new();
+    for component in &spec.components {
+        out.push(Child::new(&deployment(owner, component))?);
+        for volume in &component.volumes {
+            out.push(Child::new(&volume_claim(owner, component, volume))?);
+        }
+        if !component.ports.is_empty() {
+            let ports: Vec<(&str, i32)> = component.ports.iter().map(|p| (p.name.as_str(), p.container_port)).collect();
+            out.push(Child::new(&service(owner, &component_name(owner, component), &component.name, &ports))?);
+        }
+        out.push(Child::new(&component_policy(owner, component, spec.exposure.as_ref()))?);
+        if component.replicas > 1 {
+            out.push(Child::new(&disruption_budget(owner, &component_name(owner, component), &component.name))?);
+        }
+    }
+    if let Some(database) = &spec.database {
+        let clients: Vec<&str> = spec.components.iter().map(|c| c.name.as_str()).collect();
+        out.extend(workloads::managed_postgres(owner, DATABASE_COMPONENT, database, &clients)?);
+    }
+    if let Some(exposure) = &spec.exposure {
+        out.push(Child::new(&ingress(owner, exposure))?);
+    }
+    Ok(out)
+}
+
+fn probe(check: &HttpProbe, extra_delay: i32) -> Probe {
+    http_probe(
+        &check.path,
+        &check.port,
+        check.initial_delay_seconds.unwrap_or(10) + extra_delay,
+        check.period_seconds.unwrap_or(10),
+    )
+}
+
+/// Several replicas share a volume only through a ReadWriteMany class.
+fn access_mode(component: &Component) -> &'static str {
+    if component.replicas > 1 { "ReadWriteMany" } else { "ReadWriteOnce" }
+}
+
+/// The Deployment of a component, with its volumes and a scratch `/tmp` (the root file
+/// system is read-only).
+pub fn deployment(owner: &Owner, component: &Component) -> Deployment {
+    let non_empty = |list: &Vec<String>| (!list.is_empty()).then(|| list.clone());
+    let mut mounts: Vec<VolumeMount> = component.volumes.iter().map(|v| mount(&v.name, &v.mount_path)).collect();
+    let mut volumes: Vec<Volume> = component
+        .volumes
+        .iter()
+        .map(|v| Volume {
+            name: v.name.clone(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: claim_name(owner, component, v),
+                read_only: None,
+            }),
+            ..Default::default()
+        })
+        .collect();
+    if !component.volumes.iter().any(|v| v.mount_path == "/tmp") {
+        mounts.push(mount("tmp", "/tmp"));
+        volumes.push(empty_dir("tmp"));
+    }
+    let container = Container {
+        name: component.name.clone(),
+        image: Some(component.image.clone()),
+        command: non_empty(&component.command),
+        args: non_empty(&component.args),
+        env: (!component.env.is_empty()).then(|| component.env.clone()),
+        env_from: (!component.env_from.is_empty()).then(|| component.env_from.clone()),
+        ports: (!component.ports.is_empty())
+            .then(|| component.ports.iter().map(|p| container_port(&p.name, p.container_port)).collect()),
+        readiness_probe: component.probe.as_ref().map(|p| probe(p, 0)),
+        liveness_probe: component.probe.as_ref().map(|p| probe(p, LIVENESS_GRACE)),
+        resources: component.resources.clone().or_else(|| Some(default_resources("100m", "256Mi"))),
+        security_context: Some(restricted_container_security()),
+        volume_mounts: Some(mounts),
+        ..Default::default()
+    };
+    // A ReadWriteOnce volume cannot be attached to the old and the new pod at once: replace
+    // the pod rather than roll.
+    let recreate = !component.volumes.is_empty() && access_mode(component) == "ReadWriteOnce";
+    Deployment {
+        metadata: metadata(owner, &component_name(owner, component), &component.name),
+        spec: Some(DeploymentSpec {
+            replicas: Some(component.replicas),
+            selector: selector(owner, &component.name),
+            strategy: recreate.then(|| DeploymentStrategy { type_: Some("Recreate".into()), rolling_update: None }),
+            template: pod_template(
+                owner,
+                &component.name,
+                COMPONENT_UID,
+                PodSpec { containers: vec![container], volumes: Some(volumes), ..Default::default() },
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn volume_claim(owner: &Owner, component: &Component, volume: &ComponentVolume) -> PersistentVolumeClaim {
+    let storage = StorageSpec { size: volume.size.clone(), storage_class_name: volume.storage_class_name.clone() };
+    claim(owner, &claim_name(owner, component, volume), &component.name, &storage, access_mode(component))
+}
+
+/// The NetworkPolicy of a component: its ports are open to the other pods of the solution,
+/// the exposed port to anyone (the ingress controller runs in a namespace of its own); a
+/// component without ports accepts nothing.
+pub fn component_policy(owner: &Owner, component: &Component, exposure: Option<&Exposure>) -> NetworkPolicy {
+    let mut rules = Vec::new();
+    if !component.ports.is_empty() {
+        let ports: Vec<i32> = component.ports.iter().map(|p| p.container_port).collect();
+        rules.push(admit(Some(pods_of(owner, &[])), &ports));
+    }
+    let exposed = exposure
+        .filter(|e| e.component == component.name)
+        .and_then(|e| component.ports.iter().find(|p| p.name == e.port));
+    if let Some(port) = exposed {
+        rules.push(admit(None, &[port.container_port]));
+    }
+    network_policy(owner, &component.name, rules)
+}
+
+fn ingress(owner: &Owner, exposure: &Exposure) -> Ingress {
+    let route = Route {
+        host: &exposure.host,
+        path: &exposure.path,
+        service: owner.child_name(&exposure.component),
+        port: &exposure.port,
+        class_name: exposure.class_name.clone(),
+        annotations: Default::default(),
+        tls: exposure.tls.as_ref(),
+    };
+    workloads::ingress(owner, &exposure.component, route)
+}

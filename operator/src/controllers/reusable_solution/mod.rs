@@ -1,0 +1,515 @@
+//! ReusableSolution: open-source software from the Developers Italia catalogue run for an
+//! administration on a certified cluster.
+//!
+//! The reconcile is a pipeline: read the publiccode.yml and validate it, resolve the
+//! CloudTarget, decide (purely, in [`assess`]) whether the reuse policy and the placement
+//! policy allow a rollout, and only then ensure the generated Secret and apply the children
+//! built in [`builders`]; finally observe the workloads and report. A refusal never deletes
+//! anything: a running solution whose target lost its qualification keeps running, untouched,
+//! until a person moves it or restores the target.
+
+pub mod builders;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::api::ListParams;
+use kube::core::ApiResource;
+use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, Client, ResourceExt};
+use tracing::{info, instrument};
+
+use super::children::{Owner, api_resource, apply_and_prune};
+use super::conditions::{self, ConditionType, DesiredCondition, Reason};
+use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
+use super::{Context, Error, Settings, publish, secrets, write_status};
+use crate::api::reusable_solution::{
+    ComponentStatus, PlacementDecision, PubliccodeSource, PubliccodeSummary, ReusableSolutionSpec,
+};
+use crate::api::{CloudTarget, ReusableSolution, ReusableSolutionStatus};
+use crate::publiccode::{self, Severity, Summary, ValidateOptions, Validation};
+
+/// Kinds of children deleted when no longer desired. PersistentVolumeClaims are not in the
+/// list: data outlives spec changes.
+pub fn prunable() -> Vec<ApiResource> {
+    vec![
+        api_resource::<Deployment>(),
+        api_resource::<StatefulSet>(),
+        api_resource::<Service>(),
+        api_resource::<Ingress>(),
+        api_resource::<NetworkPolicy>(),
+        api_resource::<PodDisruptionBudget>(),
+    ]
+}
+
+/// Kinds of children the controller applies: the prunable ones and the volumes' claims.
+pub fn applied() -> Vec<ApiResource> {
+    let mut kinds = prunable();
+    kinds.push(api_resource::<PersistentVolumeClaim>());
+    kinds
+}
+
+/// Kinds of children whose changes wake the controller: workloads becoming ready.
+pub fn watched() -> Vec<ApiResource> {
+    vec![api_resource::<Deployment>(), api_resource::<StatefulSet>()]
+}
+
+/// Kinds the controller only reads, one object at a time: the ConfigMap of a
+/// `configMapKeyRef` publiccode.yml.
+pub fn read() -> Vec<ApiResource> {
+    vec![api_resource::<ConfigMap>()]
+}
+
+/// Why the publiccode.yml could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The ConfigMap of `configMapKeyRef` does not exist.
+    #[error("ConfigMap {0} does not exist")]
+    ConfigMapNotFound(String),
+    /// The ConfigMap exists without the key.
+    #[error("ConfigMap {name} has no key {key} in its data")]
+    KeyNotFound {
+        /// The ConfigMap.
+        name: String,
+        /// The key.
+        key: String,
+    },
+    /// `url` sources need the shared network guard (size cap, timeouts, no private
+    /// addresses), which this build does not include yet.
+    #[error("fetching publiccode.yml from a URL is not wired in this build: use inline or configMapKeyRef")]
+    UrlNotWired,
+    /// No source is given (the CRD's rule refuses this; kept for objects stored before it).
+    #[error("spec.publiccode names no source: set one of url, inline and configMapKeyRef")]
+    NoSource,
+    /// The API server could not be asked.
+    #[error("reading the publiccode.yml ConfigMap failed: {0}")]
+    Kube(#[source] kube::Error),
+}
+
+/// The text of the solution's publiccode.yml, from wherever its spec says.
+pub async fn publiccode_text(source: &PubliccodeSource, namespace: &str, ctx: &Context) -> Result<String, SourceError> {
+    if let Some(text) = &source.inline {
+        return Ok(text.clone());
+    }
+    if let Some(reference) = &source.config_map_key_ref {
+        let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
+        let config_map = api
+            .get_opt(&reference.name)
+            .await
+            .map_err(SourceError::Kube)?
+            .ok_or_else(|| SourceError::ConfigMapNotFound(reference.name.clone()))?;
+        return config_map
+            .data
+            .and_then(|mut data| data.remove(&reference.key))
+            .ok_or_else(|| SourceError::KeyNotFound { name: reference.name.clone(), key: reference.key.clone() });
+    }
+    if source.url.is_some() {
+        return Err(SourceError::UrlNotWired);
+    }
+    Err(SourceError::NoSource)
+}
+
+/// A publiccode.yml read and checked, or why it could not be: the reason is
+/// `PubliccodeUnavailable` (no text) or `Invalid` (not even a publiccode.yml).
+pub type Read = Result<Validation, (Reason, String)>;
+
+async fn read_publiccode(source: &PubliccodeSource, namespace: &str, ctx: &Context) -> Result<Read, Error> {
+    let text = match publiccode_text(source, namespace, ctx).await {
+        Ok(text) => text,
+        // The API server failing is transient: retry, rather than report a missing file.
+        Err(SourceError::Kube(err)) => return Err(err.into()),
+        Err(other) => return Ok(Err((Reason::PubliccodeUnavailable, other.to_string()))),
+    };
+    Ok(publiccode::validate(&text, ValidateOptions::default()).map_err(|err| {
+        let finding = err.to_finding();
+        (Reason::Invalid, describe(std::slice::from_ref(&finding).iter()))
+    }))
+}
+
+/// Findings as one condition message: `key: message; ...`, the first few only.
+fn describe<'a>(findings: impl Iterator<Item = &'a publiccode::Finding>) -> String {
+    const SHOWN: usize = 10;
+    let all: Vec<String> =
+        findings.map(|f| format!("{}: {}", if f.key.is_empty() { "(file)" } else { &f.key }, f.message)).collect();
+    let mut text = all.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
+    if all.len() > SHOWN {
+        text.push_str(&format!("; and {} more (mediana validate publiccode shows them all)", all.len() - SHOWN));
+    }
+    text
+}
+
+/// The CloudTarget a solution runs on: the one it names; else the operator's default
+/// target; else the only target without a kubeconfig (the local cluster). A refusal carries
+/// its reason and message.
+pub fn choose_target<'a>(
+    requested: Option<&str>,
+    default: &str,
+    targets: &'a [CloudTarget],
+) -> Result<&'a CloudTarget, (Reason, String)> {
+    let named = |name: &str| targets.iter().find(|t| t.metadata.name.as_deref() == Some(name));
+    if let Some(name) = requested {
+        return named(name).ok_or_else(|| (Reason::TargetNotFound, format!("CloudTarget {name} does not exist")));
+    }
+    if let Some(target) = named(default) {
+        return Ok(target);
+    }
+    let local: Vec<&CloudTarget> = targets.iter().filter(|t| t.spec.kubeconfig_secret_ref.is_none()).collect();
+    match local.as_slice() {
+        [only] => Ok(only),
+        [] => Err((
+            Reason::TargetNotFound,
+            format!(
+                "spec.placement.target is not set, and neither the default CloudTarget {default} nor any CloudTarget of the local cluster (without kubeconfigSecretRef) exists"
+            ),
+        )),
+        several => Err((
+            Reason::TargetAmbiguous,
+            format!(
+                "spec.placement.target is not set, the default CloudTarget {default} does not exist, and several CloudTargets stand for the local cluster ({}): name one in spec.placement.target",
+                several.iter().map(|t| t.name_any()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// What the reuse and placement policies decide for a solution, before anything is applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assessment {
+    /// Why nothing may be rolled out, if so (the reason of `Ready` and `Stalled`).
+    pub blocked: Option<(Reason, String)>,
+    /// The `PubliccodeValid` condition.
+    pub publiccode: DesiredCondition,
+    /// The `PlacementAllowed` condition.
+    pub placement: DesiredCondition,
+    /// The audit record of the placement decision (without its time).
+    pub decision: PlacementDecision,
+    /// The summary of the publiccode.yml, when it could be read.
+    pub summary: Option<PubliccodeSummary>,
+    /// Whether every maintenance contract has expired (a warning, not a refusal).
+    pub maintenance_expired: bool,
+    /// Whether an invalid publiccode.yml is deployed anyway (`enforce: false`).
+    pub not_enforced: bool,
+}
+
+/// Applies the placement policy, then the reuse policy, to a solution: pure, so that every
+/// combination is tested without a cluster.
+pub fn assess(
+    spec: &ReusableSolutionSpec,
+    read: &Read,
+    target: Result<&CloudTarget, (Reason, String)>,
+    settings: &Settings,
+    today: NaiveDate,
+) -> Assessment {
+    let classification = format!("{:?}", spec.data_classification);
+    // Each list that is set must allow the licence: the target's and the operator's.
+    let mut allowlists = vec![("the operator's allowed licences".to_owned(), settings.allowed_licenses.as_slice())];
+    if let Ok(target) = &target {
+        let whose = format!("the allowedLicenses of CloudTarget {}", target.name_any());
+        allowlists.push((whose, target.spec.allowed_licenses.as_slice()));
+    }
+    let (placement, decision) = match target {
+        Err((reason, message)) => (
+            DesiredCondition::false_(ConditionType::PlacementAllowed, reason, message.clone()),
+            PlacementDecision {
+                target: spec.placement.target.clone().unwrap_or_else(|| settings.default_target.clone()),
+                classification: Some(classification),
+                rule: Some(message),
+                ..Default::default()
+            },
+        ),
+        Ok(target) => placement_decision(spec, target, settings, classification),
+    };
+
+    let validation = read.as_ref().ok();
+    let errors: Vec<&publiccode::Finding> =
+        validation.map(|v| v.with_severity(Severity::Error).collect()).unwrap_or_default();
+    let maintenance_expired = validation.is_some_and(|v| v.publiccode.all_contracts_expired(today));
+    let warning = if maintenance_expired {
+        "; warning: every maintenance contract (maintenance.contractors[].until) has expired"
+    } else {
+        ""
+    };
+    let publiccode = match read {
+        Err((reason, message)) => DesiredCondition::false_(ConditionType::PubliccodeValid, *reason, message.clone()),
+        Ok(_) if !errors.is_empty() => DesiredCondition::false_(
+            ConditionType::PubliccodeValid,
+            Reason::Invalid,
+            format!("{}{warning}", describe(errors.iter().copied())),
+        ),
+        Ok(validation) => {
+            // Deprecations are named, so that the software's maintainers can be told.
+            let warnings: Vec<&str> = validation.with_severity(Severity::Warning).map(|f| f.key.as_str()).collect();
+            let deprecated =
+                if warnings.is_empty() { String::new() } else { format!(" (warnings at {})", warnings.join(", ")) };
+            DesiredCondition::true_(
+                ConditionType::PubliccodeValid,
+                Reason::Valid,
+                format!("publiccode.yml follows the standard{deprecated}{warning}"),
+            )
+        }
+    };
+    let enforce = spec.publiccode.enforce;
+    let publiccode_refusal = (!publiccode.status && enforce).then(|| {
+        (
+            publiccode.reason,
+            format!("publiccode.yml: {} (set spec.publiccode.enforce: false to deploy anyway)", publiccode.message),
+        )
+    });
+    let licence_refusal = licence_refusal(validation, allowlists);
+    let obsolete = validation.is_some_and(|v| v.publiccode.is_obsolete()).then(|| {
+        (
+            Reason::Obsolete,
+            "the software is declared obsolete (developmentStatus: obsolete): the reuse policy refuses it".to_owned(),
+        )
+    });
+    let placement_refusal = (!placement.status).then(|| (placement.reason, placement.message.clone()));
+    let blocked = placement_refusal.or(publiccode_refusal).or(obsolete).or(licence_refusal);
+    Assessment {
+        blocked,
+        not_enforced: !publiccode.status && !enforce,
+        publiccode,
+        placement,
+        decision,
+        summary: validation.map(|v| Summary::of(&v.publiccode).into_status(Some(spec.administration.ipa_code.clone()))),
+        maintenance_expired,
+    }
+}
+
+fn placement_decision(
+    spec: &ReusableSolutionSpec,
+    target: &CloudTarget,
+    settings: &Settings,
+    classification: String,
+) -> (DesiredCondition, PlacementDecision) {
+    let verdict = settings.placement.decide(spec.data_classification, &target.spec);
+    let qualification = format!("{:?}", target.spec.qualification);
+    let psn = if target.spec.psn { ", Polo Strategico Nazionale" } else { "" };
+    let facts = format!("CloudTarget {} ({qualification}{psn})", target.name_any());
+    let (allowed, condition) = if target.spec.kubeconfig_secret_ref.is_some() {
+        let message = format!(
+            "{facts} is a remote cluster (kubeconfigSecretRef): placing solutions on remote clusters is not supported by this operator version"
+        );
+        (false, DesiredCondition::false_(ConditionType::PlacementAllowed, Reason::RemoteTargetNotYetSupported, message))
+    } else if verdict.allowed {
+        let message = format!("{facts} satisfies {classification} data: {}", verdict.rule);
+        (true, DesiredCondition::true_(ConditionType::PlacementAllowed, Reason::QualificationSufficient, message))
+    } else {
+        let message = format!("{facts} does not satisfy {classification} data: {}", verdict.rule);
+        (false, DesiredCondition::false_(ConditionType::PlacementAllowed, Reason::QualificationInsufficient, message))
+    };
+    let decision = PlacementDecision {
+        target: target.name_any(),
+        qualification: Some(qualification),
+        psn: target.spec.psn,
+        classification: Some(classification),
+        rule: Some(verdict.rule),
+        allowed,
+        decided_at: None,
+    };
+    (condition, decision)
+}
+
+fn licence_refusal(validation: Option<&Validation>, allowlists: Vec<(String, &[String])>) -> Option<(Reason, String)> {
+    let licence = validation.and_then(|v| v.publiccode.legal.license.clone()).unwrap_or_else(|| "(unknown)".into());
+    allowlists.into_iter().filter(|(_, list)| !list.is_empty()).find_map(|(whose, list)| {
+        let allowed = validation.is_some_and(|v| v.publiccode.licence_allowed(list));
+        (!allowed).then(|| {
+            (Reason::LicenceNotAllowed, format!("licence {licence} is not allowed by {whose}: {}", list.join(", ")))
+        })
+    })
+}
+
+/// Whether a change of the CloudTarget `target` may change the placement of `solution`:
+/// it names the target, or is placed on it, or names none (the default resolution depends
+/// on which targets exist).
+pub fn may_be_placed_on(solution: &ReusableSolution, target: &str) -> bool {
+    let placed = solution.status.as_ref().and_then(|s| s.placement.as_ref()).is_some_and(|p| p.target == target);
+    placed || solution.spec.placement.target.as_deref().is_none_or(|named| named == target)
+}
+
+/// The solutions to reconcile when `target` changes.
+pub fn placed_on(store: &Store<ReusableSolution>, target: &CloudTarget) -> Vec<ObjectRef<ReusableSolution>> {
+    let name = target.name_any();
+    store.state().iter().filter(|s| may_be_placed_on(s, &name)).map(|s| ObjectRef::from_obj(s.as_ref())).collect()
+}
+
+/// Reconciles one ReusableSolution.
+#[instrument(skip_all, fields(object = %solution.name_any(), namespace = solution.namespace()))]
+pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let kind = "ReusableSolution";
+    let owner = Owner::of(solution.as_ref())?;
+    let client = &ctx.client;
+    let spec = &solution.spec;
+    let api: Api<ReusableSolution> = Api::namespaced(client.clone(), &owner.namespace);
+
+    let read = read_publiccode(&spec.publiccode, &owner.namespace, &ctx).await?;
+    let targets = Api::<CloudTarget>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let target = choose_target(spec.placement.target.as_deref(), &ctx.settings.default_target, &targets);
+    let assessment = assess(spec, &read, target, &ctx.settings, chrono::Utc::now().date_naive());
+
+    if assessment.blocked.is_none() {
+        for secret in builders::generated_secrets(spec, &owner) {
+            if secrets::ensure(client, &owner, &secret).await? {
+                ctx.metrics.wrote(kind, 1);
+            }
+        }
+        let report = apply_and_prune(client, &owner, &builders::children(spec, &owner)?, &prunable()).await?;
+        ctx.metrics.wrote(kind, report.applied.len() + report.pruned.len());
+        if report.wrote() {
+            info!(applied = ?report.applied, pruned = ?report.pruned, "children updated");
+        }
+    }
+
+    let observed = observe(client, &owner, spec).await?;
+    let previous = solution.status.as_ref();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let status = status(spec, &assessment, &observed, previous, &now);
+    let desired = solution_conditions(&assessment, &observed);
+    announce(&ctx, solution.as_ref(), &assessment, previous).await;
+    write_status(&ctx, &api, solution.as_ref(), status, &desired).await?;
+    let ready = desired.iter().any(|c| c.type_ == ConditionType::Ready && c.status);
+    Ok(Action::requeue(match (&assessment.blocked, ready) {
+        // Waiting for a person: a CloudTarget change wakes the solution at once; the
+        // requeue notices a changed ConfigMap.
+        (Some(_), _) => Duration::from_secs(300),
+        (None, true) => Duration::from_secs(600),
+        (None, false) => Duration::from_secs(30),
+    }))
+}
+
+/// What was observed of one workload of the solution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedComponent {
+    /// Replicas desired and ready.
+    pub status: ComponentStatus,
+    /// Whether it is rolled out.
+    pub readiness: Observed,
+}
+
+async fn observe(client: &Client, owner: &Owner, spec: &ReusableSolutionSpec) -> Result<Vec<ObservedComponent>, Error> {
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &owner.namespace);
+    let mut observed = Vec::new();
+    for component in &spec.components {
+        let deployment = deployments.get_opt(&builders::component_name(owner, component)).await?;
+        let ready = deployment.as_ref().and_then(|d| d.status.as_ref()?.ready_replicas).unwrap_or(0);
+        observed.push(ObservedComponent {
+            status: ComponentStatus {
+                name: component.name.clone(),
+                replicas: component.replicas,
+                ready_replicas: ready,
+            },
+            readiness: deployment_readiness(deployment.as_ref()),
+        });
+    }
+    if spec.database.is_some() {
+        let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
+        let database = statefulsets.get_opt(&super::workloads::postgres_name(owner)).await?;
+        let ready = database.as_ref().and_then(|d| d.status.as_ref()?.ready_replicas).unwrap_or(0);
+        observed.push(ObservedComponent {
+            status: ComponentStatus { name: builders::DATABASE_COMPONENT.into(), replicas: 1, ready_replicas: ready },
+            readiness: statefulset_readiness(database.as_ref()),
+        });
+    }
+    Ok(observed)
+}
+
+/// Ready, Reconciling and Stalled from the assessment and the workloads, plus the
+/// PubliccodeValid and PlacementAllowed conditions.
+pub fn solution_conditions(assessment: &Assessment, observed: &[ObservedComponent]) -> Vec<DesiredCondition> {
+    let (ready, reconciling, stalled) = match &assessment.blocked {
+        Some((reason, message)) => (
+            DesiredCondition::false_(ConditionType::Ready, *reason, format!("not rolled out: {message}")),
+            DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
+            DesiredCondition::true_(ConditionType::Stalled, *reason, message.clone()),
+        ),
+        None => {
+            let waiting: Vec<String> = observed
+                .iter()
+                .filter_map(|o| match &o.readiness {
+                    Observed::Pending(detail) => Some(format!("{}: {detail}", o.status.name)),
+                    Observed::Ready | Observed::External => None,
+                })
+                .collect();
+            let caveat = if assessment.not_enforced {
+                "; publiccode.yml is invalid, deployed because spec.publiccode.enforce is false"
+            } else {
+                ""
+            };
+            let ready = if waiting.is_empty() {
+                DesiredCondition::true_(
+                    ConditionType::Ready,
+                    Reason::Available,
+                    format!("the solution is serving{caveat}"),
+                )
+            } else {
+                let message = format!("waiting for {}", waiting.join("; "));
+                DesiredCondition::false_(ConditionType::Ready, Reason::Progressing, message)
+            };
+            let reconciling = if ready.status {
+                DesiredCondition::false_(ConditionType::Reconciling, Reason::Available, "nothing in progress")
+            } else {
+                DesiredCondition::true_(ConditionType::Reconciling, Reason::Progressing, ready.message.clone())
+            };
+            (ready, reconciling, DesiredCondition::false_(ConditionType::Stalled, Reason::Available, "no failure"))
+        }
+    };
+    vec![ready, reconciling, stalled, assessment.publiccode.clone(), assessment.placement.clone()]
+}
+
+/// The status fields other than conditions. The decision keeps the time it was first made
+/// while it stays the same, so an unchanged solution is never written again.
+pub fn status(
+    spec: &ReusableSolutionSpec,
+    assessment: &Assessment,
+    observed: &[ObservedComponent],
+    previous: Option<&ReusableSolutionStatus>,
+    now: &str,
+) -> ReusableSolutionStatus {
+    let previous_decision = previous.and_then(|p| p.placement.clone());
+    let decided_at = match &previous_decision {
+        Some(before) if PlacementDecision { decided_at: None, ..before.clone() } == assessment.decision => {
+            before.decided_at.clone()
+        }
+        _ => Some(now.to_owned()),
+    };
+    ReusableSolutionStatus {
+        common: Default::default(),
+        // A blocked solution may still run an earlier rollout: keep what was reported.
+        url: if assessment.blocked.is_some() { previous.and_then(|p| p.url.clone()) } else { builders::url(spec) },
+        publiccode: assessment.summary.clone(),
+        placement: Some(PlacementDecision { decided_at, ..assessment.decision.clone() }),
+        components: observed.iter().map(|o| o.status.clone()).collect(),
+    }
+}
+
+/// Events for what a person must know besides `Ready` flipping: a new placement decision,
+/// and expired maintenance contracts when first noticed.
+async fn announce(
+    ctx: &Context,
+    solution: &ReusableSolution,
+    assessment: &Assessment,
+    previous: Option<&ReusableSolutionStatus>,
+) {
+    let before = previous.and_then(|p| p.placement.clone()).map(|p| PlacementDecision { decided_at: None, ..p });
+    if before.as_ref() != Some(&assessment.decision) {
+        let placement = &assessment.placement;
+        let type_ = if placement.status { EventType::Normal } else { EventType::Warning };
+        publish(ctx, solution, type_, placement.reason.as_str(), &placement.message).await;
+    }
+    let conditions = previous.map(|p| p.common.conditions.as_slice()).unwrap_or_default();
+    let before = conditions::find(conditions, ConditionType::PubliccodeValid).map(|c| c.message.as_str());
+    if assessment.maintenance_expired && before != Some(assessment.publiccode.message.as_str()) {
+        let note = "every maintenance contract of the software (maintenance.contractors[].until) has expired";
+        publish(ctx, solution, EventType::Warning, Reason::MaintenanceExpired.as_str(), note).await;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,493 @@
+//! The ReusableSolution builders, policies and status logic, without a cluster.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::api::cloud_target::Qualification;
+use crate::controllers::children::{Child, DESIRED_HASH_ANNOTATION};
+
+/// A valid publiccode.yml; tests change it one key at a time with `publiccode_with`.
+const PUBLICCODE: &str = r#"publiccodeYmlVersion: "0.4"
+name: Sito comunale
+url: "https://github.com/italia/design-comuni-wordpress-theme"
+softwareVersion: "1.12.5"
+platforms: [web]
+categories: [content-management]
+developmentStatus: stable
+softwareType: standalone/web
+description:
+  it:
+    shortDescription: Tema WordPress per i siti dei Comuni italiani.
+    longDescription: >
+      Il tema WordPress del Modello Comuni è una soluzione pronta all'uso per realizzare e
+      gestire i siti web dei Comuni, basata sul modello di sito istituzionale di Designers
+      Italia: struttura informativa, layout delle pagine e navigazione già definiti.
+    features: [Pagine strutturate secondo il Modello Comuni]
+legal:
+  license: AGPL-3.0-only
+maintenance:
+  type: community
+  contacts:
+    - name: Designers Italia
+localisation:
+  localisationReady: false
+  availableLanguages: [it]
+"#;
+
+fn publiccode_with(from: &str, to: &str) -> String {
+    assert!(PUBLICCODE.contains(from), "{from} is in the sample");
+    PUBLICCODE.replace(from, to)
+}
+
+fn spec(patch: Value) -> ReusableSolutionSpec {
+    let mut base = json!({
+        "publiccode": {"inline": PUBLICCODE},
+        "administration": {"ipaCode": "c_h211"},
+        "dataClassification": "Ordinary",
+        "components": [
+            {"name": "web", "image": "wordpress:6.8", "replicas": 2,
+             "ports": [{"name": "http", "containerPort": 8080}],
+             "probe": {"path": "/wp-login.php", "port": "http"},
+             "envFrom": [{"secretRef": {"name": "sito-db"}}],
+             "volumes": [{"name": "uploads", "size": "20Gi", "mountPath": "/var/www/html/wp-content/uploads"}]},
+            {"name": "worker", "image": "wordpress:6.8-cli", "command": ["wp", "cron", "event", "run", "--due-now"]}
+        ],
+        "database": {"version": 16},
+        "exposure": {"component": "web", "port": "http", "host": "www.comune.recanati.mc.it",
+                     "tls": {"certManager": {"issuer": "letsencrypt"}}}
+    });
+    if let (Value::Object(base), Value::Object(patch)) = (&mut base, patch) {
+        base.extend(patch);
+    }
+    serde_json::from_value(base).expect("valid spec")
+}
+
+fn owner() -> Owner {
+    Owner {
+        app: "reusablesolution".into(),
+        instance: "sito".into(),
+        namespace: "recanati".into(),
+        reference: Some(OwnerReference {
+            api_version: "mediana.dev/v1alpha1".into(),
+            kind: "ReusableSolution".into(),
+            name: "sito".into(),
+            uid: "0000-2222".into(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }),
+    }
+}
+
+fn children(spec: &ReusableSolutionSpec) -> Vec<Child> {
+    builders::children(spec, &owner()).expect("children build")
+}
+
+fn kinds_and_names(children: &[Child]) -> Vec<String> {
+    let mut list: Vec<String> = children.iter().map(|c| format!("{}/{}", c.resource.kind, c.name())).collect();
+    list.sort();
+    list
+}
+
+fn find<'a>(children: &'a [Child], kind: &str, name: &str) -> &'a Value {
+    &children
+        .iter()
+        .find(|c| c.resource.kind == kind && c.name() == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} is built"))
+        .object
+}
+
+#[test]
+fn a_multi_component_solution_builds_every_child() {
+    assert_eq!(
+        kinds_and_names(&children(&spec(json!({})))),
+        [
+            "Deployment/sito-web",
+            "Deployment/sito-worker",
+            "Ingress/sito",
+            "NetworkPolicy/sito-postgres",
+            "NetworkPolicy/sito-web",
+            "NetworkPolicy/sito-worker",
+            "PersistentVolumeClaim/sito-web-uploads",
+            "PodDisruptionBudget/sito-web",
+            "Service/sito-postgres",
+            "Service/sito-web",
+            "StatefulSet/sito-postgres",
+        ]
+    );
+    let bare = spec(json!({"database": null, "exposure": null}));
+    let names = kinds_and_names(&children(&bare));
+    assert!(!names.iter().any(|n| n.contains("postgres") || n.starts_with("Ingress/")), "{names:?}");
+}
+
+#[test]
+fn a_component_runs_its_image_with_its_settings() {
+    let built = children(&spec(json!({})));
+    let web = find(&built, "Deployment", "sito-web");
+    assert_eq!(web["spec"]["replicas"], 2);
+    let pod = &web["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(container["image"], "wordpress:6.8");
+    assert_eq!(container["ports"], json!([{"name": "http", "containerPort": 8080, "protocol": "TCP"}]));
+    assert_eq!(container["envFrom"], json!([{"secretRef": {"name": "sito-db"}}]));
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/wp-login.php");
+    assert_eq!(container["livenessProbe"]["initialDelaySeconds"], 40, "liveness starts after readiness");
+    assert_eq!(
+        container["volumeMounts"],
+        json!([{"name": "uploads", "mountPath": "/var/www/html/wp-content/uploads"}, {"name": "tmp", "mountPath": "/tmp"}])
+    );
+    assert_eq!(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "sito-web-uploads");
+    let claim = find(&built, "PersistentVolumeClaim", "sito-web-uploads");
+    assert_eq!(claim["spec"]["accessModes"], json!(["ReadWriteMany"]), "two replicas share the volume");
+    assert_eq!(claim["spec"]["resources"]["requests"]["storage"], "20Gi");
+    let worker = find(&built, "Deployment", "sito-worker");
+    let container = &worker["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["command"], json!(["wp", "cron", "event", "run", "--due-now"]));
+    assert!(container.get("ports").is_none() && container.get("readinessProbe").is_none());
+    assert_eq!(find(&built, "Service", "sito-web")["spec"]["ports"][0]["targetPort"], "http");
+}
+
+#[test]
+fn a_single_replica_with_a_volume_is_replaced_not_rolled() {
+    let single = spec(json!({"components": [{"name": "web", "image": "nginx", "volumes": [
+        {"name": "data", "size": "1Gi", "mountPath": "/data"}]}]}));
+    let built = children(&single);
+    assert_eq!(find(&built, "Deployment", "sito-web")["spec"]["strategy"]["type"], "Recreate");
+    assert_eq!(find(&built, "PersistentVolumeClaim", "sito-web-data")["spec"]["accessModes"], json!(["ReadWriteOnce"]));
+    assert!(!kinds_and_names(&built).iter().any(|n| n.starts_with("PodDisruptionBudget/")), "one replica, no budget");
+}
+
+#[test]
+fn every_child_is_labelled_owned_and_hashed_but_claims_outlive_the_solution() {
+    for child in children(&spec(json!({}))) {
+        let labels: std::collections::BTreeMap<String, String> =
+            serde_json::from_value(child.object["metadata"]["labels"].clone()).expect("labels");
+        assert_eq!(labels.get("app.kubernetes.io/name").map(String::as_str), Some("reusablesolution"));
+        assert_eq!(labels.get("app.kubernetes.io/instance").map(String::as_str), Some("sito"), "{}", child.name());
+        assert_eq!(labels.get("app.kubernetes.io/managed-by").map(String::as_str), Some("mediana"));
+        assert!(child.object["metadata"]["annotations"][DESIRED_HASH_ANNOTATION].is_string());
+        let owned = child.object["metadata"]["ownerReferences"].is_array();
+        assert_eq!(owned, child.resource.kind != "PersistentVolumeClaim", "{}", child.name());
+    }
+}
+
+/// The RBAC derived from `applied()` covers every kind the builders produce.
+#[test]
+fn every_built_kind_is_declared_as_applied() {
+    let declared: Vec<String> = applied().into_iter().map(|r| r.kind).collect();
+    for child in children(&spec(json!({}))) {
+        assert!(declared.contains(&child.resource.kind), "{} is built but not in applied()", child.resource.kind);
+    }
+    for watched in watched() {
+        assert!(declared.contains(&watched.kind), "{} is watched but never applied", watched.kind);
+    }
+}
+
+/// Every pod the solution runs meets the "restricted" Pod Security Standard.
+#[test]
+fn every_pod_is_restricted() {
+    let built = children(&spec(json!({})));
+    let mut pods = 0;
+    for child in &built {
+        let template = match child.resource.kind.as_str() {
+            "Deployment" | "StatefulSet" => &child.object["spec"]["template"]["spec"],
+            _ => continue,
+        };
+        pods += 1;
+        let name = child.name();
+        assert_eq!(template["securityContext"]["runAsNonRoot"], true, "{name}");
+        assert_eq!(template["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{name}");
+        assert_eq!(template["automountServiceAccountToken"], false, "{name}");
+        for container in template["containers"].as_array().expect("containers") {
+            let security = &container["securityContext"];
+            assert_eq!(security["allowPrivilegeEscalation"], false, "{name}");
+            assert_eq!(security["capabilities"]["drop"], json!(["ALL"]), "{name}");
+            assert_eq!(security["readOnlyRootFilesystem"], true, "{name}");
+        }
+    }
+    assert_eq!(pods, 3, "web, worker and postgres pods were checked");
+}
+
+#[test]
+fn only_the_solution_reaches_its_components_and_anyone_the_exposed_port() {
+    let built = children(&spec(json!({})));
+    let web = find(&built, "NetworkPolicy", "sito-web");
+    let rules = web["spec"]["ingress"].as_array().expect("rules");
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"], "sito");
+    assert!(rules[0]["from"][0]["podSelector"].get("matchExpressions").is_none(), "any component of the solution");
+    assert!(rules[1].get("from").is_none(), "the exposed port is open to the ingress controller");
+    assert_eq!(rules[1]["ports"][0]["port"], 8080);
+    let worker = find(&built, "NetworkPolicy", "sito-worker");
+    assert!(worker["spec"].get("ingress").is_none(), "a component without ports accepts nothing");
+    assert_eq!(worker["spec"]["policyTypes"], json!(["Ingress"]));
+    let database = find(&built, "NetworkPolicy", "sito-postgres");
+    assert_eq!(
+        database["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"],
+        json!(["web", "worker"])
+    );
+}
+
+#[test]
+fn the_exposure_is_an_ingress_with_tls_and_a_url() {
+    let solution = spec(json!({}));
+    let built = children(&solution);
+    let ingress = find(&built, "Ingress", "sito");
+    assert_eq!(ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"], "letsencrypt");
+    assert_eq!(ingress["spec"]["tls"][0]["secretName"], "sito-tls");
+    let path = &ingress["spec"]["rules"][0]["http"]["paths"][0];
+    assert_eq!(path["backend"]["service"], json!({"name": "sito-web", "port": {"name": "http"}}));
+    assert_eq!(builders::url(&solution).as_deref(), Some("https://www.comune.recanati.mc.it"));
+    let sub =
+        spec(json!({"exposure": {"component": "web", "port": "http", "host": "api.example.it", "path": "/govway"}}));
+    assert_eq!(builders::url(&sub).as_deref(), Some("http://api.example.it/govway"));
+}
+
+#[test]
+fn the_managed_database_is_the_shared_postgres_with_generated_credentials() {
+    let built = children(&spec(json!({})));
+    let database = find(&built, "StatefulSet", "sito-postgres");
+    assert_eq!(database["spec"]["template"]["spec"]["containers"][0]["image"], "postgres:16");
+    let secrets = builders::generated_secrets(&spec(json!({})), &owner());
+    assert_eq!(secrets.len(), 1);
+    assert_eq!(secrets[0].name, "sito-db");
+    assert!(
+        secrets[0]
+            .keys
+            .iter()
+            .any(|(k, v)| k == "PGHOST" && *v == secrets::SecretValue::Literal("sito-postgres".into()))
+    );
+    assert!(builders::generated_secrets(&spec(json!({"database": null})), &owner()).is_empty());
+}
+
+#[test]
+fn builders_are_deterministic() {
+    assert_eq!(children(&spec(json!({}))), children(&spec(json!({}))));
+}
+
+fn target(name: &str, qualification: Qualification, psn: bool, remote: bool) -> CloudTarget {
+    let mut spec = json!({"provider": "test", "qualification": qualification, "psn": psn});
+    if remote {
+        spec["kubeconfigSecretRef"] = json!({"namespace": "mediana-system", "name": "kc"});
+    }
+    serde_json::from_value(json!({"apiVersion": "mediana.dev/v1alpha1", "kind": "CloudTarget",
+        "metadata": {"name": name}, "spec": spec}))
+    .expect("valid CloudTarget")
+}
+
+fn validate(text: &str) -> Read {
+    publiccode::validate(text, ValidateOptions::default()).map_err(|e| (Reason::Invalid, e.to_string()))
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
+}
+
+fn assess_on(solution: &ReusableSolutionSpec, text: &str, target: &CloudTarget, settings: &Settings) -> Assessment {
+    assess(solution, &validate(text), Ok(target), settings, today())
+}
+
+#[test]
+fn a_valid_solution_on_a_sufficient_target_is_rolled_out_and_recorded() {
+    let local = target("local", Qualification::QC1, false, false);
+    let assessment = assess_on(&spec(json!({})), PUBLICCODE, &local, &Settings::default());
+    assert_eq!(assessment.blocked, None);
+    assert_eq!(assessment.publiccode.reason, Reason::Valid);
+    assert_eq!(assessment.placement.reason, Reason::QualificationSufficient);
+    assert_eq!(assessment.decision.target, "local");
+    assert_eq!(assessment.decision.qualification.as_deref(), Some("QC1"));
+    assert_eq!(assessment.decision.classification.as_deref(), Some("Ordinary"));
+    assert!(assessment.decision.allowed);
+    assert!(assessment.decision.rule.as_deref().is_some_and(|r| r.starts_with("Ordinary requires QC1 or higher")));
+    let summary = assessment.summary.expect("summary");
+    assert_eq!(summary.name.as_deref(), Some("Sito comunale"));
+    assert_eq!(summary.reused_by.as_deref(), Some("c_h211"));
+}
+
+/// Each classification against each qualification, as the controller decides it.
+#[test]
+fn each_classification_against_each_qualification() {
+    let levels = [Qualification::QC1, Qualification::QC2, Qualification::QC3, Qualification::QC4];
+    let table = [("Ordinary", 0), ("Critical", 1), ("Strategic", 2)];
+    for (classification, lowest_allowed) in table {
+        let solution = spec(json!({"dataClassification": classification}));
+        for (index, level) in levels.into_iter().enumerate() {
+            let assessment = assess_on(&solution, PUBLICCODE, &target("t", level, false, false), &Settings::default());
+            let allowed = index >= lowest_allowed;
+            assert_eq!(assessment.placement.status, allowed, "{classification} on {level:?}");
+            assert_eq!(assessment.blocked.is_none(), allowed, "{classification} on {level:?}");
+            if !allowed {
+                assert_eq!(assessment.placement.reason, Reason::QualificationInsufficient);
+                assert_eq!(assessment.blocked.as_ref().map(|b| b.0), Some(Reason::QualificationInsufficient));
+            }
+        }
+    }
+}
+
+#[test]
+fn remote_and_missing_targets_are_refused_with_a_reason() {
+    let solution = spec(json!({}));
+    let remote =
+        assess_on(&solution, PUBLICCODE, &target("aruba", Qualification::QC4, false, true), &Settings::default());
+    assert_eq!(remote.placement.reason, Reason::RemoteTargetNotYetSupported);
+    assert!(remote.blocked.is_some() && !remote.decision.allowed);
+
+    let missing = assess(
+        &solution,
+        &validate(PUBLICCODE),
+        Err((Reason::TargetNotFound, "gone".into())),
+        &Settings::default(),
+        today(),
+    );
+    assert_eq!(missing.blocked, Some((Reason::TargetNotFound, "gone".into())));
+    assert_eq!(missing.decision.target, "local", "the default target is recorded");
+}
+
+#[test]
+fn the_default_target_is_the_named_one_or_the_only_local_one() {
+    let local = target("local", Qualification::QC1, false, false);
+    let psn = target("psn", Qualification::QC3, true, false);
+    let remote = target("aruba", Qualification::QC2, false, true);
+    let name = |r: Result<&CloudTarget, (Reason, String)>| r.map(|t| t.name_any()).map_err(|e| e.0);
+    let all = [local.clone(), psn.clone(), remote.clone()];
+    assert_eq!(name(choose_target(Some("psn"), "local", &all)), Ok("psn".into()));
+    assert_eq!(name(choose_target(Some("nowhere"), "local", &all)), Err(Reason::TargetNotFound));
+    assert_eq!(name(choose_target(None, "local", &all)), Ok("local".into()));
+    assert_eq!(name(choose_target(None, "local", &[psn.clone(), remote.clone()])), Ok("psn".into()));
+    assert_eq!(name(choose_target(None, "local", std::slice::from_ref(&remote))), Err(Reason::TargetNotFound));
+    let two_local = [psn, target("inhouse", Qualification::QC2, false, false), remote];
+    assert_eq!(name(choose_target(None, "local", &two_local)), Err(Reason::TargetAmbiguous));
+}
+
+#[test]
+fn an_invalid_publiccode_blocks_unless_not_enforced() {
+    let broken = publiccode_with("developmentStatus: stable", "developmentStatus: finished");
+    let local = target("local", Qualification::QC1, false, false);
+    let enforced = assess_on(&spec(json!({})), &broken, &local, &Settings::default());
+    assert_eq!(enforced.publiccode.reason, Reason::Invalid);
+    assert!(enforced.publiccode.message.contains("developmentStatus"), "{}", enforced.publiccode.message);
+    assert_eq!(enforced.blocked.as_ref().map(|b| b.0), Some(Reason::Invalid));
+
+    let relaxed = spec(json!({"publiccode": {"inline": broken, "enforce": false}}));
+    let allowed = assess_on(&relaxed, &broken, &local, &Settings::default());
+    assert_eq!(allowed.blocked, None);
+    assert!(!allowed.publiccode.status && allowed.not_enforced);
+    let ready = solution_conditions(&allowed, &[]);
+    assert!(ready[0].status && ready[0].message.contains("enforce is false"), "{:?}", ready[0]);
+
+    let unreadable: Read = Err((Reason::PubliccodeUnavailable, "not wired".into()));
+    let assessment = assess(&spec(json!({})), &unreadable, Ok(&local), &Settings::default(), today());
+    assert_eq!(assessment.blocked.as_ref().map(|b| b.0), Some(Reason::PubliccodeUnavailable));
+    assert_eq!(assessment.summary, None);
+}
+
+#[test]
+fn obsolete_software_is_refused_even_when_not_enforced() {
+    let obsolete = publiccode_with("developmentStatus: stable", "developmentStatus: obsolete");
+    let solution = spec(json!({"publiccode": {"inline": obsolete, "enforce": false}}));
+    let assessment =
+        assess_on(&solution, &obsolete, &target("local", Qualification::QC1, false, false), &Settings::default());
+    assert_eq!(assessment.blocked.as_ref().map(|b| b.0), Some(Reason::Obsolete));
+    assert!(assessment.publiccode.status, "obsolete software is still a valid publiccode.yml");
+}
+
+#[test]
+fn expired_maintenance_contracts_warn_without_blocking() {
+    let expired = publiccode_with(
+        "  type: community\n  contacts:\n    - name: Designers Italia\n",
+        "  type: contract\n  contractors:\n    - name: Link.it\n      until: \"2025-12-31\"\n",
+    );
+    let assessment =
+        assess_on(&spec(json!({})), &expired, &target("local", Qualification::QC1, false, false), &Settings::default());
+    assert_eq!(assessment.blocked, None);
+    assert!(assessment.maintenance_expired);
+    assert!(assessment.publiccode.status && assessment.publiccode.message.contains("has expired"));
+}
+
+#[test]
+fn licences_must_pass_the_target_and_the_operator_allowlists() {
+    let mut inhouse = target("inhouse", Qualification::QC2, false, false);
+    inhouse.spec.allowed_licenses = vec!["EUPL-1.2".into(), "MIT".into()];
+    let refused = assess_on(&spec(json!({})), PUBLICCODE, &inhouse, &Settings::default());
+    let (reason, message) = refused.blocked.expect("refused");
+    assert_eq!(reason, Reason::LicenceNotAllowed);
+    assert!(message.contains("AGPL-3.0-only") && message.contains("CloudTarget inhouse"), "{message}");
+    inhouse.spec.allowed_licenses.push("AGPL-3.0-only".into());
+    assert_eq!(assess_on(&spec(json!({})), PUBLICCODE, &inhouse, &Settings::default()).blocked, None);
+    let strict = Settings { allowed_licenses: vec!["EUPL-1.2".into()], ..Settings::default() };
+    let by_operator = assess_on(&spec(json!({})), PUBLICCODE, &inhouse, &strict).blocked.expect("refused");
+    assert!(by_operator.1.contains("the operator's allowed licences"), "{}", by_operator.1);
+}
+
+#[test]
+fn a_blocked_solution_is_stalled_not_ready_and_keeps_its_url() {
+    let assessment = assess_on(
+        &spec(json!({"dataClassification": "Strategic"})),
+        PUBLICCODE,
+        &target("local", Qualification::QC1, false, false),
+        &Settings::default(),
+    );
+    let desired = solution_conditions(&assessment, &[]);
+    let get = |t: ConditionType| desired.iter().find(|c| c.type_ == t).cloned().expect("condition");
+    assert!(!get(ConditionType::Ready).status);
+    assert_eq!(get(ConditionType::Ready).reason, Reason::QualificationInsufficient);
+    assert!(get(ConditionType::Stalled).status);
+    assert!(!get(ConditionType::Reconciling).status);
+    assert!(!get(ConditionType::PlacementAllowed).status);
+    let previous = ReusableSolutionStatus { url: Some("https://old".into()), ..Default::default() };
+    let status = status(&spec(json!({})), &assessment, &[], Some(&previous), "2026-11-23T10:00:00Z");
+    assert_eq!(status.url.as_deref(), Some("https://old"), "it may still run the earlier rollout");
+}
+
+#[test]
+fn ready_waits_for_every_component() {
+    let assessment = assess_on(
+        &spec(json!({})),
+        PUBLICCODE,
+        &target("local", Qualification::QC1, false, false),
+        &Settings::default(),
+    );
+    let component = |name: &str, readiness: Observed| ObservedComponent {
+        status: ComponentStatus {
+            name: name.into(),
+            replicas: 1,
+            ready_replicas: i32::from(readiness == Observed::Ready),
+        },
+        readiness,
+    };
+    let pending =
+        [component("web", Observed::Ready), component("postgres", Observed::Pending("0/1 replicas ready".into()))];
+    let waiting = solution_conditions(&assessment, &pending);
+    assert!(!waiting[0].status && waiting[0].message.contains("postgres: 0/1"), "{:?}", waiting[0]);
+    assert!(waiting[1].status, "Reconciling while a rollout is in progress");
+    let done = solution_conditions(&assessment, &[component("web", Observed::Ready)]);
+    assert!(done[0].status && !done[1].status && !done[2].status);
+}
+
+#[test]
+fn the_decision_keeps_its_time_while_it_stands() {
+    let local = target("local", Qualification::QC1, false, false);
+    let assessment = assess_on(&spec(json!({})), PUBLICCODE, &local, &Settings::default());
+    let first = status(&spec(json!({})), &assessment, &[], None, "2026-11-23T10:00:00Z");
+    let again = status(&spec(json!({})), &assessment, &[], Some(&first), "2026-11-23T11:00:00Z");
+    assert_eq!(again.placement, first.placement, "an unchanged decision is not rewritten");
+    let lowered = assess_on(&spec(json!({"dataClassification": "Critical"})), PUBLICCODE, &local, &Settings::default());
+    let changed = status(&spec(json!({})), &lowered, &[], Some(&first), "2026-11-23T12:00:00Z");
+    assert_eq!(changed.placement.and_then(|p| p.decided_at).as_deref(), Some("2026-11-23T12:00:00Z"));
+}
+
+#[test]
+fn a_target_change_wakes_the_solutions_that_may_be_on_it() {
+    let solution = |named: Option<&str>, placed: Option<&str>| {
+        let mut s = ReusableSolution::new("s", spec(json!({"placement": {"target": named}})));
+        s.status = placed.map(|t| ReusableSolutionStatus {
+            placement: Some(PlacementDecision { target: t.into(), ..Default::default() }),
+            ..Default::default()
+        });
+        s
+    };
+    assert!(may_be_placed_on(&solution(Some("psn"), None), "psn"));
+    assert!(!may_be_placed_on(&solution(Some("psn"), None), "local"));
+    assert!(may_be_placed_on(&solution(None, None), "anything"), "the default depends on every target");
+    assert!(may_be_placed_on(&solution(Some("psn"), Some("local")), "local"), "moving away from a target");
+}
