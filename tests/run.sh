@@ -22,6 +22,14 @@ tests/controlplane/build.sh >"$build_log" 2>&1 &
 build_pid=$!
 tail -n +1 -f "$build_log" --pid=$build_pid >&2 &
 
+# Real CKAN peers (PostgreSQL, Solr 9, two CKAN instances) for the harvester's tests, also
+# started in the background; their addresses land in $ckan_dir/env.
+ckan_dir=${MEDIANA_TEST_CKAN_DIR:-$repo/.ckan/test}
+ckan_log=$repo/.controlplane/ckan.log
+rm -rf "$ckan_dir"; mkdir -p "$(dirname "$ckan_dir")"
+tests/ckan/ckan.sh up "$ckan_dir" 2 >"$ckan_log" 2>&1 &
+ckan_pid=$!
+
 log "compiling mediana and its tests"
 cargo build --locked --workspace --all-targets
 if ! wait $build_pid; then
@@ -31,9 +39,16 @@ fi
 mediana_toolchain_env
 log "toolchain ready after $((SECONDS - started)) s"
 
-trap mediana_cluster_down EXIT
+trap 'mediana_cluster_down; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true' EXIT
 mediana_cluster_up "$cluster_dir"
 log "cluster ready after $((SECONDS - started)) s"
+if ! wait $ckan_pid; then
+  log "starting the CKAN test peers failed; see $ckan_log"
+  tail -n 40 "$ckan_log" >&2
+  exit 1
+fi
+set -a; . "$ckan_dir/env"; set +a
+log "CKAN peers ready after $((SECONDS - started)) s: $MEDIANA_CKAN_1_URL, $MEDIANA_CKAN_2_URL"
 
 cargo test --locked --workspace --all-targets
 log "all tests passed in $((SECONDS - started)) s"
