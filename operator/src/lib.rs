@@ -4,6 +4,7 @@
 pub mod api;
 pub mod controllers;
 pub mod leader;
+pub mod netguard;
 pub mod render;
 pub mod telemetry;
 
