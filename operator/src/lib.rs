@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod controllers;
+pub mod harvest;
 pub mod leader;
 pub mod netguard;
 pub mod render;

@@ -1,0 +1,10 @@
+//! The harvester: gathers datasets from a CKAN or DCAT source, maps them to one model,
+//! validates them against DCAT-AP_IT, scores their quality and writes them to a CKAN target.
+
+pub mod ckan;
+pub mod dcat;
+pub mod model;
+pub mod package;
+pub mod quality;
+pub mod validate;
+pub mod vocab;
