@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
 use mediana::controllers::Settings;
+use mediana::api::harvest_job::{RdfFormat, RemovedDatasetPolicy, SourceType, ValidationMode};
+use mediana::harvest::model::Agent;
+use mediana::harvest::{RunConfig, SourceConfig, TargetConfig};
 use mediana::leader::{self, LeaderElection};
 use mediana::placement::PlacementPolicy;
 use mediana::publiccode;
@@ -73,7 +76,9 @@ enum Command {
         #[arg(short = 'f', long = "filename")]
         file: std::path::PathBuf,
     },
-    /// Check files mediana reads, without a cluster.
+    /// Harvest a CKAN or DCAT catalogue into a CKAN portal once (what a HarvestJob's pod runs).
+    Harvest(HarvestArgs),
+    /// Validate documents without a cluster.
     Validate {
         #[command(subcommand)]
         what: ValidateCommand,
@@ -94,6 +99,102 @@ enum ValidateCommand {
         #[arg(long, env = "MEDIANA_IPA_CODES")]
         ipa_codes: Option<std::path::PathBuf>,
     },
+    /// Validate a DCAT-AP_IT catalogue file and score its metadata quality; exits 1 when a
+    /// dataset is invalid.
+    Dcat {
+        /// RDF file (RDF/XML, Turtle, JSON-LD or N-Triples, told by its extension).
+        file: std::path::PathBuf,
+        /// Serialization, when the extension does not tell.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    RdfXml,
+    Turtle,
+    JsonLd,
+    NTriples,
+}
+
+impl From<Format> for RdfFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::RdfXml => RdfFormat::RdfXml,
+            Format::Turtle => RdfFormat::Turtle,
+            Format::JsonLd => RdfFormat::JsonLd,
+            Format::NTriples => RdfFormat::NTriples,
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SourceKind {
+    Ckan,
+    Dcat,
+}
+
+#[derive(clap::Args)]
+struct HarvestArgs {
+    /// The source: a CKAN portal's base URL or a DCAT catalogue document's URL.
+    #[arg(long)]
+    source: String,
+    /// Kind of source.
+    #[arg(long, value_enum, default_value = "dcat")]
+    source_type: SourceKind,
+    /// RDF serialization of a DCAT source (detected when omitted).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Harvest only this organization of a CKAN source.
+    #[arg(long)]
+    source_organization: Option<String>,
+    /// Extra Solr filter (fq) for a CKAN source.
+    #[arg(long)]
+    source_query: Option<String>,
+    /// The target CKAN portal's base URL.
+    #[arg(long)]
+    target: String,
+    /// Environment variable holding the target's API token (never pass tokens as arguments).
+    #[arg(long, default_value = "MEDIANA_TARGET_TOKEN")]
+    target_token_env: String,
+    /// Organization (CKAN name) in the target; created when missing.
+    #[arg(long)]
+    organization: String,
+    /// Job identity recorded on every dataset written (namespace/name).
+    #[arg(long, default_value = "cli/harvest")]
+    job: String,
+    /// IPA code of the administration used as publisher and holder when the source names none.
+    #[arg(long)]
+    ipa_code: Option<String>,
+    /// Name of that administration.
+    #[arg(long)]
+    administration_name: Option<String>,
+    /// Validation mode.
+    #[arg(long, value_enum, default_value = "enforce")]
+    validation: Validation,
+    /// Delete this job's datasets that are gone from the source (with the percentage guard).
+    #[arg(long)]
+    delete_removed: bool,
+    /// Largest share of this job's datasets a run may delete.
+    #[arg(long, default_value_t = 20)]
+    max_delete_percent: u32,
+    /// Parallel writes.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Compute creates, updates and deletes without writing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Allow sources on private, loopback and link-local addresses (never cloud metadata).
+    #[arg(long)]
+    allow_private_networks: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Validation {
+    Enforce,
+    Warn,
+    Off,
 }
 
 #[tokio::main]
@@ -111,6 +212,26 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Version => println!("{}", mediana::version_line()),
+        Command::Validate { what: ValidateCommand::Dcat { file, format } } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let format = format.map(|f| mediana::harvest::dcat::spec_format(f.into()));
+            let report = mediana::harvest::check::check(&bytes, format, &file.display().to_string())?;
+            print!("{report}");
+            if !report.is_valid() {
+                std::process::exit(1);
+            }
+        }
+        Command::Harvest(args) => {
+            telemetry::init_logging(cli.log_format);
+            let report = harvest(args).await?;
+            println!("{}", report.message);
+            for error in &report.errors {
+                println!("  {}: {}", error.dataset, error.reason);
+            }
+            if report.result != mediana::api::harvest_job::RunResult::Succeeded {
+                std::process::exit(1);
+            }
+        }
         Command::Render { file } => {
             let text = read_input(&file)?;
             print!("{}", mediana::render::render(&text).with_context(|| format!("rendering {}", file.display()))?);
@@ -249,6 +370,48 @@ async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>, settings:
     probes.await.context("probe server task")?.with_context(|| format!("probe server on {probe_addr}"))?;
     anyhow::ensure!(!lost, "lost leadership: restarting as a follower is the safe course");
     Ok(())
+}
+
+async fn harvest(args: HarvestArgs) -> anyhow::Result<mediana::harvest::RunReport> {
+    let source = SourceConfig {
+        url: args.source,
+        kind: match args.source_type {
+            SourceKind::Ckan => SourceType::Ckan,
+            SourceKind::Dcat => SourceType::Dcat,
+        },
+        format: args.format.map(Into::into),
+        organization: args.source_organization,
+        query: args.source_query,
+        token: None,
+    };
+    let target = TargetConfig {
+        url: args.target,
+        token: std::env::var(&args.target_token_env).ok().filter(|t| !t.is_empty()),
+        organization: args.organization,
+        organization_title: args.administration_name.clone(),
+    };
+    let mut config = RunConfig::new(source, target, args.job);
+    config.default_agent = args.ipa_code.map(|ipa| Agent { identifier: Some(ipa), name: args.administration_name });
+    config.validation = match args.validation {
+        Validation::Enforce => ValidationMode::Enforce,
+        Validation::Warn => ValidationMode::Warn,
+        Validation::Off => ValidationMode::Off,
+    };
+    config.removed_datasets =
+        if args.delete_removed { RemovedDatasetPolicy::Delete } else { RemovedDatasetPolicy::Keep };
+    config.max_delete_percent = args.max_delete_percent;
+    config.concurrency = args.concurrency;
+    config.dry_run = args.dry_run;
+    config.net.allow_private_networks = args.allow_private_networks;
+    // Progress on stderr, so stdout keeps only the result.
+    let progress: mediana::harvest::ProgressHook = Arc::new(|p: &mediana::harvest::run::Progress| {
+        let c = &p.counts;
+        eprintln!(
+            "{}: found {}, created {}, updated {}, unchanged {}, invalid {}, failed {}",
+            p.phase, c.found, c.created, c.updated, c.unchanged, c.invalid, c.failed
+        );
+    });
+    Ok(mediana::harvest::run(config, Some(progress)).await?)
 }
 
 /// How long reconciles in progress may run after SIGTERM (the chart gives the pod 30 s).

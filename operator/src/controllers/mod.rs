@@ -247,11 +247,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// `base` plus up to 50% random jitter, so that many failing objects do not retry in step.
 fn jittered(base: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    base + base.mul_f64(f64::from(nanos % 500) / 1000.0)
+    base.mul_f64(rand::random_range(1.0..=1.5))
 }
 
 /// Checks that every mediana CRD is served, so that a missing install fails at start-up

@@ -1,0 +1,147 @@
+use super::*;
+
+pub(crate) fn fixture(path: &str) -> Vec<u8> {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures").join(path);
+    std::fs::read(&file)
+        .unwrap_or_else(|e| panic!("{}: {e} (the shared fixtures sit beside the repository)", file.display()))
+}
+
+pub(crate) fn parse(bytes: &[u8], format: RdfFormat) -> Result<(Vec<Dataset>, PageStats), DcatError> {
+    let mut datasets = Vec::new();
+    let stats = parse_document(bytes, format, "http://example.org/catalog", &mut |d| {
+        datasets.push(d);
+        Ok(())
+    })?;
+    Ok((datasets, stats))
+}
+
+fn example(file: &str) -> Vec<Dataset> {
+    let (datasets, stats) = parse(&fixture(&format!("dcat-ap-it/examples/{file}")), RdfFormat::RdfXml).expect("parses");
+    assert_eq!(stats.late_triples, 0, "{file}");
+    datasets
+}
+
+#[test]
+fn every_example_fixture_is_assembled() {
+    let agid = example("dataset_it_esempio_6.rdf");
+    assert_eq!(
+        agid.iter().map(|d| d.identifier.as_deref().unwrap_or_default()).collect::<Vec<_>>(),
+        ["r_liguri:D.658", "r_liguri:D.659"]
+    );
+    assert_eq!(agid[0].rights_holder.as_ref().and_then(|a| a.identifier.as_deref()), Some("r_liguri"));
+    assert_eq!(agid[0].distributions.len(), 1);
+
+    let ckanext = example("dataset.rdf");
+    assert_eq!(ckanext.len(), 1);
+    let d = &ckanext[0];
+    assert_eq!(d.distributions.len(), 3);
+    assert_eq!(d.distributions.iter().filter(|x| x.byte_size == Some(12323)).count(), 1);
+    assert!(d.title.iter().any(|t| t.lang == "de"), "multilingual titles: {:?}", d.title);
+    assert!(!d.conforms_to.is_empty() && !d.temporal.is_empty() && !d.creators.is_empty(), "{d:#?}");
+
+    let prato = example("dataset_identifier.rdf");
+    assert_eq!(prato.len(), 1);
+    let p = &prato[0];
+    assert_eq!(p.identifier.as_deref(), Some("bilancio-2011-previsione"));
+    assert_eq!(p.creators, [crate::harvest::model::Agent { name: None, identifier: Some(String::new()) }]);
+    assert_eq!(p.alternate_identifiers, ["N/A", "alt id STR ID", "ISBN:alt id 123"]);
+    assert_eq!(p.frequency.as_deref(), Some("http://publications.europa.eu/resource/authority/frequency/NEVER"));
+    assert_eq!(
+        p.contact_point.as_ref().and_then(|c| c.uri.as_deref()),
+        Some("http://odn.comune.prato.it/organization/5939f57e-b4e6-4fd9-b439-da5b10360d28")
+    );
+    // The three distributions are only referenced, not described, in this file.
+    assert!(p.distributions.is_empty());
+
+    let unibo = example("catalog_dati_unibo.rdf");
+    assert_eq!(unibo.len(), 12);
+    assert_eq!(unibo.iter().map(|d| d.distributions.len()).sum::<usize>(), 50);
+    assert!(unibo.iter().all(|d| d.distributions.iter().all(|x| x.access_url.is_some() && x.license.is_some())));
+}
+
+/// Serializes a fixture's triples to another format with oxrdfio.
+fn convert(file: &str, to: RdfFormat) -> Vec<u8> {
+    let bytes = fixture(&format!("dcat-ap-it/examples/{file}"));
+    let mut writer = oxrdfio::RdfSerializer::from_format(to).for_writer(Vec::new());
+    for quad in RdfParser::from_format(RdfFormat::RdfXml).lenient().for_slice(&bytes) {
+        writer.serialize_quad(&quad.expect("quad")).expect("serialize");
+    }
+    writer.finish().expect("finish")
+}
+
+#[test]
+fn turtle_ntriples_and_jsonld_give_the_same_datasets() {
+    let expected = example("catalog_dati_unibo.rdf");
+    let jsonld = RdfFormat::JsonLd { profile: oxrdfio::JsonLdProfileSet::empty() };
+    for format in [RdfFormat::Turtle, RdfFormat::NTriples, jsonld] {
+        let (mut datasets, _) = parse(&convert("catalog_dati_unibo.rdf", format), format).expect("parses");
+        let mut want = expected.clone();
+        let key = |d: &Dataset| d.uri.clone();
+        datasets.sort_by_key(key);
+        want.sort_by_key(key);
+        for d in datasets.iter_mut().chain(want.iter_mut()) {
+            d.distributions.sort_by_key(|x| x.uri.clone());
+            d.keywords.sort();
+            d.title.sort_by_key(|t| t.lang.clone());
+        }
+        assert_eq!(datasets, want, "{format}");
+    }
+}
+
+#[test]
+fn hydra_next_page_is_reported() {
+    let page = br#"@prefix hydra: <http://www.w3.org/ns/hydra/core#> .
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<http://x/catalog.ttl?page=1> a hydra:PagedCollection ; hydra:nextPage "http://x/catalog.ttl?page=2" ; hydra:totalItems 3 .
+<http://x/d1> a dcat:Dataset ; dct:identifier "a:1" .
+"#;
+    let (datasets, stats) = parse(page, RdfFormat::Turtle).expect("parses");
+    assert_eq!(datasets.len(), 1);
+    assert_eq!(stats.next_page.as_deref(), Some("http://x/catalog.ttl?page=2"));
+}
+
+#[test]
+fn billion_laughs_is_refused_before_parsing() {
+    let mut doc = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE rdf:RDF [\n<!ENTITY lol \"lol\">\n");
+    for i in 1..=9 {
+        let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
+        doc.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+    }
+    doc.push_str("]>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns:dct=\"http://purl.org/dc/terms/\"><rdf:Description rdf:about=\"http://x\"><dct:title>&lol9;</dct:title></rdf:Description></rdf:RDF>");
+    let started = std::time::Instant::now();
+    let err = parse(doc.as_bytes(), RdfFormat::RdfXml).expect_err("refused");
+    assert!(matches!(err, DcatError::XmlEntities { .. }), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    let external = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r/>";
+    assert!(matches!(parse(external.as_bytes(), RdfFormat::RdfXml), Err(DcatError::XmlEntities { .. })));
+    // The AgID example's namespace entities are fine.
+    assert!(check_xml_entities(&fixture("dcat-ap-it/examples/dataset_it_esempio_6.rdf"), "x").is_ok());
+}
+
+#[test]
+fn malformed_documents_give_a_clear_error() {
+    let err = parse(
+        b"<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description",
+        RdfFormat::RdfXml,
+    )
+    .expect_err("broken XML");
+    assert!(err.to_string().contains("invalid RDF/XML"), "{err}");
+    let err = parse(b"<http://x> <http://y> .", RdfFormat::Turtle).expect_err("broken Turtle");
+    assert!(err.to_string().starts_with("http://example.org/catalog: invalid Turtle"), "{err}");
+    let jsonld = RdfFormat::JsonLd { profile: oxrdfio::JsonLdProfileSet::empty() };
+    assert!(parse(b"{\"@id\": ", jsonld).is_err());
+}
+
+#[test]
+fn formats_are_detected_from_spec_content_type_and_extension() {
+    assert_eq!(
+        detect_format(Some(RdfFormat::Turtle), Some("application/rdf+xml"), "x.rdf").ok(),
+        Some(RdfFormat::Turtle)
+    );
+    assert_eq!(detect_format(None, Some("text/turtle; charset=utf-8"), "x").ok(), Some(RdfFormat::Turtle));
+    assert_eq!(detect_format(None, Some("application/xml"), "x").ok(), Some(RdfFormat::RdfXml));
+    assert_eq!(detect_format(None, Some("text/plain"), "https://x/catalog.rdf?page=2").ok(), Some(RdfFormat::RdfXml));
+    assert_eq!(detect_format(None, None, "https://x/catalog.nt").ok(), Some(RdfFormat::NTriples));
+    assert!(matches!(detect_format(None, Some("text/html"), "https://x/"), Err(DcatError::UnknownFormat { .. })));
+}

@@ -1,0 +1,317 @@
+//! From the dataset model to a CKAN `package_create` dict with the ckanext-dcatapit fields
+//! (domain research §1.5), plus the harvest provenance extras that let a later run find the
+//! datasets this job wrote and skip the unchanged ones.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::model::{Agent, Dataset, best_text};
+use super::vocab;
+
+/// Extra naming the source URL.
+pub const EXTRA_SOURCE: &str = "mediana_harvest_source";
+/// Extra naming the HarvestJob (`namespace/name`): deletions only touch datasets with it.
+pub const EXTRA_JOB: &str = "mediana_harvest_job";
+/// Extra holding the content hash: an unchanged dataset is not rewritten.
+pub const EXTRA_HASH: &str = "mediana_content_hash";
+/// Extra holding the dataset's key at the source.
+pub const EXTRA_KEY: &str = "mediana_source_key";
+
+/// Who is harvesting, for the provenance extras and the defaults.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    /// The source URL.
+    pub source: String,
+    /// The job identity, `namespace/name`.
+    pub job: String,
+    /// Target organization (CKAN name).
+    pub organization: String,
+    /// The administration used as publisher and holder when the source names none.
+    pub default_agent: Option<Agent>,
+}
+
+/// The deterministic CKAN name of a dataset: a slug of its key and a short hash of it, so
+/// two keys that slug alike still get two names, and a re-harvest finds the same one.
+pub fn package_name(key: &str) -> String {
+    let mut slug = String::with_capacity(key.len());
+    for c in key.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_matches('-').chars().take(80).collect();
+    let digest = Sha256::digest(key.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    if slug.is_empty() { format!("dataset-{hash}") } else { format!("{slug}-{hash}") }
+}
+
+/// The CKAN tag form of a keyword (alphanumerics, spaces, `-_.`; at most 100 characters).
+fn tag(keyword: &str) -> Option<String> {
+    let cleaned: String = keyword
+        .chars()
+        .map(|c| if c.is_alphanumeric() || " -_.".contains(c) { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cleaned: String = cleaned.chars().take(100).collect();
+    (cleaned.chars().count() >= 2).then_some(cleaned)
+}
+
+/// CKAN's licence id for a licence URI, when CKAN's default register has it.
+fn ckan_license_id(uri: &str) -> &'static str {
+    let u = uri.to_ascii_lowercase();
+    if u.contains("a11_cco10") || u.contains("publicdomain/zero") || u.contains("cc-zero") {
+        "cc-zero"
+    } else if u.contains("ccbysa") || u.contains("/by-sa/") {
+        "cc-by-sa"
+    } else if u.contains("ccby") || u.contains("/by/") {
+        "cc-by"
+    } else if u.contains("odbl") {
+        "odc-odbl"
+    } else if u.contains("iodl") || u.contains("/licences/a") {
+        "other-open"
+    } else {
+        "notspecified"
+    }
+}
+
+fn agent_fields(dict: &mut serde_json::Map<String, Value>, prefix: &str, agent: Option<&Agent>) {
+    if let Some(agent) = agent {
+        if let Some(name) = agent.name.as_deref().filter(|s| !s.trim().is_empty()) {
+            dict.insert(format!("{prefix}_name"), json!(name));
+        }
+        if let Some(id) = agent.identifier.as_deref().filter(|s| !s.trim().is_empty()) {
+            dict.insert(format!("{prefix}_identifier"), json!(id));
+        }
+    }
+}
+
+/// The `package_create` dict of a dataset, with provenance extras (content hash included).
+pub fn to_package(dataset: &Dataset, provenance: &Provenance) -> Value {
+    let key = dataset.label();
+    let mut dict = serde_json::Map::new();
+    dict.insert("name".into(), json!(package_name(&key)));
+    dict.insert("title".into(), json!(best_text(&dataset.title).unwrap_or(&key)));
+    dict.insert("notes".into(), json!(best_text(&dataset.description).unwrap_or_default()));
+    dict.insert("owner_org".into(), json!(provenance.organization));
+    dict.insert("identifier".into(), json!(key));
+    if let Some(url) = &dataset.landing_page {
+        dict.insert("url".into(), json!(url));
+    }
+    if let Some(version) = &dataset.version {
+        dict.insert("version".into(), json!(version));
+    }
+    let tags: Vec<Value> = dataset.keywords.iter().filter_map(|k| tag(k)).map(|name| json!({ "name": name })).collect();
+    dict.insert("tags".into(), Value::Array(tags));
+    // ckanext-dcatapit 2.x: themes_aggregate (JSON text) carries themes and sub-themes.
+    let themes: Vec<&str> = dataset
+        .themes
+        .iter()
+        .filter(|t| vocab::in_table(t, vocab::THEME_BASE, vocab::THEMES))
+        .map(|t| vocab::code(t, vocab::THEME_BASE))
+        .collect();
+    let aggregate: Vec<Value> = themes
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({ "theme": t, "subthemes": if i == 0 { json!(dataset.subthemes) } else { json!([]) } }))
+        .collect();
+    dict.insert("themes_aggregate".into(), json!(Value::Array(aggregate).to_string()));
+    dict.insert(
+        "frequency".into(),
+        json!(dataset.frequency.as_deref().map_or("UNKNOWN", |f| vocab::code(f, vocab::FREQUENCY_BASE))),
+    );
+    if let Some(issued) = &dataset.issued {
+        dict.insert("issued".into(), json!(issued.get(..10).unwrap_or(issued)));
+    }
+    let modified = dataset.modified.as_deref().unwrap_or_default();
+    dict.insert("modified".into(), json!(modified.get(..10).unwrap_or(modified)));
+    let default = provenance.default_agent.as_ref();
+    agent_fields(&mut dict, "publisher", dataset.publisher.as_ref().filter(|a| !a.is_empty()).or(default));
+    agent_fields(&mut dict, "holder", dataset.rights_holder.as_ref().filter(|a| !a.is_empty()).or(default));
+    let creators: Vec<Value> = dataset
+        .creators
+        .iter()
+        .filter(|a| !a.is_empty())
+        .map(|a| json!({ "creator_name": { "it": a.name }, "creator_identifier": a.identifier }))
+        .collect();
+    if !creators.is_empty() {
+        dict.insert("creator".into(), json!(Value::Array(creators).to_string()));
+    }
+    if !dataset.languages.is_empty() {
+        let codes: Vec<&str> = dataset.languages.iter().map(|l| vocab::code(l, vocab::LANGUAGE_BASE)).collect();
+        dict.insert("language".into(), json!(format!("{{{}}}", codes.join(","))));
+    }
+    let periods: Vec<Value> =
+        dataset.temporal.iter().map(|p| json!({ "temporal_start": p.start, "temporal_end": p.end })).collect();
+    if !periods.is_empty() {
+        dict.insert("temporal_coverage".into(), json!(Value::Array(periods).to_string()));
+    }
+    if let Some(location) = dataset.spatial.first() {
+        if let Some(name) = &location.name {
+            dict.insert("geographical_name".into(), json!(name));
+        }
+        if let Some(id) = location.geographical_identifier.as_ref().or(location.uri.as_ref()) {
+            dict.insert("geographical_geonames_url".into(), json!(id));
+        }
+    }
+    let standards: Vec<Value> = dataset
+        .conforms_to
+        .iter()
+        .map(|s| json!({ "identifier": s.identifier.as_ref().or(s.uri.as_ref()), "uri": s.uri, "title": { "it": s.title } }))
+        .collect();
+    if !standards.is_empty() {
+        dict.insert("conforms_to".into(), json!(Value::Array(standards).to_string()));
+    }
+    let alternates: Vec<Value> = dataset
+        .alternate_identifiers
+        .iter()
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| json!({ "identifier": a.trim(), "agent": {} }))
+        .collect();
+    if !alternates.is_empty() {
+        dict.insert("alternate_identifier".into(), json!(Value::Array(alternates).to_string()));
+    }
+    if let Some(cp) = &dataset.contact_point {
+        if let Some(name) = &cp.name {
+            dict.insert("maintainer".into(), json!(name));
+        }
+        if let Some(email) = &cp.email {
+            dict.insert("maintainer_email".into(), json!(email));
+        }
+    }
+    let licence = dataset.distributions.iter().find_map(|d| d.license.as_ref().and_then(|l| l.uri.clone()));
+    dict.insert("license_id".into(), json!(licence.as_deref().map_or("notspecified", ckan_license_id)));
+    let resources: Vec<Value> = dataset
+        .distributions
+        .iter()
+        .map(|d| {
+            let format = d.format.as_deref().map(|f| vocab::file_type_code(f).unwrap_or_else(|| f.to_owned()));
+            json!({
+                "name": best_text(&d.title).unwrap_or_else(|| format.as_deref().unwrap_or("resource")),
+                "description": best_text(&d.description).unwrap_or_default(),
+                "url": d.download_url.as_ref().or(d.access_url.as_ref()).cloned().unwrap_or_default(),
+                "access_url": d.access_url,
+                "download_url": d.download_url,
+                "format": format,
+                "distribution_format": format,
+                "mimetype": d.media_type,
+                "license_type": d.license.as_ref().and_then(|l| l.uri.clone()),
+                "size": d.byte_size,
+                "last_modified": d.modified,
+                "uri": d.uri,
+            })
+        })
+        .map(drop_nulls)
+        .collect();
+    dict.insert("resources".into(), Value::Array(resources));
+    let mut package = Value::Object(dict);
+    let hash = content_hash(&package, provenance);
+    let extras = json!([
+        { "key": EXTRA_SOURCE, "value": provenance.source },
+        { "key": EXTRA_JOB, "value": provenance.job },
+        { "key": EXTRA_KEY, "value": key },
+        { "key": EXTRA_HASH, "value": hash },
+    ]);
+    if let Some(object) = package.as_object_mut() {
+        object.insert("extras".into(), extras);
+    }
+    package
+}
+
+fn drop_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        other => other,
+    }
+}
+
+/// SHA-256 of the package dict (serde_json keeps keys sorted, so the text is canonical)
+/// and of the job identity: the same content written by another job is another content.
+fn content_hash(package: &Value, provenance: &Provenance) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(package.to_string().as_bytes());
+    hasher.update(provenance.job.as_bytes());
+    hasher.update(provenance.source.as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The value of an extra in a package dict as CKAN returns it.
+pub fn extra<'a>(package: &'a Value, key: &str) -> Option<&'a str> {
+    package["extras"].as_array()?.iter().find(|e| e["key"] == key).and_then(|e| e["value"].as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harvest::dcat::tests::{fixture, parse};
+    use oxrdfio::RdfFormat;
+
+    fn provenance() -> Provenance {
+        Provenance {
+            source: "https://dati.example.it/catalog.rdf".into(),
+            job: "marche/prato".into(),
+            organization: "comune-di-prato".into(),
+            default_agent: Some(Agent { name: Some("Regione Marche".into()), identifier: Some("r_marche".into()) }),
+        }
+    }
+
+    #[test]
+    fn names_are_valid_ckan_names_and_stable() {
+        let name = package_name("r_liguri:D.658");
+        assert!(name.starts_with("r_liguri-d-658-"), "{name}");
+        assert_eq!(name, package_name("r_liguri:D.658"));
+        assert_ne!(package_name("a:b"), package_name("a.b"));
+        let long = package_name(&"x".repeat(300));
+        assert!(long.len() <= 100 && long.len() >= 2);
+        assert!(long.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'));
+        assert!(package_name("!!!").starts_with("dataset-"));
+    }
+
+    #[test]
+    fn the_agid_example_maps_to_dcatapit_fields() {
+        let (datasets, _) =
+            parse(&fixture("dcat-ap-it/examples/dataset_it_esempio_6.rdf"), RdfFormat::RdfXml).expect("parse");
+        let package = to_package(&datasets[0], &provenance());
+        assert_eq!(package["identifier"], "r_liguri:D.658");
+        assert_eq!(package["holder_identifier"], "r_liguri");
+        assert_eq!(package["owner_org"], "comune-di-prato");
+        assert!(package["themes_aggregate"].as_str().is_some_and(|t| t.contains("\"theme\"")), "{package:#}");
+        assert_eq!(extra(&package, EXTRA_JOB), Some("marche/prato"));
+        assert_eq!(extra(&package, EXTRA_KEY), Some("r_liguri:D.658"));
+        assert_eq!(extra(&package, EXTRA_HASH).map(str::len), Some(64));
+        assert_eq!(package["resources"].as_array().map(Vec::len), Some(datasets[0].distributions.len()));
+    }
+
+    #[test]
+    fn prato_dataset_maps_holder_frequency_dates_and_language() {
+        let (datasets, _) =
+            parse(&fixture("dcat-ap-it/examples/dataset_identifier.rdf"), RdfFormat::RdfXml).expect("parse");
+        let package = to_package(&datasets[0], &provenance());
+        assert_eq!(package["holder_identifier"], "c_g999");
+        assert_eq!(package["holder_name"], "Comune di Prato");
+        assert_eq!(package["publisher_identifier"], "c_g999");
+        assert_eq!(package["frequency"], "NEVER");
+        assert_eq!(package["issued"], "2015-04-09");
+        assert_eq!(package["modified"], "2017-08-21");
+        assert_eq!(package["language"], "{ITA}");
+        assert_eq!(package["themes_aggregate"], r#"[{"subthemes":[],"theme":"GOVE"}]"#);
+        // The empty creator is not written.
+        assert!(package.get("creator").is_none());
+    }
+
+    #[test]
+    fn the_hash_changes_with_the_content_only() {
+        let (datasets, _) =
+            parse(&fixture("dcat-ap-it/examples/dataset_identifier.rdf"), RdfFormat::RdfXml).expect("parse");
+        let a = to_package(&datasets[0], &provenance());
+        let b = to_package(&datasets[0], &provenance());
+        assert_eq!(extra(&a, EXTRA_HASH), extra(&b, EXTRA_HASH));
+        let mut changed = datasets[0].clone();
+        changed.modified = Some("2020-01-01".into());
+        let c = to_package(&changed, &provenance());
+        assert_ne!(extra(&a, EXTRA_HASH), extra(&c, EXTRA_HASH));
+    }
+}

@@ -1,0 +1,130 @@
+//! The CKAN sink: writes packages to any CKAN (base URL + API token), touching only
+//! datasets this job created (found by the provenance extra) and only when their content
+//! hash changed, so a re-harvest makes zero writes.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::ckan::{CkanClient, CkanError};
+use super::package::{EXTRA_HASH, EXTRA_JOB, EXTRA_KEY, extra};
+
+/// A dataset this job wrote earlier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Existing {
+    /// Its key at the source.
+    pub key: String,
+    /// The content hash written with it.
+    pub hash: String,
+}
+
+/// What a write did (or, in a dry run, would do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// A new dataset.
+    Created,
+    /// The content hash changed.
+    Updated,
+    /// Same hash: nothing sent.
+    Unchanged,
+}
+
+/// The CKAN target of a job.
+#[derive(Clone, Debug)]
+pub struct CkanSink {
+    client: CkanClient,
+    organization: String,
+    job: String,
+    dry_run: bool,
+}
+
+impl CkanSink {
+    /// A sink writing under `organization` for the job `namespace/name`.
+    pub fn new(client: CkanClient, organization: String, job: String, dry_run: bool) -> Self {
+        Self { client, organization, job, dry_run }
+    }
+
+    /// Creates the organization when it is missing (not in a dry run).
+    pub async fn ensure_organization(&self, title: Option<&str>) -> Result<bool, CkanError> {
+        match self
+            .client
+            .action("organization_show", &json!({ "id": self.organization, "include_datasets": false }))
+            .await
+        {
+            Ok(_) => Ok(false),
+            Err(e) if e.is_not_found() && !self.dry_run => {
+                let body = json!({ "name": self.organization, "title": title.unwrap_or(&self.organization) });
+                self.client.action("organization_create", &body).await?;
+                Ok(true)
+            }
+            Err(e) if e.is_not_found() => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The datasets this job created, by CKAN name (Solr indexes extras as `extras_<key>`).
+    pub async fn existing(&self) -> Result<HashMap<String, Existing>, CkanError> {
+        let mut found = HashMap::new();
+        let rows = 1000;
+        let mut start = 0;
+        loop {
+            let body = json!({
+                "q": "*:*", "fq": format!("extras_{EXTRA_JOB}:\"{}\"", self.job.replace('"', "\\\"")),
+                "rows": rows, "start": start, "sort": "name asc", "include_private": true,
+            });
+            let result = self.client.action("package_search", &body).await?;
+            let results = result["results"].as_array().cloned().unwrap_or_default();
+            for package in &results {
+                // Solr matched the job; check the extra exactly (tokenized fields match loosely).
+                if extra(package, EXTRA_JOB) != Some(self.job.as_str()) {
+                    continue;
+                }
+                if let Some(name) = package["name"].as_str() {
+                    let existing = Existing {
+                        key: extra(package, EXTRA_KEY).unwrap_or_default().to_owned(),
+                        hash: extra(package, EXTRA_HASH).unwrap_or_default().to_owned(),
+                    };
+                    found.insert(name.to_owned(), existing);
+                }
+            }
+            start += results.len();
+            if results.is_empty() || start as u64 >= result["count"].as_u64().unwrap_or(0) {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Creates or updates a package, unless its hash is the one already written.
+    pub async fn write(&self, package: &Value, existing: Option<&Existing>) -> Result<Write, CkanError> {
+        let hash = extra(package, EXTRA_HASH).unwrap_or_default();
+        let outcome = match existing {
+            Some(e) if e.hash == hash => return Ok(Write::Unchanged),
+            Some(_) => Write::Updated,
+            None => Write::Created,
+        };
+        if self.dry_run {
+            return Ok(outcome);
+        }
+        if outcome == Write::Created {
+            // A name held by a dataset this job did not create makes CKAN answer 409: it
+            // is reported, never overwritten.
+            self.client.action("package_create", package).await?;
+        } else {
+            let mut body = package.clone();
+            if let (Some(object), Some(name)) = (body.as_object_mut(), package["name"].as_str()) {
+                object.insert("id".into(), json!(name));
+            }
+            self.client.action("package_update", &body).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Deletes (soft, `state=deleted`) a dataset of this job.
+    pub async fn delete(&self, name: &str) -> Result<(), CkanError> {
+        if !self.dry_run {
+            self.client.action("package_delete", &json!({ "id": name })).await?;
+        }
+        Ok(())
+    }
+}
