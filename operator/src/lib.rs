@@ -5,9 +5,9 @@ pub mod api;
 pub mod controllers;
 pub mod harvest;
 pub mod leader;
+pub mod netguard;
 pub mod placement;
 pub mod publiccode;
-pub mod netguard;
 pub mod render;
 pub mod telemetry;
 

@@ -6,8 +6,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
-use mediana::controllers::Settings;
 use mediana::api::harvest_job::{RdfFormat, RemovedDatasetPolicy, SourceType, ValidationMode};
+use mediana::controllers::Settings;
 use mediana::harvest::model::Agent;
 use mediana::harvest::{RunConfig, SourceConfig, TargetConfig};
 use mediana::leader::{self, LeaderElection};
@@ -76,8 +76,29 @@ enum Command {
         #[arg(short = 'f', long = "filename")]
         file: std::path::PathBuf,
     },
-    /// Harvest a CKAN or DCAT catalogue into a CKAN portal once (what a HarvestJob's pod runs).
+    /// Harvest a CKAN or DCAT catalogue into a CKAN portal once, from the command line.
     Harvest(HarvestArgs),
+    /// Run a HarvestJob once and report into its status (what its pod runs).
+    HarvestJob {
+        /// Namespace of the HarvestJob.
+        #[arg(long)]
+        namespace: String,
+        /// Name of the HarvestJob.
+        #[arg(long)]
+        name: String,
+        /// The target node's CKAN base URL.
+        #[arg(long)]
+        target_url: String,
+        /// File holding the target's API token (written by the pod's first container).
+        #[arg(long)]
+        target_token_file: std::path::PathBuf,
+        /// Environment variable holding the source's API token, if it needs one.
+        #[arg(long)]
+        source_token_env: Option<String>,
+        /// The Job this run is (the pod's `batch.kubernetes.io/job-name` label).
+        #[arg(long, env = "MEDIANA_RUN_JOB")]
+        run_job: Option<String>,
+    },
     /// Validate documents without a cluster.
     Validate {
         #[command(subcommand)]
@@ -218,6 +239,23 @@ async fn main() -> anyhow::Result<()> {
             let report = mediana::harvest::check::check(&bytes, format, &file.display().to_string())?;
             print!("{report}");
             if !report.is_valid() {
+                std::process::exit(1);
+            }
+        }
+        Command::HarvestJob { namespace, name, target_url, target_token_file, source_token_env, run_job } => {
+            telemetry::init_logging(cli.log_format);
+            let endpoints = mediana::harvest::job::Endpoints {
+                target_url,
+                target_token: Some(mediana::harvest::job::read_token(&target_token_file)?),
+                source_token: source_token_env.and_then(|var| std::env::var(var).ok()).filter(|t| !t.is_empty()),
+            };
+            let client = kube::Client::try_default()
+                .await
+                .context("no Kubernetes client: set KUBECONFIG or run in a pod with a service account")?;
+            let report = mediana::harvest::job::run_harvest_job(client, &namespace, &name, run_job, endpoints).await?;
+            println!("{}", report.message);
+            // A failed run is retried by the Job (spec.retries); a partial one is not.
+            if report.result == mediana::api::harvest_job::RunResult::Failed {
                 std::process::exit(1);
             }
         }

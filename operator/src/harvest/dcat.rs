@@ -723,7 +723,7 @@ impl Assembler {
             ContactPoint {
                 uri: matches!(o, Obj::Iri(_)).then(|| self.value(o)).flatten(),
                 name: n.and_then(|n| self.first(n, P::VcardFn)),
-                email: field(P::VcardEmail).map(|e| e.trim_start_matches("mailto:").to_owned()),
+                email: field(P::VcardEmail).and_then(|e| email_address(&e)),
                 telephone: field(P::VcardTelephone).map(|t| t.trim_start_matches("tel:").to_owned()),
                 url: field(P::VcardUrl),
             }
@@ -795,6 +795,17 @@ fn parse_size(text: &str) -> Option<u64> {
         let float = text.parse::<f64>().ok()?;
         (float.is_finite() && float >= 0.0).then_some(float as u64)
     })
+}
+
+/// The address of a `vcard:hasEmail` value: `mailto:` IRIs and plain addresses. A value
+/// written without `mailto:` in RDF/XML resolves against the document's URL
+/// (`http://host/dir/name@example.it`): its last segment is the address. Anything else is
+/// not an address (CKAN refuses the whole dataset for a malformed email).
+fn email_address(value: &str) -> Option<String> {
+    let candidate = value.strip_prefix("mailto:").unwrap_or_else(|| value.rsplit('/').next().unwrap_or(value)).trim();
+    let (local, domain) = candidate.split_once('@')?;
+    let plausible = !local.is_empty() && domain.contains('.') && !candidate.contains(char::is_whitespace);
+    plausible.then(|| candidate.to_owned())
 }
 
 #[cfg(test)]

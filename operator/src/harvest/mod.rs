@@ -4,6 +4,7 @@
 pub mod check;
 pub mod ckan;
 pub mod dcat;
+pub mod job;
 pub mod model;
 pub mod package;
 pub mod quality;

@@ -30,9 +30,11 @@ pub struct Provenance {
     pub default_agent: Option<Agent>,
 }
 
-/// The deterministic CKAN name of a dataset: a slug of its key and a short hash of it, so
-/// two keys that slug alike still get two names, and a re-harvest finds the same one.
-pub fn package_name(key: &str) -> String {
+/// The deterministic CKAN name of a dataset harvested by `job`: a slug of its key and a
+/// short hash of job and key, so two keys that slug alike still get two names, a re-harvest
+/// finds the same one, and two HarvestJobs bringing the same dataset into one portal (CKAN
+/// names are portal-wide) never fight over a name.
+pub fn package_name(job: &str, key: &str) -> String {
     let mut slug = String::with_capacity(key.len());
     for c in key.to_lowercase().chars() {
         if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
@@ -42,7 +44,7 @@ pub fn package_name(key: &str) -> String {
         }
     }
     let slug: String = slug.trim_matches('-').chars().take(80).collect();
-    let digest = Sha256::digest(key.as_bytes());
+    let digest = Sha256::digest(format!("{job}\n{key}").as_bytes());
     let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     if slug.is_empty() { format!("dataset-{hash}") } else { format!("{slug}-{hash}") }
 }
@@ -93,7 +95,7 @@ fn agent_fields(dict: &mut serde_json::Map<String, Value>, prefix: &str, agent: 
 pub fn to_package(dataset: &Dataset, provenance: &Provenance) -> Value {
     let key = dataset.label();
     let mut dict = serde_json::Map::new();
-    dict.insert("name".into(), json!(package_name(&key)));
+    dict.insert("name".into(), json!(package_name(&provenance.job, &key)));
     dict.insert("title".into(), json!(best_text(&dataset.title).unwrap_or(&key)));
     dict.insert("notes".into(), json!(best_text(&dataset.description).unwrap_or_default()));
     dict.insert("owner_org".into(), json!(provenance.organization));
@@ -260,14 +262,15 @@ mod tests {
 
     #[test]
     fn names_are_valid_ckan_names_and_stable() {
-        let name = package_name("r_liguri:D.658");
+        let name = package_name("marche/prato", "r_liguri:D.658");
         assert!(name.starts_with("r_liguri-d-658-"), "{name}");
-        assert_eq!(name, package_name("r_liguri:D.658"));
-        assert_ne!(package_name("a:b"), package_name("a.b"));
-        let long = package_name(&"x".repeat(300));
+        assert_eq!(name, package_name("marche/prato", "r_liguri:D.658"));
+        assert_ne!(package_name("marche/prato", "a:b"), package_name("marche/prato", "a.b"));
+        assert_ne!(name, package_name("agid/national", "r_liguri:D.658"), "each job has its own names");
+        let long = package_name("j", &"x".repeat(300));
         assert!(long.len() <= 100 && long.len() >= 2);
         assert!(long.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'));
-        assert!(package_name("!!!").starts_with("dataset-"));
+        assert!(package_name("j", "!!!").starts_with("dataset-"));
     }
 
     #[test]

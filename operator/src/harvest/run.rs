@@ -236,7 +236,8 @@ pub async fn run(config: RunConfig, progress: Option<ProgressHook>) -> Result<Ru
     // addresses stay refused.
     let target_net = NetGuard::new(NetConfig { allow_private_networks: true, ..config.net.clone() })?;
     let target = CkanClient::new(target_net, &config.target.url, config.target.token.clone())?;
-    let sink = CkanSink::new(target, config.target.organization.clone(), config.job.clone(), config.dry_run);
+    let mut sink = CkanSink::new(target, config.target.organization.clone(), config.job.clone(), config.dry_run);
+    sink.detect_schema().await?;
     sink.ensure_organization(config.target.organization_title.as_deref()).await?;
     let existing = sink.existing().await?;
 

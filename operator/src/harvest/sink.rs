@@ -36,12 +36,71 @@ pub struct CkanSink {
     organization: String,
     job: String,
     dry_run: bool,
+    /// Whether the target keeps DCAT-AP_IT fields as dataset fields (ckanext-dcatapit's
+    /// schema); a stock CKAN drops unknown fields, so they travel as extras instead.
+    dcatapit_schema: bool,
+}
+
+/// The dataset fields of CKAN's own schema; any other field needs a schema extension.
+const CORE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "title",
+    "notes",
+    "owner_org",
+    "url",
+    "version",
+    "author",
+    "author_email",
+    "maintainer",
+    "maintainer_email",
+    "license_id",
+    "private",
+    "state",
+    "type",
+    "tags",
+    "resources",
+    "groups",
+    "extras",
+];
+
+/// Plugins that give a CKAN the DCAT-AP_IT dataset fields.
+const DCATAPIT_PLUGINS: &[&str] = &["dcatapit_pkg", "scheming_datasets"];
+
+/// `package` with every field outside CKAN's own schema moved into `extras` (strings as
+/// they are, other values as JSON), which is where ckanext-dcat's profiles read them.
+pub fn fields_as_extras(package: &Value) -> Value {
+    let Some(object) = package.as_object() else { return package.clone() };
+    let mut out = serde_json::Map::new();
+    let mut extras: Vec<Value> = object.get("extras").and_then(Value::as_array).cloned().unwrap_or_default();
+    for (key, value) in object {
+        if CORE_FIELDS.contains(&key.as_str()) {
+            if key != "extras" {
+                out.insert(key.clone(), value.clone());
+            }
+        } else if !value.is_null() {
+            let text = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+            extras.push(json!({ "key": key, "value": text }));
+        }
+    }
+    out.insert("extras".into(), Value::Array(extras));
+    Value::Object(out)
 }
 
 impl CkanSink {
     /// A sink writing under `organization` for the job `namespace/name`.
     pub fn new(client: CkanClient, organization: String, job: String, dry_run: bool) -> Self {
-        Self { client, organization, job, dry_run }
+        Self { client, organization, job, dry_run, dcatapit_schema: true }
+    }
+
+    /// Asks the target which extensions it runs (`status_show`), to send DCAT-AP_IT fields
+    /// where it keeps them.
+    pub async fn detect_schema(&mut self) -> Result<(), CkanError> {
+        let status = self.client.action("status_show", &json!({})).await?;
+        let extensions: Vec<&str> =
+            status["extensions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        self.dcatapit_schema = DCATAPIT_PLUGINS.iter().any(|p| extensions.contains(p));
+        Ok(())
     }
 
     /// Creates the organization when it is missing (not in a dry run).
@@ -106,6 +165,13 @@ impl CkanSink {
         if self.dry_run {
             return Ok(outcome);
         }
+        let converted;
+        let package = if self.dcatapit_schema {
+            package
+        } else {
+            converted = fields_as_extras(package);
+            &converted
+        };
         if outcome == Write::Created {
             // A name held by a dataset this job did not create makes CKAN answer 409: it
             // is reported, never overwritten.
@@ -126,5 +192,29 @@ impl CkanSink {
             self.client.action("package_delete", &json!({ "id": name })).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    #[test]
+    fn dcatapit_fields_travel_as_extras_to_a_stock_ckan() {
+        let package = json!({
+            "name": "ds", "title": "T", "identifier": "c_e783:1", "theme": ["GOVE"], "frequency": null,
+            "extras": [{"key": "mediana_harvest_job", "value": "ns/job"}]
+        });
+        let flat = fields_as_extras(&package);
+        assert_eq!(flat["name"], "ds");
+        assert!(flat.get("identifier").is_none() && flat.get("theme").is_none());
+        assert_eq!(
+            flat["extras"],
+            json!([
+                {"key": "mediana_harvest_job", "value": "ns/job"},
+                {"key": "identifier", "value": "c_e783:1"},
+                {"key": "theme", "value": "[\"GOVE\"]"}
+            ])
+        );
     }
 }

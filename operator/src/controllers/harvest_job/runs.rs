@@ -127,7 +127,7 @@ pub fn supervise(last_run: Option<&HarvestRun>, jobs: &[JobObservation], now: Da
 /// Makes `run` the last run: the previous one (if it was another run) moves into the
 /// history, which keeps the newest successful and failed runs within the spec's limits.
 pub fn record(status: &mut HarvestJobStatus, run: HarvestRun, spec: &HarvestJobSpec) {
-    if let Some(previous) = status.last_run.take().filter(|p| p.job != run.job || p.job.is_none()) {
+    if let Some(previous) = status.last_run.take().filter(|previous| !same_run(previous, &run)) {
         status.history.insert(0, previous);
     }
     status.last_run = Some(run);
@@ -141,6 +141,16 @@ pub fn record(status: &mut HarvestJobStatus, run: HarvestRun, spec: &HarvestJobS
             failed <= spec.failed_runs_history_limit
         }
     });
+}
+
+/// Whether two reports are about the same run: the same Job, or (outside a Job, as
+/// `mediana harvest-job` run by hand) the same start.
+fn same_run(a: &HarvestRun, b: &HarvestRun) -> bool {
+    match (&a.job, &b.job) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a.start_time == b.start_time,
+        _ => false,
+    }
 }
 
 /// Writes the run report (`lastRun` and `history`) under [`RUN_REPORT_MANAGER`].

@@ -145,3 +145,15 @@ fn formats_are_detected_from_spec_content_type_and_extension() {
     assert_eq!(detect_format(None, None, "https://x/catalog.nt").ok(), Some(RdfFormat::NTriples));
     assert!(matches!(detect_format(None, Some("text/html"), "https://x/"), Err(DcatError::UnknownFormat { .. })));
 }
+
+#[test]
+fn emails_come_from_mailto_or_a_resolved_relative_iri_and_nothing_else() {
+    use super::email_address;
+    assert_eq!(email_address("mailto:opendata@comune.macerata.it").as_deref(), Some("opendata@comune.macerata.it"));
+    assert_eq!(
+        email_address("http://127.0.0.1:8080/geosolutions@geo-solutions.it").as_deref(),
+        Some("geosolutions@geo-solutions.it")
+    );
+    assert_eq!(email_address("https://www.comune.macerata.it/contatti"), None);
+    assert_eq!(email_address("mailto:not an address"), None);
+}

@@ -1,0 +1,161 @@
+//! One run of a HarvestJob, as its pod performs it (`mediana harvest-job`): the run's
+//! configuration from the HarvestJob's spec, a "Running" report at the start, heartbeats
+//! with the counts so far, and the final report, all into the HarvestJob's status.
+
+use std::sync::{Arc, Mutex};
+
+use kube::{Api, Client};
+use tracing::{info, warn};
+
+use super::model::Agent;
+use super::run::Progress;
+use super::{ProgressHook, RunConfig, RunReport, SourceConfig, TargetConfig};
+use crate::api::HarvestJob;
+use crate::api::harvest_job::{HarvestJobSpec, HarvestRun, RunResult};
+use crate::controllers::harvest_job::runs::{self, HEARTBEAT_INTERVAL};
+
+/// Why a HarvestJob's run could not be carried out or reported.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Reading the HarvestJob or writing its status failed.
+    #[error("Kubernetes API request failed: {0}")]
+    Kube(#[from] kube::Error),
+    /// Writing the run report failed.
+    #[error("cannot report the run: {0}")]
+    Report(#[from] crate::controllers::Error),
+    /// The harvest itself failed (it was reported as Failed).
+    #[error(transparent)]
+    Run(#[from] super::RunError),
+    /// The target's API token could not be read.
+    #[error("cannot read the target's API token from {path}: {source}")]
+    Token {
+        /// The token file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Where the run writes and with what credentials; the rest comes from the spec.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    /// The target node's CKAN base URL.
+    pub target_url: String,
+    /// Its API token.
+    pub target_token: Option<String>,
+    /// The source's API token, if the spec names one.
+    pub source_token: Option<String>,
+}
+
+/// The run configuration a HarvestJob's spec asks for.
+pub fn config_from_spec(spec: &HarvestJobSpec, job_identity: String, endpoints: Endpoints) -> RunConfig {
+    let source = SourceConfig {
+        url: spec.source.url.clone(),
+        kind: spec.source.type_,
+        format: spec.source.format,
+        organization: spec.source.organization.clone(),
+        query: spec.source.query.clone(),
+        token: endpoints.source_token,
+    };
+    let administration = &spec.publisher.administration;
+    let target = TargetConfig {
+        url: endpoints.target_url,
+        token: endpoints.target_token,
+        organization: spec.publisher.organization.clone(),
+        organization_title: administration.name.clone(),
+    };
+    let mut config = RunConfig::new(source, target, job_identity);
+    config.default_agent =
+        Some(Agent { identifier: Some(administration.ipa_code.clone()), name: administration.name.clone() });
+    config.validation = spec.validation.mode;
+    config.removed_datasets = spec.removed_datasets;
+    config.max_delete_percent = u32::try_from(spec.max_delete_percent).unwrap_or(0);
+    config.dry_run = spec.dry_run;
+    config.concurrency = usize::try_from(spec.concurrency).unwrap_or(1).max(1);
+    config.net.allow_private_networks = spec.allow_private_networks;
+    config
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Runs the HarvestJob `namespace/name` once as the Job `run_job`, reporting into its
+/// status from start to end. A failed run is reported too, then returned as the error.
+pub async fn run_harvest_job(
+    client: Client,
+    namespace: &str,
+    name: &str,
+    run_job: Option<String>,
+    endpoints: Endpoints,
+) -> Result<RunReport, JobError> {
+    let api: Api<HarvestJob> = Api::namespaced(client, namespace);
+    let job = api.get(name).await?;
+    let spec = job.spec.clone();
+    let mut status = job.status.clone().unwrap_or_default();
+    let started = now();
+    let running = HarvestRun {
+        job: run_job.clone(),
+        start_time: Some(started.clone()),
+        heartbeat_time: Some(started.clone()),
+        result: RunResult::Running,
+        dry_run: spec.dry_run,
+        ..Default::default()
+    };
+    runs::record(&mut status, running.clone(), &spec);
+    runs::apply_report(&api, name, &status).await?;
+    info!(namespace, name, job = ?run_job, "run started");
+
+    // The hook is synchronous and called often: it keeps the latest progress, and a task
+    // reports it every heartbeat interval.
+    let latest: Arc<Mutex<Progress>> = Arc::default();
+    let hook_progress = latest.clone();
+    let hook: ProgressHook = Arc::new(move |progress: &Progress| {
+        if let Ok(mut slot) = hook_progress.lock() {
+            *slot = progress.clone();
+        }
+    });
+    let heartbeat = {
+        let (api, name, spec, status, running) = (api.clone(), name.to_owned(), spec.clone(), status.clone(), running);
+        tokio::spawn(async move {
+            let mut status = status;
+            loop {
+                tokio::time::sleep(HEARTBEAT_INTERVAL).await;
+                let counts = latest.lock().map(|p| p.counts.clone()).unwrap_or_default();
+                let beat = HarvestRun { heartbeat_time: Some(now()), counts, ..running.clone() };
+                runs::record(&mut status, beat, &spec);
+                if let Err(err) = runs::apply_report(&api, &name, &status).await {
+                    warn!(error = %err, "heartbeat not reported");
+                }
+            }
+        })
+    };
+
+    let identity = format!("{namespace}/{name}");
+    let outcome = super::run(config_from_spec(&spec, identity, endpoints), Some(hook)).await;
+    heartbeat.abort();
+    let finished = match &outcome {
+        Ok(report) => HarvestRun { start_time: Some(started), ..report.to_harvest_run(run_job) },
+        Err(err) => HarvestRun {
+            job: run_job,
+            start_time: Some(started),
+            completion_time: Some(now()),
+            result: RunResult::Failed,
+            dry_run: spec.dry_run,
+            message: Some(format!("{err}; nothing was deleted")),
+            ..Default::default()
+        },
+    };
+    info!(result = ?finished.result, counts = ?finished.counts, "run finished");
+    runs::record(&mut status, finished, &spec);
+    runs::apply_report(&api, name, &status).await?;
+    Ok(outcome?)
+}
+
+/// Reads the target's API token from the file the pod's first container wrote.
+pub fn read_token(path: &std::path::Path) -> Result<String, JobError> {
+    std::fs::read_to_string(path)
+        .map(|t| t.trim().to_owned())
+        .map_err(|source| JobError::Token { path: path.display().to_string(), source })
+}

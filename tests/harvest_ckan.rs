@@ -1,0 +1,255 @@
+//! The harvester against real CKAN 2.12 instances (tests/ckan/ckan.sh, started by
+//! `make test`): the DCAT-AP_IT fixtures served over loopback HTTP, a second CKAN as a
+//! source, results read back through the target's Action API, re-harvests that write
+//! nothing, and removal at the source under both policies and the delete guard.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use mediana::api::harvest_job::{RemovedDatasetPolicy, RunResult, SourceType, ValidationMode};
+use mediana::harvest::{RunConfig, RunReport, SourceConfig, TargetConfig};
+use serde_json::{Value, json};
+
+/// A CKAN instance of the test harness: its URL and a sysadmin token.
+struct Ckan {
+    url: String,
+    token: String,
+}
+
+fn ckan(instance: u8) -> Ckan {
+    let var = |key: &str| {
+        std::env::var(format!("MEDIANA_CKAN_{instance}_{key}")).unwrap_or_else(|_| {
+            panic!(
+                "no CKAN test peer: run the tests with `make test`, or `tests/ckan/ckan.sh up DIR` and export DIR/env"
+            )
+        })
+    };
+    Ckan { url: var("URL"), token: var("TOKEN") }
+}
+
+impl Ckan {
+    /// Calls an action with the sysadmin token and returns its `result`.
+    fn action(&self, action: &str, body: Value) -> Value {
+        let response = std::process::Command::new("curl")
+            .args(["-sS", "-X", "POST", &format!("{}/api/3/action/{action}", self.url)])
+            .args(["-H", &format!("Authorization: {}", self.token), "-H", "Content-Type: application/json"])
+            .args(["--data-binary", &body.to_string()])
+            .output()
+            .expect("run curl");
+        let reply: Value = serde_json::from_slice(&response.stdout).expect("CKAN answers JSON");
+        assert_eq!(reply["success"], true, "{action} failed: {reply}");
+        reply["result"].clone()
+    }
+
+    /// The datasets of an organization, with their extras as a map.
+    fn datasets_of(&self, organization: &str) -> Vec<Value> {
+        let result = self.action("package_search", json!({"fq": format!("organization:{organization}"), "rows": 1000}));
+        result["results"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+fn extra<'a>(dataset: &'a Value, key: &str) -> Option<&'a str> {
+    dataset["extras"].as_array()?.iter().find(|e| e["key"] == key)?["value"].as_str()
+}
+
+/// A loopback HTTP server of files whose content a test may change between runs.
+#[derive(Clone, Default)]
+struct Files(Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>);
+
+impl Files {
+    fn put(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) {
+        self.0.lock().expect("files").insert(path.to_owned(), (content_type.to_owned(), body.into()));
+    }
+
+    /// Serves the files on a free loopback port; returns the base URL.
+    fn serve(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let files = self.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let mut reader = BufReader::new(&stream);
+                let mut request = String::new();
+                if reader.read_line(&mut request).is_err() {
+                    continue;
+                }
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let found = files.0.lock().expect("files").get(&path).cloned();
+                let mut stream = &stream;
+                let _ = match found {
+                    Some((content_type, body)) => stream
+                        .write_all(
+                            format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                                .as_bytes(),
+                        )
+                        .and_then(|()| stream.write_all(&body)),
+                    None => stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                };
+            }
+        });
+        format!("http://127.0.0.1:{port}")
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/dcat-ap-it/examples").join(name);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
+}
+
+fn config(source: &str, kind: SourceType, target: &Ckan, organization: &str) -> RunConfig {
+    let source =
+        SourceConfig { url: source.to_owned(), kind, format: None, organization: None, query: None, token: None };
+    let target = TargetConfig {
+        url: target.url.clone(),
+        token: Some(target.token.clone()),
+        organization: organization.to_owned(),
+        organization_title: None,
+    };
+    let mut config = RunConfig::new(source, target, format!("tests/{organization}"));
+    config.net.allow_private_networks = true; // the peers are on loopback
+    config.validation = ValidationMode::Warn;
+    config
+}
+
+async fn harvest(config: RunConfig) -> RunReport {
+    mediana::harvest::run(config, None).await.expect("the harvest runs")
+}
+
+#[tokio::test]
+async fn dcat_ap_it_fixtures_land_in_a_real_ckan_and_a_reharvest_writes_nothing() {
+    let target = ckan(1);
+    let files = Files::default();
+    let base = files.serve();
+    for (file, expected) in [("catalog_dati_unibo.rdf", 12), ("dataset.rdf", 1), ("dataset_it_esempio_6.rdf", 2)] {
+        files.put(&format!("/{file}"), "application/rdf+xml", fixture(file));
+        let organization = common::unique_name("dcat");
+        let url = format!("{base}/{file}");
+        let first = harvest(config(&url, SourceType::Dcat, &target, &organization)).await;
+        assert_eq!(first.result, RunResult::Succeeded, "{file}: {} {:?}", first.message, first.errors);
+        assert_eq!((first.counts.found, first.counts.created), (expected, expected), "{file}: {}", first.message);
+
+        let stored = target.datasets_of(&organization);
+        assert_eq!(stored.len() as i64, expected, "{file}: what the target's API returns");
+        for dataset in &stored {
+            assert!(extra(dataset, "identifier").is_some_and(|id| !id.is_empty()), "{file}: identifier kept");
+            assert_eq!(extra(dataset, "mediana_harvest_source"), Some(url.as_str()), "{file}: provenance");
+            assert_eq!(dataset["organization"]["name"], organization.as_str());
+        }
+        let modified: Vec<Value> = stored.iter().map(|d| d["metadata_modified"].clone()).collect();
+
+        let again = harvest(config(&url, SourceType::Dcat, &target, &organization)).await;
+        assert_eq!(
+            (again.counts.created, again.counts.updated, again.counts.unchanged),
+            (0, 0, expected),
+            "{file}: a re-harvest of unchanged datasets writes nothing"
+        );
+        let after: Vec<Value> =
+            target.datasets_of(&organization).iter().map(|d| d["metadata_modified"].clone()).collect();
+        assert_eq!(modified, after, "{file}: no dataset was touched");
+    }
+}
+
+/// A DCAT-AP_IT catalogue of `n` small datasets in Turtle.
+fn catalogue(ids: &[u32]) -> String {
+    let mut ttl = String::from(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n\
+         @prefix dcatapit: <http://dati.gov.it/onto/dcatapit#> .\n@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n\
+         <http://example.it/catalog> a dcat:Catalog ; dct:title \"Catalogo di prova\"@it .\n",
+    );
+    for id in ids {
+        ttl.push_str(&format!(
+            "<http://example.it/dataset/{id}> a dcat:Dataset, dcatapit:Dataset ;\n  dct:identifier \"c_e783:{id}\" ;\n  \
+             dct:title \"Dataset {id}\"@it ;\n  dct:description \"Descrizione del dataset {id}\"@it ;\n  \
+             dct:modified \"2026-01-0{}\"^^<http://www.w3.org/2001/XMLSchema#date> ;\n  \
+             dcat:theme <http://publications.europa.eu/resource/authority/data-theme/GOVE> ;\n  \
+             dct:publisher [ a dcatapit:Agent, foaf:Agent ; dct:identifier \"c_e783\" ; foaf:name \"Comune di Macerata\" ] .\n",
+            id % 9 + 1
+        ));
+    }
+    ttl
+}
+
+#[tokio::test]
+async fn datasets_removed_at_the_source_are_kept_or_deleted_and_the_guard_holds() {
+    let target = ckan(1);
+    let files = Files::default();
+    let base = files.serve();
+    let url = format!("{base}/catalog.ttl");
+    let all: Vec<u32> = (1..=10).collect();
+
+    for policy in [RemovedDatasetPolicy::Keep, RemovedDatasetPolicy::Delete] {
+        let organization = common::unique_name("removal");
+        let run = |ids: &[u32]| {
+            files.put("/catalog.ttl", "text/turtle", catalogue(ids));
+            let mut config = config(&url, SourceType::Dcat, &target, &organization);
+            config.removed_datasets = policy;
+            config
+        };
+        let first = harvest(run(&all)).await;
+        assert_eq!(first.counts.created, 10, "{}", first.message);
+
+        // One of ten gone (10%, under the default 20% guard).
+        let second = harvest(run(&all[1..])).await;
+        let remaining = target.datasets_of(&organization).len();
+        match policy {
+            RemovedDatasetPolicy::Keep => {
+                assert_eq!((second.counts.deleted, remaining), (0, 10), "Keep keeps it: {}", second.message)
+            }
+            RemovedDatasetPolicy::Delete => {
+                assert_eq!((second.counts.deleted, remaining), (1, 9), "Delete deletes it: {}", second.message)
+            }
+        }
+        if policy == RemovedDatasetPolicy::Delete {
+            // Half of the rest gone: more than maxDeletePercent, so nothing is deleted.
+            let guarded = harvest(run(&all[1..5])).await;
+            assert_eq!(guarded.counts.deleted, 0, "{}", guarded.message);
+            assert!(guarded.message.contains("maxDeletePercent"), "the run says why: {}", guarded.message);
+            assert_eq!(target.datasets_of(&organization).len(), 9);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_second_real_ckan_is_harvested_through_its_action_api() {
+    let (source, target) = (ckan(2), ckan(1));
+    let source_org = common::unique_name("src");
+    source.action("organization_create", json!({"name": source_org}));
+    for i in 0..3 {
+        source.action(
+            "package_create",
+            json!({
+                "name": format!("{source_org}-ds-{i}"), "title": format!("Dataset {i}"), "owner_org": source_org,
+                "notes": "Orari del trasporto pubblico", "license_id": "cc-by",
+                "extras": [{"key": "identifier", "value": format!("c_e783:{source_org}-{i}")}],
+                "resources": [{"url": format!("http://example.it/{i}.csv"), "format": "CSV"}]
+            }),
+        );
+    }
+    // Not a dataset: CKAN sources also hold showcases and harvest sources.
+    source.action(
+        "package_create",
+        json!({"name": format!("{source_org}-showcase"), "type": "showcase", "owner_org": source_org}),
+    );
+
+    let target_org = common::unique_name("dst");
+    let mut config = config(&source.url, SourceType::Ckan, &target, &target_org);
+    config.source.organization = Some(source_org.clone());
+    let report = harvest(config.clone()).await;
+    assert_eq!((report.counts.found, report.counts.created), (3, 3), "{}", report.message);
+    let stored = target.datasets_of(&target_org);
+    let mut titles: Vec<&str> = stored.iter().filter_map(|d| d["title"].as_str()).collect();
+    titles.sort();
+    assert_eq!(titles, ["Dataset 0", "Dataset 1", "Dataset 2"]);
+    assert!(stored.iter().all(|d| d["num_resources"] == 1), "resources travel with the dataset");
+    let again = harvest(config).await;
+    assert_eq!((again.counts.created, again.counts.updated, again.counts.unchanged), (0, 0, 3));
+}
