@@ -56,9 +56,12 @@ fn extra<'a>(dataset: &'a Value, key: &str) -> Option<&'a str> {
     dataset["extras"].as_array()?.iter().find(|e| e["key"] == key)?["value"].as_str()
 }
 
+/// A served file: its content type and body.
+type Served = (String, Vec<u8>);
+
 /// A loopback HTTP server of files whose content a test may change between runs.
 #[derive(Clone, Default)]
-struct Files(Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>);
+struct Files(Arc<Mutex<HashMap<String, Served>>>);
 
 impl Files {
     fn put(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) {
