@@ -5,11 +5,6 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
-
 use mediana::api::harvest_job::{RemovedDatasetPolicy, RunResult, SourceType, ValidationMode};
 use mediana::harvest::{RunConfig, RunReport, SourceConfig, TargetConfig};
 use serde_json::{Value, json};
@@ -56,52 +51,6 @@ fn extra<'a>(dataset: &'a Value, key: &str) -> Option<&'a str> {
     dataset["extras"].as_array()?.iter().find(|e| e["key"] == key)?["value"].as_str()
 }
 
-/// A served file: its content type and body.
-type Served = (String, Vec<u8>);
-
-/// A loopback HTTP server of files whose content a test may change between runs.
-#[derive(Clone, Default)]
-struct Files(Arc<Mutex<HashMap<String, Served>>>);
-
-impl Files {
-    fn put(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) {
-        self.0.lock().expect("files").insert(path.to_owned(), (content_type.to_owned(), body.into()));
-    }
-
-    /// Serves the files on a free loopback port; returns the base URL.
-    fn serve(&self) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let files = self.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().map_while(Result::ok) {
-                let mut reader = BufReader::new(&stream);
-                let mut request = String::new();
-                if reader.read_line(&mut request).is_err() {
-                    continue;
-                }
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let found = files.0.lock().expect("files").get(&path).cloned();
-                let mut stream = &stream;
-                let _ = match found {
-                    Some((content_type, body)) => stream
-                        .write_all(
-                            format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
-                                .as_bytes(),
-                        )
-                        .and_then(|()| stream.write_all(&body)),
-                    None => stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-                };
-            }
-        });
-        format!("http://127.0.0.1:{port}")
-    }
-}
-
 fn fixture(name: &str) -> Vec<u8> {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/dcat-ap-it/examples").join(name);
@@ -130,7 +79,7 @@ async fn harvest(config: RunConfig) -> RunReport {
 #[tokio::test]
 async fn dcat_ap_it_fixtures_land_in_a_real_ckan_and_a_reharvest_writes_nothing() {
     let target = ckan(1);
-    let files = Files::default();
+    let files = common::Files::default();
     let base = files.serve();
     for (file, expected) in [("catalog_dati_unibo.rdf", 12), ("dataset.rdf", 1), ("dataset_it_esempio_6.rdf", 2)] {
         files.put(&format!("/{file}"), "application/rdf+xml", fixture(file));
@@ -184,7 +133,7 @@ fn catalogue(ids: &[u32]) -> String {
 #[tokio::test]
 async fn datasets_removed_at_the_source_are_kept_or_deleted_and_the_guard_holds() {
     let target = ckan(1);
-    let files = Files::default();
+    let files = common::Files::default();
     let base = files.serve();
     let url = format!("{base}/catalog.ttl");
     let all: Vec<u32> = (1..=10).collect();

@@ -183,3 +183,81 @@ async fn harvest_job_end_to_end() {
 
     operator.stop().await;
 }
+
+/// A run reporting into the status, as the pod does: `mediana harvest-job` under the
+/// HarvestJob's own ServiceAccount (the Role the controller made must be enough), reading a
+/// DCAT-AP_IT catalogue over loopback and writing into a real CKAN.
+#[tokio::test]
+async fn a_harvester_run_reports_into_the_status_under_its_own_identity() {
+    let (client, ns) = common::fresh_namespace("harvest-run").await;
+    let operator = common::Operator::start(client.clone());
+    let jobs: Api<HarvestJob> = Api::namespaced(client.clone(), &ns);
+    let (ckan_url, ckan_token) = match (std::env::var("MEDIANA_CKAN_1_URL"), std::env::var("MEDIANA_CKAN_1_TOKEN")) {
+        (Ok(url), Ok(token)) => (url, token),
+        _ => panic!(
+            "no CKAN test peer: run the tests with `make test`, or `tests/ckan/ckan.sh up DIR` and export DIR/env"
+        ),
+    };
+    let files = common::Files::default();
+    let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/dcat-ap-it/examples/catalog_dati_unibo.rdf");
+    files.put("/catalog.rdf", "application/rdf+xml", std::fs::read(&catalog).expect("the fixture"));
+    let source = format!("{}/catalog.rdf", files.serve());
+
+    apply(&client, &node(&ns, "marche", "dati.regione.marche.it")).await;
+    let organization = common::unique_name("unibo");
+    let mut job = harvest_job(
+        &ns,
+        "unibo",
+        "marche",
+        &source,
+        json!({"schedule": "@yearly", "allowPrivateNetworks": true, "validation": {"mode": "Warn"}}),
+    );
+    job["spec"]["source"]["type"] = json!("dcat");
+    job["spec"]["publisher"]["organization"] = json!(organization);
+    apply(&client, &job).await;
+    wait_for_condition(&jobs, "unibo", "Ready", "True", "Scheduled").await;
+
+    let kubeconfig = std::env::var("KUBECONFIG").expect("KUBECONFIG names the test cluster");
+    let as_harvester =
+        common::impersonating_kubeconfig(&kubeconfig, &format!("system:serviceaccount:{ns}:unibo-harvester"), &ns);
+    let token_file = std::env::temp_dir().join(format!("mediana-token-{}", common::unique_name("t")));
+    std::fs::write(&token_file, format!("{ckan_token}\n")).expect("write the token file");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mediana"))
+        .args(["harvest-job", "--namespace", &ns, "--name", "unibo", "--target-url", &ckan_url])
+        .arg("--target-token-file")
+        .arg(&token_file)
+        .env("KUBECONFIG", &as_harvester)
+        .env("MEDIANA_RUN_JOB", "unibo-manual-1")
+        .output()
+        .expect("run mediana harvest-job");
+    let _ = std::fs::remove_file(&token_file);
+    assert!(
+        output.status.success(),
+        "harvest-job failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let done = wait_for_condition(&jobs, "unibo", "LastRunSucceeded", "True", "Succeeded").await;
+    let run = done.status.and_then(|s| s.last_run).expect("the run's report");
+    assert_eq!(run.job.as_deref(), Some("unibo-manual-1"));
+    assert_eq!((run.counts.found, run.counts.created), (12, 12), "{run:?}");
+    assert!(run.mean_quality_score.is_some_and(|q| q > 0.0), "{run:?}");
+    assert!(run.start_time.is_some() && run.completion_time.is_some());
+
+    // The harvester's identity may not touch another HarvestJob.
+    let denied = std::process::Command::new(env!("CARGO_BIN_EXE_mediana"))
+        .args(["harvest-job", "--namespace", &ns, "--name", "someone-else", "--target-url", &ckan_url])
+        .args(["--target-token-file", "/dev/null"])
+        .env("KUBECONFIG", &as_harvester)
+        .output()
+        .expect("run mediana harvest-job");
+    assert!(!denied.status.success());
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("forbidden"),
+        "{}",
+        String::from_utf8_lossy(&denied.stderr)
+    );
+    operator.stop().await;
+}

@@ -215,3 +215,50 @@ pub fn impersonating_kubeconfig(kubeconfig: &str, user: &str, namespace: &str) -
     std::fs::write(&path, serde_saphyr::to_string(&config).expect("kubeconfig serializes")).expect("write kubeconfig");
     path
 }
+
+/// A served file: its content type and body.
+type Served = (String, Vec<u8>);
+
+/// A loopback HTTP server of files whose content a test may change between runs.
+#[derive(Clone, Default)]
+pub struct Files(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Served>>>);
+
+impl Files {
+    pub fn put(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) {
+        self.0.lock().expect("files").insert(path.to_owned(), (content_type.to_owned(), body.into()));
+    }
+
+    /// Serves the files on a free loopback port; returns the base URL.
+    pub fn serve(&self) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let files = self.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let mut reader = BufReader::new(&stream);
+                let mut request = String::new();
+                if reader.read_line(&mut request).is_err() {
+                    continue;
+                }
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let found = files.0.lock().expect("files").get(&path).cloned();
+                let mut stream = &stream;
+                let _ = match found {
+                    Some((content_type, body)) => stream
+                        .write_all(
+                            format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                                .as_bytes(),
+                        )
+                        .and_then(|()| stream.write_all(&body)),
+                    None => stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                };
+            }
+        });
+        format!("http://127.0.0.1:{port}")
+    }
+}
