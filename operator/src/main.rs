@@ -234,9 +234,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Version => println!("{}", mediana::version_line()),
         Command::Validate { what: ValidateCommand::Dcat { file, format } } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let reader = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
             let format = format.map(|f| mediana::harvest::dcat::spec_format(f.into()));
-            let report = mediana::harvest::check::check(&bytes, format, &file.display().to_string())?;
+            let report =
+                mediana::harvest::check::check(std::io::BufReader::new(reader), format, &file.display().to_string())?;
             print!("{report}");
             if !report.is_valid() {
                 std::process::exit(1);

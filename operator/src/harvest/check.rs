@@ -48,10 +48,10 @@ impl FileCheck {
 }
 
 /// Parses, validates and scores a catalogue document.
-pub fn check(bytes: &[u8], format: Option<RdfFormat>, document: &str) -> Result<FileCheck, DcatError> {
+pub fn check(reader: impl std::io::Read, format: Option<RdfFormat>, document: &str) -> Result<FileCheck, DcatError> {
     let format = dcat::detect_format(format, None, document)?;
     let mut datasets = Vec::new();
-    let stats = dcat::parse_document(bytes, format, document, &mut |dataset| {
+    let stats = dcat::parse_reader(reader, format, document, &mut |dataset| {
         let mut findings = validate::validate(&dataset);
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let score = quality::score(&dataset, !validate::has_errors(&findings)).total();
@@ -103,8 +103,9 @@ mod tests {
 
     #[test]
     fn the_prato_report_names_the_empty_creator() {
-        let report = check(&fixture("dcat-ap-it/examples/dataset_identifier.rdf"), None, "dataset_identifier.rdf")
-            .expect("parses");
+        let report =
+            check(fixture("dcat-ap-it/examples/dataset_identifier.rdf").as_slice(), None, "dataset_identifier.rdf")
+                .expect("parses");
         assert!(!report.is_valid());
         let text = report.to_string();
         assert!(text.starts_with("1 datasets (34 triples): 0 valid, 1 invalid"), "{text}");
@@ -114,8 +115,9 @@ mod tests {
 
     #[test]
     fn the_unibo_catalogue_is_valid() {
-        let report = check(&fixture("dcat-ap-it/examples/catalog_dati_unibo.rdf"), None, "catalog_dati_unibo.rdf")
-            .expect("parses");
+        let report =
+            check(fixture("dcat-ap-it/examples/catalog_dati_unibo.rdf").as_slice(), None, "catalog_dati_unibo.rdf")
+                .expect("parses");
         assert!(report.is_valid(), "{report}");
         assert_eq!(report.datasets.len(), 12);
     }

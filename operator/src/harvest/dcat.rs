@@ -13,6 +13,7 @@
 //! followed up to a page cap.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::Read as _;
 
 use oxrdf::{NamedOrBlankNode, Term};
 use oxrdfio::{RdfFormat, RdfParser};
@@ -38,6 +39,15 @@ pub enum DcatError {
         /// The parser's message, with the position.
         #[source]
         source: oxrdfio::RdfSyntaxError,
+    },
+    /// The document could not be read (a local file).
+    #[error("{document}: {source}")]
+    Read {
+        /// File name.
+        document: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
     /// Neither the spec, the Content-Type nor the URL say which serialization it is.
     #[error("{document}: cannot tell the RDF serialization (Content-Type {content_type:?}); set source.format")]
@@ -78,6 +88,7 @@ impl DcatError {
         match self {
             Self::Fetch(e) => e.category(),
             Self::Parse { .. } => "InvalidRdf",
+            Self::Read { .. } => "Read",
             Self::UnknownFormat { .. } => "UnknownFormat",
             Self::XmlEntities { .. } => "XmlEntities",
             Self::PageLoop(_) | Self::TooManyPages { .. } => "Paging",
@@ -133,6 +144,8 @@ pub fn detect_format(
 /// Largest expansion of one XML entity, in bytes. Namespace shortcuts (the legitimate use,
 /// as in the AgID examples) are well under 200.
 const MAX_ENTITY_BYTES: usize = 64 * 1024;
+/// How much of an XML document is searched for the DOCTYPE.
+const PROLOG_BYTES: usize = 1024 * 1024;
 /// Largest sum of all entity expansions.
 const MAX_ENTITIES_TOTAL: usize = 1024 * 1024;
 
@@ -143,7 +156,7 @@ const MAX_ENTITIES_TOTAL: usize = 1024 * 1024;
 pub fn check_xml_entities(bytes: &[u8], document: &str) -> Result<(), DcatError> {
     let refuse = |reason: String| DcatError::XmlEntities { document: document.to_owned(), reason };
     // The DOCTYPE sits in the prolog, before the root element: look only there.
-    let head = &bytes[..bytes.len().min(1024 * 1024)];
+    let head = &bytes[..bytes.len().min(PROLOG_BYTES)];
     let text = String::from_utf8_lossy(head);
     let Some(start) = text.find("<!DOCTYPE") else { return Ok(()) };
     let Some(subset_start) = text[start..].find('[').map(|i| start + i + 1) else { return Ok(()) };
@@ -214,8 +227,22 @@ pub fn parse_document(
     document: &str,
     on_dataset: &mut dyn FnMut(Dataset) -> Result<(), DcatError>,
 ) -> Result<PageStats, DcatError> {
+    parse_reader(bytes, format, document, on_dataset)
+}
+
+/// Like [`parse_document`], reading from `reader` as it goes, so a large file is never
+/// held in memory whole (the prolog is read first for the entity check).
+pub fn parse_reader(
+    mut reader: impl std::io::Read,
+    format: RdfFormat,
+    document: &str,
+    on_dataset: &mut dyn FnMut(Dataset) -> Result<(), DcatError>,
+) -> Result<PageStats, DcatError> {
+    let io_error = |source: std::io::Error| DcatError::Read { document: document.to_owned(), source };
+    let mut head = Vec::new();
     if format == RdfFormat::RdfXml {
-        check_xml_entities(bytes, document)?;
+        reader.by_ref().take(PROLOG_BYTES as u64).read_to_end(&mut head).map_err(io_error)?;
+        check_xml_entities(&head, document)?;
     }
     // Lenient: real catalogues carry invalid IRIs (the AgID example declares the dcatapit
     // namespace with a stray quote) and one bad IRI must not reject a whole catalogue;
@@ -225,8 +252,13 @@ pub fn parse_document(
         parser = with_base;
     }
     let mut assembler = Assembler::default();
-    for quad in parser.for_slice(bytes) {
-        let quad = quad.map_err(|source| DcatError::Parse { document: document.to_owned(), format, source })?;
+    for quad in parser.for_reader(std::io::Read::chain(head.as_slice(), reader)) {
+        let quad = quad.map_err(|e| match e {
+            oxrdfio::RdfParseError::Syntax(source) => {
+                DcatError::Parse { document: document.to_owned(), format, source }
+            }
+            oxrdfio::RdfParseError::Io(e) => io_error(e),
+        })?;
         assembler.stats.triples += 1;
         assembler.push(quad.subject, quad.predicate.as_str(), quad.object, on_dataset)?;
     }
