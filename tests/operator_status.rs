@@ -52,7 +52,7 @@ async fn local_cloud_target_reports_the_cluster() {
 }
 
 #[tokio::test]
-async fn pending_kind_status_is_truthful_idempotent_and_announced() {
+async fn a_stalled_object_has_truthful_idempotent_and_announced_status() {
     let client = common::client().await;
     let ns = "operator-status";
     common::namespace(&client, ns).await;
@@ -77,7 +77,9 @@ async fn pending_kind_status_is_truthful_idempotent_and_announced() {
     .await;
     let status = node.status.clone().expect("status present");
     let ready = condition(&status.common.conditions, "Ready").expect("Ready condition");
-    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "NotYetSupported"));
+    // Its target node does not exist: nothing runs, and the status says which is missing.
+    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "TargetNotFound"));
+    assert!(ready.message.contains("regione"), "{}", ready.message);
     assert_eq!(ready.observed_generation, Some(1));
     assert_eq!(condition(&status.common.conditions, "Stalled").map(|c| c.status.as_str()), Some("True"));
     assert_eq!(condition(&status.common.conditions, "Reconciling").map(|c| c.status.as_str()), Some("False"));
@@ -110,10 +112,10 @@ async fn pending_kind_status_is_truthful_idempotent_and_announced() {
 
     // The first Ready transition is announced as an Event on the object.
     let events: Api<Event> = Api::namespaced(client.clone(), ns);
-    common::eventually("a NotYetSupported Event", 30, || async {
+    common::eventually("a TargetNotFound Event", 30, || async {
         let list = events.list(&ListParams::default()).await.ok()?;
         list.items.into_iter().find(|e| {
-            e.reason.as_deref() == Some("NotYetSupported")
+            e.reason.as_deref() == Some("TargetNotFound")
                 && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("idempotent")
         })
     })
