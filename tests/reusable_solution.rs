@@ -287,7 +287,8 @@ async fn reusable_solutions_end_to_end() {
         ("from-configmap", json!({"configMapKeyRef": {"name": "publiccode", "key": "publiccode.yml"}})),
         (
             "from-url",
-            json!({"url": "https://raw.githubusercontent.com/italia/design-comuni-wordpress-theme/main/publiccode.yml"}),
+            // A loopback address: the network guard refuses it before connecting.
+            json!({"url": "http://127.0.0.1:9/publiccode.yml"}),
         ),
         ("default-target", json!({"inline": PUBLICCODE})),
     ];
@@ -317,7 +318,10 @@ async fn reusable_solutions_end_to_end() {
     assert_eq!(solution.status.and_then(|s| s.publiccode).and_then(|p| p.version).as_deref(), Some("v1.12.5"));
 
     let solution = wait_for(&api, "from-url", "PubliccodeValid", "False", "PubliccodeUnavailable").await;
-    assert!(condition(&solution, "PubliccodeValid").is_some_and(|c| c.2.contains("not wired in this build")));
+    assert!(
+        condition(&solution, "PubliccodeValid").is_some_and(|c| c.2.contains("127.0.0.1") && c.2.contains("loopback")),
+        "the refusal names the address and why"
+    );
 
     let solution = wait_for(&api, "default-target", "Ready", "True", "Available").await;
     assert_eq!(solution.status.and_then(|s| s.placement).map(|p| p.target), Some(target_name(&ns, "qc1")));

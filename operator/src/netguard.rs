@@ -74,7 +74,9 @@ impl Default for NetConfig {
 pub enum Refusal {
     /// A private, loopback, link-local, CGNAT or unique-local address, and private
     /// networks are not allowed.
-    #[error("{host} is {kind} address {ip}; set allowPrivateNetworks to harvest from it")]
+    #[error(
+        "{host} is {kind} address {ip}, refused unless private networks are allowed (a HarvestJob's allowPrivateNetworks)"
+    )]
     PrivateAddress {
         /// The host as written in the URL.
         host: String,

@@ -34,6 +34,7 @@ use crate::api::reusable_solution::{
     ComponentStatus, PlacementDecision, PubliccodeSource, PubliccodeSummary, ReusableSolutionSpec,
 };
 use crate::api::{CloudTarget, ReusableSolution, ReusableSolutionStatus};
+use crate::netguard::{NetConfig, NetGuard};
 use crate::publiccode::{self, Severity, Summary, ValidateOptions, Validation};
 
 /// Kinds of children deleted when no longer desired. PersistentVolumeClaims are not in the
@@ -81,10 +82,12 @@ pub enum SourceError {
         /// The key.
         key: String,
     },
-    /// `url` sources need the shared network guard (size cap, timeouts, no private
-    /// addresses), which this build does not include yet.
-    #[error("fetching publiccode.yml from a URL is not wired in this build: use inline or configMapKeyRef")]
-    UrlNotWired,
+    /// The URL could not be fetched, or the network guard refused it.
+    #[error("fetching publiccode.yml: {0}")]
+    Fetch(#[source] crate::netguard::NetError),
+    /// The fetched file is not UTF-8 text.
+    #[error("publiccode.yml at {0} is not UTF-8 text")]
+    NotText(String),
     /// No source is given (the CRD's rule refuses this; kept for objects stored before it).
     #[error("spec.publiccode names no source: set one of url, inline and configMapKeyRef")]
     NoSource,
@@ -110,10 +113,29 @@ pub async fn publiccode_text(source: &PubliccodeSource, namespace: &str, ctx: &C
             .and_then(|mut data| data.remove(&reference.key))
             .ok_or_else(|| SourceError::KeyNotFound { name: reference.name.clone(), key: reference.key.clone() });
     }
-    if source.url.is_some() {
-        return Err(SourceError::UrlNotWired);
+    if let Some(url) = &source.url {
+        return fetch_publiccode(url, publiccode_net_config()).await;
     }
     Err(SourceError::NoSource)
+}
+
+/// The network guard's settings for publiccode.yml files: public addresses only (they live
+/// on public code forges), small files, short waits.
+pub fn publiccode_net_config() -> NetConfig {
+    NetConfig {
+        max_body_bytes: 1024 * 1024,
+        total_timeout: std::time::Duration::from_secs(30),
+        retries: 2,
+        ..NetConfig::default()
+    }
+}
+
+/// Fetches a publiccode.yml through the shared network guard (refused addresses, redirects
+/// checked hop by hop, size cap, timeouts).
+pub async fn fetch_publiccode(url: &str, config: NetConfig) -> Result<String, SourceError> {
+    let guard = NetGuard::new(config).map_err(SourceError::Fetch)?;
+    let fetched = guard.fetch(url).await.map_err(SourceError::Fetch)?;
+    String::from_utf8(fetched.bytes).map_err(|_| SourceError::NotText(url.to_owned()))
 }
 
 /// A publiccode.yml read and checked, or why it could not be: the reason is

@@ -491,3 +491,18 @@ fn a_target_change_wakes_the_solutions_that_may_be_on_it() {
     assert!(may_be_placed_on(&solution(None, None), "anything"), "the default depends on every target");
     assert!(may_be_placed_on(&solution(Some("psn"), Some("local")), "local"), "moving away from a target");
 }
+
+/// A `url` publiccode.yml comes through the shared network guard: fetched when the address
+/// is allowed, refused on loopback by the settings the controller uses.
+#[tokio::test]
+async fn publiccode_urls_are_fetched_through_the_network_guard() {
+    use crate::netguard::tests::{Reply, serve};
+    let body = "publiccodeYmlVersion: \"0.4\"\nname: Test\n";
+    let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let (addr, _) = serve(move |_, _| Reply::Full(reply.clone())).await;
+    let url = format!("http://{addr}/publiccode.yml");
+    let allowed = crate::netguard::NetConfig { allow_private_networks: true, ..super::publiccode_net_config() };
+    assert_eq!(super::fetch_publiccode(&url, allowed).await.expect("fetched"), body);
+    let refused = super::fetch_publiccode(&url, super::publiccode_net_config()).await.expect_err("loopback refused");
+    assert!(refused.to_string().contains("loopback"), "{refused}");
+}
