@@ -21,32 +21,9 @@ use mediana::api::{CloudTarget, ReusableSolution};
 use mediana::controllers::Settings;
 use serde_json::{Value, json};
 
-const PUBLICCODE: &str = r#"publiccodeYmlVersion: "0.4"
-name: Design Comuni Italia (WordPress)
-url: "https://github.com/italia/design-comuni-wordpress-theme"
-softwareVersion: v1.12.5
-platforms: [web]
-categories: [content-management]
-developmentStatus: stable
-softwareType: standalone/web
-description:
-  it:
-    shortDescription: Tema WordPress per i siti web dei Comuni italiani.
-    longDescription: >
-      Il tema WordPress del Modello Comuni è una soluzione pronta all'uso per realizzare e
-      gestire i siti web dei Comuni, basata sul modello di sito istituzionale di Designers
-      Italia: struttura informativa, layout delle pagine e navigazione già definiti.
-    features: [Pagine strutturate secondo il Modello Comuni]
-legal:
-  license: AGPL-3.0-only
-maintenance:
-  type: community
-  contacts:
-    - name: Designers Italia
-localisation:
-  localisationReady: false
-  availableLanguages: [it]
-"#;
+/// A valid publiccode.yml (Designers Italia's theme for municipal sites), shared with the
+/// controller's unit tests.
+const PUBLICCODE: &str = include_str!("fixtures/publiccode-design-comuni.yml");
 
 fn apply_params() -> PatchParams {
     PatchParams::apply(common::TEST_MANAGER).force()

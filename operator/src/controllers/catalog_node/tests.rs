@@ -162,14 +162,7 @@ fn every_pod_is_restricted() {
         };
         pods += 1;
         let name = child.name();
-        assert_eq!(template["securityContext"]["runAsNonRoot"], true, "{name}");
-        assert_eq!(template["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{name}");
-        for container in template["containers"].as_array().expect("containers") {
-            let security = &container["securityContext"];
-            assert_eq!(security["allowPrivilegeEscalation"], false, "{name}");
-            assert_eq!(security["capabilities"]["drop"], json!(["ALL"]), "{name}");
-            assert_eq!(security["readOnlyRootFilesystem"], true, "{name}");
-        }
+        crate::controllers::workloads::testing::assert_restricted(template, name);
     }
     assert_eq!(pods, 5, "web, redis, postgres, solr and backup pods were checked");
 }

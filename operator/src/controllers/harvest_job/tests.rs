@@ -117,17 +117,10 @@ fn the_harvester_pod_is_restricted_and_gets_its_token_from_the_node() {
     assert_eq!(job_spec["backoffLimit"], 1);
     let pod = &job_spec["template"]["spec"];
     assert_eq!(pod["serviceAccountName"], "macerata-harvester");
-    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
-    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    crate::controllers::workloads::testing::assert_restricted(pod, "harvester");
     let containers: Vec<&Value> =
         pod["initContainers"].as_array().into_iter().chain(pod["containers"].as_array()).flatten().collect();
     assert_eq!(containers.len(), 2);
-    for container in &containers {
-        let security = &container["securityContext"];
-        assert_eq!(security["allowPrivilegeEscalation"], false);
-        assert_eq!(security["capabilities"]["drop"], json!(["ALL"]));
-        assert_eq!(security["readOnlyRootFilesystem"], true);
-    }
     let token_step = containers[0];
     assert!(token_step["image"].as_str().is_some_and(|i| i.starts_with("ghcr.io/mediana-dev/ckan-dcatapit:")));
     assert!(token_step["command"][2].as_str().is_some_and(|c| c.contains("user token add")));

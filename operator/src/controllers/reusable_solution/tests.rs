@@ -8,32 +8,7 @@ use crate::api::cloud_target::Qualification;
 use crate::controllers::children::{Child, DESIRED_HASH_ANNOTATION};
 
 /// A valid publiccode.yml; tests change it one key at a time with `publiccode_with`.
-const PUBLICCODE: &str = r#"publiccodeYmlVersion: "0.4"
-name: Sito comunale
-url: "https://github.com/italia/design-comuni-wordpress-theme"
-softwareVersion: "1.12.5"
-platforms: [web]
-categories: [content-management]
-developmentStatus: stable
-softwareType: standalone/web
-description:
-  it:
-    shortDescription: Tema WordPress per i siti dei Comuni italiani.
-    longDescription: >
-      Il tema WordPress del Modello Comuni è una soluzione pronta all'uso per realizzare e
-      gestire i siti web dei Comuni, basata sul modello di sito istituzionale di Designers
-      Italia: struttura informativa, layout delle pagine e navigazione già definiti.
-    features: [Pagine strutturate secondo il Modello Comuni]
-legal:
-  license: AGPL-3.0-only
-maintenance:
-  type: community
-  contacts:
-    - name: Designers Italia
-localisation:
-  localisationReady: false
-  availableLanguages: [it]
-"#;
+const PUBLICCODE: &str = include_str!("../../../../tests/fixtures/publiccode-design-comuni.yml");
 
 fn publiccode_with(from: &str, to: &str) -> String {
     assert!(PUBLICCODE.contains(from), "{from} is in the sample");
@@ -195,15 +170,8 @@ fn every_pod_is_restricted() {
         };
         pods += 1;
         let name = child.name();
-        assert_eq!(template["securityContext"]["runAsNonRoot"], true, "{name}");
-        assert_eq!(template["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{name}");
+        crate::controllers::workloads::testing::assert_restricted(template, name);
         assert_eq!(template["automountServiceAccountToken"], false, "{name}");
-        for container in template["containers"].as_array().expect("containers") {
-            let security = &container["securityContext"];
-            assert_eq!(security["allowPrivilegeEscalation"], false, "{name}");
-            assert_eq!(security["capabilities"]["drop"], json!(["ALL"]), "{name}");
-            assert_eq!(security["readOnlyRootFilesystem"], true, "{name}");
-        }
     }
     assert_eq!(pods, 3, "web, worker and postgres pods were checked");
 }
@@ -300,7 +268,7 @@ fn a_valid_solution_on_a_sufficient_target_is_rolled_out_and_recorded() {
     assert!(assessment.decision.allowed);
     assert!(assessment.decision.rule.as_deref().is_some_and(|r| r.starts_with("Ordinary requires QC1 or higher")));
     let summary = assessment.summary.expect("summary");
-    assert_eq!(summary.name.as_deref(), Some("Sito comunale"));
+    assert_eq!(summary.name.as_deref(), Some("Design Comuni Italia (WordPress)"));
     assert_eq!(summary.reused_by.as_deref(), Some("c_h211"));
 }
 
