@@ -170,6 +170,27 @@ async fn datasets_removed_at_the_source_are_kept_or_deleted_and_the_guard_holds(
     }
 }
 
+/// A dry run reports what it would write, and writes nothing.
+#[tokio::test]
+async fn a_dry_run_previews_without_writing() {
+    let target = ckan(1);
+    let files = common::Files::default();
+    let url = format!("{}/catalog.ttl", files.serve());
+    files.put("/catalog.ttl", "text/turtle", catalogue(&[1, 2, 3]));
+    let organization = common::unique_name("dry");
+    let mut config = config(&url, SourceType::Dcat, &target, &organization);
+    config.dry_run = true;
+    let report = harvest(config).await;
+    assert_eq!((report.result, report.counts.created), (RunResult::Succeeded, 3), "{}", report.message);
+    let run = report.to_harvest_run(None);
+    assert!(run.dry_run);
+    assert_eq!(run.preview.map(|p| p.create.len()), Some(3), "the status lists what would be created");
+    let search = target.action("package_search", json!({"fq": format!("organization:{organization}")}));
+    assert_eq!(search["count"], 0, "nothing was written");
+    let organizations = target.action("organization_list", json!({}));
+    assert!(!organizations.as_array().is_some_and(|o| o.iter().any(|n| n == organization.as_str())));
+}
+
 #[tokio::test]
 async fn a_second_real_ckan_is_harvested_through_its_action_api() {
     let (source, target) = (ckan(2), ckan(1));

@@ -288,6 +288,28 @@ pub struct HarvestRun {
     /// The first errors, with the dataset and the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<DatasetError>,
+    /// In a dry run, what would have been created, updated and deleted (counts are in
+    /// `counts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<RunPreview>,
+}
+
+/// What a dry run would have written.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RunPreview {
+    /// Datasets that would be created (target CKAN names; the first 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub create: Vec<String>,
+    /// Datasets that would be updated (the first 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub update: Vec<String>,
+    /// Datasets that would be deleted (the first 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub delete: Vec<String>,
 }
 
 /// Outcome of a harvest run.

@@ -16,7 +16,8 @@ use super::quality;
 use super::sink::{CkanSink, Write};
 use super::validate::{self, Severity};
 use crate::api::harvest_job::{
-    DatasetError, HarvestRun, RdfFormat, RemovedDatasetPolicy, RunCounts, RunResult, SourceType, ValidationMode,
+    DatasetError, HarvestRun, RdfFormat, RemovedDatasetPolicy, RunCounts, RunPreview, RunResult, SourceType,
+    ValidationMode,
 };
 use crate::netguard::{NetConfig, NetError, NetGuard};
 
@@ -192,8 +193,18 @@ impl RunReport {
             mean_quality_score: self.mean_quality.map(|q| (q * 10.0).round() / 10.0),
             message: Some(self.message.clone()),
             errors: self.errors.clone(),
+            preview: self.dry_run.then(|| RunPreview {
+                create: first(&self.created),
+                update: first(&self.updated),
+                delete: first(&self.deleted),
+            }),
         }
     }
+}
+
+/// The first names of a preview list (the CRD keeps 20 of each).
+fn first(names: &[String]) -> Vec<String> {
+    names.iter().take(20).cloned().collect()
 }
 
 /// Which of this job's datasets to delete: those not seen in a complete gather, unless
