@@ -358,3 +358,55 @@ async fn two_replicas_elect_one_leader_and_hand_over_on_shutdown() {
     eprintln!("leader hand-over took {hand_over:?}");
     replicas.clear();
 }
+
+fn dcat_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/dcat-ap-it/examples").join(name)
+}
+
+/// `mediana validate dcat` prints counts, findings and quality, and exits by validity.
+#[test]
+fn validate_dcat_reports_and_exits_by_validity() {
+    let valid = mediana().args(["validate", "dcat"]).arg(dcat_fixture("catalog_dati_unibo.rdf")).output().expect("run");
+    let stdout = String::from_utf8_lossy(&valid.stdout);
+    assert!(valid.status.success(), "{stdout}");
+    assert!(stdout.contains("12 datasets") && stdout.contains("12 valid, 0 invalid"), "{stdout}");
+    assert!(stdout.contains("/ 405"), "the MQA score is shown: {stdout}");
+
+    // Comune di Prato's dataset has an empty dct:creator agent.
+    let invalid =
+        mediana().args(["validate", "dcat"]).arg(dcat_fixture("dataset_identifier.rdf")).output().expect("run");
+    let stdout = String::from_utf8_lossy(&invalid.stdout);
+    assert_eq!(invalid.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("1 invalid") && stdout.contains("creator"), "the property at fault is named: {stdout}");
+}
+
+/// Bad input gets a clear error naming the file and what is wrong, and no partial report.
+#[test]
+fn validate_dcat_refuses_malformed_and_hostile_xml_clearly() {
+    let dir = std::env::temp_dir().join(common::unique_name("bad-rdf"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let broken = dir.join("broken.rdf");
+    std::fs::write(&broken, r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><broken"#)
+        .expect("write");
+    let laughs = dir.join("laughs.rdf");
+    let mut entities = String::from(r#"<!ENTITY lol0 "lol">"#);
+    for i in 1..10 {
+        let previous = format!("&lol{};", i - 1).repeat(10);
+        entities.push_str(&format!(r#"<!ENTITY lol{i} "{previous}">"#));
+    }
+    std::fs::write(
+        &laughs,
+        format!(
+            r#"<?xml version="1.0"?><!DOCTYPE rdf:RDF [{entities}]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/"><rdf:Description rdf:about="http://x/"><dct:title>&lol9;</dct:title></rdf:Description></rdf:RDF>"#
+        ),
+    )
+    .expect("write");
+    for (file, expected) in [(&broken, "invalid RDF/XML"), (&laughs, "entit")] {
+        let output = mediana().args(["validate", "dcat"]).arg(file).env_remove("RUST_BACKTRACE").output().expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{} accepted", file.display());
+        assert!(stderr.contains(&file.display().to_string()) && stderr.contains(expected), "{stderr}");
+        assert!(output.stdout.is_empty(), "no partial report for {}", file.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
