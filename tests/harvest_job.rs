@@ -154,6 +154,14 @@ async fn harvest_job_end_to_end() {
     let orphan = wait_for_condition(&jobs, "orphan", "Stalled", "True", "TargetNotFound").await;
     assert!(condition(&orphan, "Ready").is_some_and(|(s, _, m)| s == "False" && m.contains("nowhere")));
     assert!(Api::<CronJob>::namespaced(client.clone(), &ns).get_opt("orphan").await.expect("get").is_none());
+    // Its node arrives (GitOps applies in any order): the node's creation wakes the job, well
+    // before the 30 s retry of a missing target.
+    apply(&client, &node(&ns, "nowhere", "dati.nowhere.example.it")).await;
+    common::eventually("the orphan woken by its node's creation", 20, || async {
+        let job = jobs.get("orphan").await.ok()?;
+        (condition(&job, "Ready")?.1 == "Scheduled").then_some(())
+    })
+    .await;
 
     // A loop: the national node harvests the region, and the region the national node.
     apply(&client, &node(&ns, "nazionale", "www.dati.gov.it")).await;

@@ -319,15 +319,17 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
         move |target| reusable_solution::placed_on(&placed, &target),
     );
     // Harvester Jobs wake their HarvestJob by label: the scheduled ones belong to the CronJob.
-    let harvest_jobs = owning(
-        &client,
-        Controller::new(Api::<HarvestJob>::all(client.clone()), all()),
-        harvest_job::owned(),
-    )
-    .watches(Api::<Job>::all(client.clone()), all().labels(harvest_job::builders::HARVEST_JOB_LABEL), |job| {
-        let name = job.labels().get(harvest_job::builders::HARVEST_JOB_LABEL)?.clone();
-        Some(ObjectRef::new(&name).within(&job.namespace()?))
-    });
+    // A CatalogNode created after its HarvestJobs (GitOps applies in any order) wakes them.
+    let harvest_controller = Controller::new(Api::<HarvestJob>::all(client.clone()), all());
+    let harvest_store = harvest_controller.store();
+    let harvest_jobs = owning(&client, harvest_controller, harvest_job::owned())
+        .watches(Api::<Job>::all(client.clone()), all().labels(harvest_job::builders::HARVEST_JOB_LABEL), |job| {
+            let name = job.labels().get(harvest_job::builders::HARVEST_JOB_LABEL)?.clone();
+            Some(ObjectRef::new(&name).within(&job.namespace()?))
+        })
+        .watches(Api::<CatalogNode>::all(client.clone()), all(), move |node| {
+            harvest_job::targeting(&harvest_store, &node)
+        });
     futures::join!(
         drive(catalog_nodes, catalog_node::reconcile, &ctx, &shutdown),
         drive(harvest_jobs, harvest_job::reconcile, &ctx, &shutdown),

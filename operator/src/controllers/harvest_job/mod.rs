@@ -16,6 +16,7 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::ListParams;
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 use tracing::{info, instrument};
 
@@ -55,6 +56,17 @@ pub fn watched() -> Vec<ApiResource> {
     let mut kinds = owned();
     kinds.push(api_resource::<Job>());
     kinds
+}
+
+/// The HarvestJobs that write into `node`: its creation or change wakes them.
+pub fn targeting(store: &Store<HarvestJob>, node: &CatalogNode) -> Vec<ObjectRef<HarvestJob>> {
+    let (namespace, name) = (node.namespace(), node.name_any());
+    store
+        .state()
+        .iter()
+        .filter(|job| job.namespace() == namespace && job.spec.target.catalog_node == name)
+        .map(|job| ObjectRef::from_obj(job.as_ref()))
+        .collect()
 }
 
 /// How often a waiting HarvestJob looks again for its target node.
