@@ -91,6 +91,13 @@ async fn run_becomes_ready_and_stops_gracefully_on_sigterm() {
     assert!(common::http_get(port, "/healthz").is_some_and(|r| r.starts_with("HTTP/1.1 200")));
     let leading = wait_for_metric(port, "mediana_leader 1", 30);
     assert!(leading, "the only replica becomes leader");
+    // The backlog of every controller is exported (sampled every 2 s).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let queue = "mediana_reconcile_queue_depth{controller=\"CatalogNode\"} ";
+    while !common::http_get(port, "/metrics").is_some_and(|m| m.lines().any(|l| l.starts_with(queue))) {
+        assert!(Instant::now() < deadline, "no {queue}line in /metrics");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // Within the chart's terminationGracePeriodSeconds: reconciles in progress finish first.
     let status = terminate(child);

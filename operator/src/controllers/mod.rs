@@ -11,6 +11,7 @@ pub mod reusable_solution;
 pub mod secrets;
 pub mod workloads;
 
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
@@ -374,9 +375,16 @@ async fn drive<K, F, Fut>(
     Fut: Future<Output = Result<Action, Error>> + Send + 'static,
 {
     let kind = K::kind(&()).into_owned();
+    // The resourceVersion each object had when its last reconcile started: an object whose
+    // version differs waits in the queue (the queue itself is private to kube-runtime).
+    let handled: Arc<std::sync::Mutex<HashMap<ObjectRef<K>, String>>> = Arc::default();
+    let started_versions = handled.clone();
     let measured = move |obj: Arc<K>, ctx: Arc<Context>| {
         let metrics = ctx.metrics.clone();
         let kind = K::kind(&()).into_owned();
+        if let Ok(mut handled) = started_versions.lock() {
+            handled.insert(ObjectRef::from_obj(obj.as_ref()), obj.resource_version().unwrap_or_default());
+        }
         metrics.started(&kind);
         let started = std::time::Instant::now();
         let reconciled = reconcile(obj, ctx);
@@ -387,6 +395,7 @@ async fn drive<K, F, Fut>(
         }
     };
     let cache = controller.store();
+    let sampled = cache.clone();
     let mut graceful = shutdown.clone();
     let running = controller
         .with_config(controller_config())
@@ -415,12 +424,36 @@ async fn drive<K, F, Fut>(
         }
         std::future::pending::<()>().await
     };
+    let metrics = ctx.metrics.clone();
+    let sample_kind = kind.clone();
+    let queue_depth = async move {
+        loop {
+            tokio::time::sleep(QUEUE_SAMPLE_INTERVAL).await;
+            let objects = sampled.state();
+            let depth = match handled.lock() {
+                Ok(mut handled) => {
+                    let current: HashMap<ObjectRef<K>, String> = objects
+                        .iter()
+                        .map(|o| (ObjectRef::from_obj(o.as_ref()), o.resource_version().unwrap_or_default()))
+                        .collect();
+                    handled.retain(|key, _| current.contains_key(key));
+                    current.iter().filter(|(key, version)| handled.get(*key) != Some(*version)).count()
+                }
+                Err(_) => continue,
+            };
+            metrics.set_queue_depth(&sample_kind, depth);
+        }
+    };
     info!(kind, "controller started");
     tokio::select! {
+        () = queue_depth => {}
         () = running => info!(kind, "controller stopped"),
         () = cache_never_filled => info!(kind, "controller stopped before its cache was filled"),
     }
 }
+
+/// How often the queue depth gauge is computed.
+const QUEUE_SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Most reconciles one controller runs at once. Unbounded, hundreds of new objects would send
 /// the API server more requests than it serves at once (504s at 500 CatalogNodes).

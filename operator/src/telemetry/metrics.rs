@@ -32,6 +32,7 @@ pub struct Metrics {
     failures: Family<ErrorLabels, Counter>,
     duration: Family<ControllerLabels, Histogram>,
     in_flight: Family<ControllerLabels, Gauge>,
+    queue_depth: Family<ControllerLabels, Gauge>,
     writes: Family<ControllerLabels, Counter>,
     leader: Gauge,
 }
@@ -45,6 +46,7 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.005, 2.0, 14))
         });
         let in_flight = Family::<ControllerLabels, Gauge>::default();
+        let queue_depth = Family::<ControllerLabels, Gauge>::default();
         let writes = Family::<ControllerLabels, Counter>::default();
         let leader = Gauge::default();
         registry.register("reconciliations", "Reconciles run, by controller", reconciliations.clone());
@@ -60,6 +62,11 @@ impl Default for Metrics {
             in_flight.clone(),
         );
         registry.register(
+            "reconcile_queue_depth",
+            "Objects whose latest change has not been reconciled yet, by controller (sampled every 2 s)",
+            queue_depth.clone(),
+        );
+        registry.register(
             "api_writes",
             "Write requests to the API server (apply, create, delete, status, events), by controller",
             writes.clone(),
@@ -69,7 +76,7 @@ impl Default for Metrics {
             "Whether this instance leads and runs the controllers (1) or waits (0)",
             leader.clone(),
         );
-        Self { registry, reconciliations, failures, duration, in_flight, writes, leader }
+        Self { registry, reconciliations, failures, duration, in_flight, queue_depth, writes, leader }
     }
 }
 
@@ -85,6 +92,11 @@ impl Metrics {
         self.in_flight.get_or_create(&labels).dec();
         self.reconciliations.get_or_create(&labels).inc();
         self.duration.get_or_create(&labels).observe(elapsed.as_secs_f64());
+    }
+
+    /// Records how many objects wait for a reconcile of their latest change.
+    pub fn set_queue_depth(&self, controller: &str, depth: usize) {
+        self.queue_depth.get_or_create(&labels(controller)).set(i64::try_from(depth).unwrap_or(i64::MAX));
     }
 
     /// Records a failed reconcile.
@@ -141,6 +153,8 @@ mod tests {
         );
         assert!(text.contains("mediana_reconcile_duration_seconds_count{controller=\"CatalogNode\"} 1"), "{text}");
         assert!(text.contains("mediana_reconciles_in_flight{controller=\"CatalogNode\"} 0"), "{text}");
+        metrics.set_queue_depth("CatalogNode", 3);
+        assert!(metrics.encode().contains("mediana_reconcile_queue_depth{controller=\"CatalogNode\"} 3"));
         assert!(text.contains("mediana_leader 1"), "{text}");
     }
 }
