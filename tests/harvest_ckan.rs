@@ -170,6 +170,44 @@ async fn datasets_removed_at_the_source_are_kept_or_deleted_and_the_guard_holds(
     }
 }
 
+/// A gather that breaks half-way (a page of a paged catalogue fails) deletes nothing, even
+/// under the Delete policy: what was not read is not gone.
+#[tokio::test]
+async fn an_incomplete_gather_deletes_nothing() {
+    let target = ckan(1);
+    let files = common::Files::default();
+    let base = files.serve();
+    let page = |ids: &[u32], next: bool| {
+        let mut ttl = catalogue(ids);
+        if next {
+            ttl.push_str(&format!(
+                "@prefix hydra: <http://www.w3.org/ns/hydra/core#> .\n<{base}/catalog.ttl> a hydra:PagedCollection ;\n  \
+                 hydra:nextPage \"{base}/catalog.ttl?page=2\" ; hydra:totalItems 10 ; hydra:itemsPerPage 5 .\n"
+            ));
+        }
+        ttl
+    };
+    let organization = common::unique_name("paged");
+    let run = || {
+        let mut config = config(&format!("{base}/catalog.ttl"), SourceType::Dcat, &target, &organization);
+        config.removed_datasets = RemovedDatasetPolicy::Delete;
+        config
+    };
+    files.put("/catalog.ttl", "text/turtle", page(&[1, 2, 3, 4, 5], true));
+    files.put("/catalog.ttl?page=2", "text/turtle", page(&[6, 7, 8, 9, 10], false));
+    let first = harvest(run()).await;
+    assert_eq!((first.counts.found, first.counts.created), (10, 10), "both pages read: {}", first.message);
+
+    // Dataset 5 is gone from page 1, and page 2 now fails.
+    files.put("/catalog.ttl", "text/turtle", page(&[1, 2, 3, 4], true));
+    files.put("/catalog.ttl?page=2", "text/plain", "Internal Server Error".as_bytes().to_vec());
+    let broken = mediana::harvest::run(run(), None).await;
+    let deleted = broken.as_ref().map(|r| r.counts.deleted).unwrap_or(0);
+    assert_eq!(deleted, 0, "an incomplete gather deletes nothing: {broken:?}");
+    assert!(broken.as_ref().map_or(true, |r| r.result != RunResult::Succeeded), "the run is not a success: {broken:?}");
+    assert_eq!(target.datasets_of(&organization).len(), 10, "every dataset is still there");
+}
+
 /// A dry run reports what it would write, and writes nothing.
 #[tokio::test]
 async fn a_dry_run_previews_without_writing() {
