@@ -26,9 +26,15 @@ lint:
 	@eval "$$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"; \
 	  if [[ -x $$HELM_DIR/helm ]]; then $$HELM_DIR/helm lint --strict charts/mediana; else echo "helm not built yet: skipping helm lint (run tests/controlplane/build.sh)"; fi
 
-## bench: N CatalogNodes (default 500) against the kubectl baseline; figures into docs/benchmarks.md
+## bench: every benchmark (tests/bench/*.sh), N objects each (default 500) against the kubectl
+## baseline; figures into docs/benchmarks.md. BENCH=catalognodes or BENCH=reusable_solutions runs one.
+BENCHES := catalognodes reusable_solutions
+BENCH ?= $(BENCHES)
 bench:
-	tests/bench/catalognodes.sh
+	@for b in $(BENCH); do \
+	  [[ " $(BENCHES) " == *" $$b "* ]] || { echo "unknown BENCH=$$b: one of $(BENCHES)" >&2; exit 2; }; \
+	  tests/bench/$$b.sh || exit 1; \
+	done
 
 ## crds: regenerate crds/ and the chart's copy from the Rust types
 crds:
