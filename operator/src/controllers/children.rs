@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 
+use futures::{StreamExt, TryStreamExt, stream};
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::ApiResource;
@@ -192,31 +194,52 @@ pub async fn apply_and_prune(
     desired: &[Child],
     prunable: &[ApiResource],
 ) -> Result<ApplyReport, Error> {
-    let mut report = ApplyReport::default();
-    for child in desired {
-        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &owner.namespace, &child.resource);
-        let current = api.get_opt(child.name()).await?;
-        if current.as_ref().is_some_and(|current| up_to_date(child, current)) {
-            continue;
-        }
-        api.patch(child.name(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&child.object)).await?;
-        report.applied.push(format!("{}/{}", child.resource.kind, child.name()));
-    }
+    // Children are independent objects: reading and applying them side by side takes one
+    // round trip's time instead of one per child (a reconcile is otherwise a chain of ~20).
+    let applies: Vec<_> = desired.iter().map(|child| apply_one(client, owner, child)).collect();
+    let applied: Vec<Option<String>> = stream::iter(applies).buffered(PARALLEL_REQUESTS).try_collect().await?;
     let selector = ListParams::default().labels(&owner.children_selector());
-    for resource in prunable {
-        let wanted: BTreeSet<&str> =
-            desired.iter().filter(|c| c.resource.kind == resource.kind).map(Child::name).collect();
-        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &owner.namespace, resource);
-        for existing in api.list_metadata(&selector).await?.items {
-            let name = existing.name_any();
-            if !wanted.contains(name.as_str()) {
-                api.delete(&name, &DeleteParams::background()).await?;
-                report.pruned.push(format!("{}/{name}", resource.kind));
-            }
+    let prunes: Vec<_> =
+        prunable.iter().map(|resource| prune_kind(client, owner, desired, resource, &selector)).collect();
+    let pruned: Vec<Vec<String>> = stream::iter(prunes).buffered(PARALLEL_REQUESTS).try_collect().await?;
+    Ok(ApplyReport { applied: applied.into_iter().flatten().collect(), pruned: pruned.into_iter().flatten().collect() })
+}
+
+/// Applies one child unless it already carries what is desired; its `Kind/name` if written.
+async fn apply_one(client: &Client, owner: &Owner, child: &Child) -> Result<Option<String>, Error> {
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &owner.namespace, &child.resource);
+    let current = api.get_opt(child.name()).await?;
+    if current.as_ref().is_some_and(|current| up_to_date(child, current)) {
+        return Ok(None);
+    }
+    api.patch(child.name(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&child.object)).await?;
+    Ok(Some(format!("{}/{}", child.resource.kind, child.name())))
+}
+
+/// Deletes the owner's children of one kind that are not desired; their `Kind/name`s.
+async fn prune_kind(
+    client: &Client,
+    owner: &Owner,
+    desired: &[Child],
+    resource: &ApiResource,
+    selector: &ListParams,
+) -> Result<Vec<String>, Error> {
+    let wanted: BTreeSet<&str> = desired.iter().filter(|c| c.resource.kind == resource.kind).map(Child::name).collect();
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &owner.namespace, resource);
+    let mut pruned = Vec::new();
+    for existing in api.list_metadata(selector).await?.items {
+        let name = existing.name_any();
+        if !wanted.contains(name.as_str()) {
+            api.delete(&name, &DeleteParams::background()).await?;
+            pruned.push(format!("{}/{name}", resource.kind));
         }
     }
-    Ok(report)
+    Ok(pruned)
 }
+
+/// Requests one reconcile sends at once: enough to overlap round trips, few enough that 16
+/// concurrent reconciles stay well under the API server's 400 requests in flight.
+const PARALLEL_REQUESTS: usize = 8;
 
 /// The API type of a kind, for the `prunable` list.
 pub fn api_resource<K: Resource<DynamicType = ()>>() -> ApiResource {
