@@ -26,9 +26,14 @@ lint:
 	@eval "$$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"; \
 	  if [[ -x $$HELM_DIR/helm ]]; then $$HELM_DIR/helm lint --strict charts/mediana; else echo "helm not built yet: skipping helm lint (run tests/controlplane/build.sh)"; fi
 
-## bench: N CatalogNodes (default 500) against the kubectl baseline; figures into docs/benchmarks.md
+## bench: every benchmark, figures into docs/benchmarks.md; BENCH=catalognodes or BENCH=harvest runs one
+##   catalognodes: N CatalogNodes (default 500) against the kubectl baseline
+##   harvest: DCAT parse + validate against rdflib, CKAN writes against package_create
+BENCH ?= all
 bench:
-	tests/bench/catalognodes.sh
+	@case "$(BENCH)" in all|catalognodes|harvest) ;; *) echo "BENCH must be all, catalognodes or harvest (got '$(BENCH)')" >&2; exit 2 ;; esac
+	@if [[ "$(BENCH)" == all || "$(BENCH)" == catalognodes ]]; then tests/bench/catalognodes.sh; fi
+	@if [[ "$(BENCH)" == all || "$(BENCH)" == harvest ]]; then tests/bench/harvest.sh; fi
 
 ## crds: regenerate crds/ and the chart's copy from the Rust types
 crds:
