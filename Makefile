@@ -26,9 +26,10 @@ lint:
 	@eval "$$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"; \
 	  if [[ -x $$HELM_DIR/helm ]]; then $$HELM_DIR/helm lint --strict charts/mediana; else echo "helm not built yet: skipping helm lint (run tests/controlplane/build.sh)"; fi
 
-## bench: every benchmark (tests/bench/*.sh), N objects each (default 500) against the kubectl
-## baseline; figures into docs/benchmarks.md. BENCH=catalognodes or BENCH=reusable_solutions runs one.
-BENCHES := catalognodes reusable_solutions
+## bench: every benchmark (tests/bench/*.sh): N objects (default 500) against the kubectl
+## baseline, and the harvester against rdflib and CKAN's package_create; figures into
+## docs/benchmarks.md. BENCH=catalognodes, BENCH=reusable_solutions or BENCH=harvest runs one.
+BENCHES := catalognodes reusable_solutions harvest
 BENCH ?= $(BENCHES)
 bench:
 	@for b in $(BENCH); do \
