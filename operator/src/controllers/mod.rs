@@ -9,6 +9,8 @@ pub mod harvest_job;
 pub mod rbac;
 pub mod reusable_solution;
 pub mod secrets;
+#[cfg(test)]
+pub mod testing;
 pub mod workloads;
 
 use std::collections::HashMap;

@@ -490,26 +490,3 @@ pub fn statefulset_readiness(statefulset: Option<&StatefulSet>) -> Observed {
         Observed::Pending(format!("{ready}/{wanted} replicas ready"))
     }
 }
-
-/// Test helpers every controller's builder tests share.
-#[cfg(test)]
-pub mod testing {
-    use serde_json::{Value, json};
-
-    /// Asserts that a pod spec (as JSON) meets the "restricted" Pod Security Standard, init
-    /// containers included; `name` says which pod failed.
-    pub fn assert_restricted(pod: &Value, name: &str) {
-        assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{name}");
-        assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{name}");
-        let containers = pod["initContainers"].as_array().into_iter().chain(pod["containers"].as_array()).flatten();
-        let mut checked = 0;
-        for container in containers {
-            let security = &container["securityContext"];
-            assert_eq!(security["allowPrivilegeEscalation"], false, "{name}");
-            assert_eq!(security["capabilities"]["drop"], json!(["ALL"]), "{name}");
-            assert_eq!(security["readOnlyRootFilesystem"], true, "{name}");
-            checked += 1;
-        }
-        assert!(checked > 0, "{name} has no containers");
-    }
-}

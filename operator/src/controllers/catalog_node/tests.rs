@@ -9,6 +9,7 @@ use super::*;
 use crate::api::catalog_node::BackupStatus;
 use crate::controllers::children::{Child, DESIRED_HASH_ANNOTATION};
 use crate::controllers::secrets::{GeneratedSecret, SecretValue};
+use crate::controllers::testing::{find, kinds_and_names};
 
 fn spec(patch: Value) -> CatalogNodeSpec {
     let mut base = json!({"hostname": "dati.regione.marche.it", "publisher": {"ipaCode": "r_marche"}});
@@ -47,20 +48,6 @@ fn owner() -> Owner {
 
 fn children(spec: &CatalogNodeSpec) -> Vec<Child> {
     builders::children(spec, &owner(), &builders::Release::desired(spec)).expect("children build")
-}
-
-fn kinds_and_names(children: &[Child]) -> Vec<String> {
-    let mut list: Vec<String> = children.iter().map(|c| format!("{}/{}", c.resource.kind, c.name())).collect();
-    list.sort();
-    list
-}
-
-fn find<'a>(children: &'a [Child], kind: &str, name: &str) -> &'a Value {
-    &children
-        .iter()
-        .find(|c| c.resource.kind == kind && c.name() == name)
-        .unwrap_or_else(|| panic!("{kind}/{name} is built"))
-        .object
 }
 
 fn env_of(container: &Value) -> Vec<(String, Value)> {
@@ -162,7 +149,7 @@ fn every_pod_is_restricted() {
         };
         pods += 1;
         let name = child.name();
-        crate::controllers::workloads::testing::assert_restricted(template, name);
+        crate::controllers::testing::assert_restricted(template, name);
     }
     assert_eq!(pods, 5, "web, redis, postgres, solr and backup pods were checked");
 }

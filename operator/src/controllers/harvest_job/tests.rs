@@ -117,7 +117,7 @@ fn the_harvester_pod_is_restricted_and_gets_its_token_from_the_node() {
     assert_eq!(job_spec["backoffLimit"], 1);
     let pod = &job_spec["template"]["spec"];
     assert_eq!(pod["serviceAccountName"], "macerata-harvester");
-    crate::controllers::workloads::testing::assert_restricted(pod, "harvester");
+    crate::controllers::testing::assert_restricted(pod, "harvester");
     let containers: Vec<&Value> =
         pod["initContainers"].as_array().into_iter().chain(pod["containers"].as_array()).flatten().collect();
     assert_eq!(containers.len(), 2);

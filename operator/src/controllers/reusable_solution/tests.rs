@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::api::cloud_target::Qualification;
 use crate::controllers::children::{Child, DESIRED_HASH_ANNOTATION};
+use crate::controllers::testing::{find, kinds_and_names};
 
 /// A valid publiccode.yml; tests change it one key at a time with `publiccode_with`.
 const PUBLICCODE: &str = include_str!("../../../../tests/fixtures/publiccode-design-comuni.yml");
@@ -56,20 +57,6 @@ fn owner() -> Owner {
 
 fn children(spec: &ReusableSolutionSpec) -> Vec<Child> {
     builders::children(spec, &owner()).expect("children build")
-}
-
-fn kinds_and_names(children: &[Child]) -> Vec<String> {
-    let mut list: Vec<String> = children.iter().map(|c| format!("{}/{}", c.resource.kind, c.name())).collect();
-    list.sort();
-    list
-}
-
-fn find<'a>(children: &'a [Child], kind: &str, name: &str) -> &'a Value {
-    &children
-        .iter()
-        .find(|c| c.resource.kind == kind && c.name() == name)
-        .unwrap_or_else(|| panic!("{kind}/{name} is built"))
-        .object
 }
 
 #[test]
@@ -170,7 +157,7 @@ fn every_pod_is_restricted() {
         };
         pods += 1;
         let name = child.name();
-        crate::controllers::workloads::testing::assert_restricted(template, name);
+        crate::controllers::testing::assert_restricted(template, name);
         assert_eq!(template["automountServiceAccountToken"], false, "{name}");
     }
     assert_eq!(pods, 3, "web, worker and postgres pods were checked");
