@@ -127,33 +127,8 @@ enum ValidateCommand {
         file: std::path::PathBuf,
         /// Serialization, when the extension does not tell.
         #[arg(long, value_enum)]
-        format: Option<Format>,
+        format: Option<RdfFormat>,
     },
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Format {
-    RdfXml,
-    Turtle,
-    JsonLd,
-    NTriples,
-}
-
-impl From<Format> for RdfFormat {
-    fn from(f: Format) -> Self {
-        match f {
-            Format::RdfXml => RdfFormat::RdfXml,
-            Format::Turtle => RdfFormat::Turtle,
-            Format::JsonLd => RdfFormat::JsonLd,
-            Format::NTriples => RdfFormat::NTriples,
-        }
-    }
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum SourceKind {
-    Ckan,
-    Dcat,
 }
 
 #[derive(clap::Args)]
@@ -163,10 +138,10 @@ struct HarvestArgs {
     source: String,
     /// Kind of source.
     #[arg(long, value_enum, default_value = "dcat")]
-    source_type: SourceKind,
+    source_type: SourceType,
     /// RDF serialization of a DCAT source (detected when omitted).
     #[arg(long, value_enum)]
-    format: Option<Format>,
+    format: Option<RdfFormat>,
     /// Harvest only this organization of a CKAN source.
     #[arg(long)]
     source_organization: Option<String>,
@@ -193,7 +168,7 @@ struct HarvestArgs {
     administration_name: Option<String>,
     /// Validation mode.
     #[arg(long, value_enum, default_value = "enforce")]
-    validation: Validation,
+    validation: ValidationMode,
     /// Delete this job's datasets that are gone from the source (with the percentage guard).
     #[arg(long)]
     delete_removed: bool,
@@ -209,13 +184,6 @@ struct HarvestArgs {
     /// Allow sources on private, loopback and link-local addresses (never cloud metadata).
     #[arg(long)]
     allow_private_networks: bool,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Validation {
-    Enforce,
-    Warn,
-    Off,
 }
 
 #[tokio::main]
@@ -235,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Version => println!("{}", mediana::version_line()),
         Command::Validate { what: ValidateCommand::Dcat { file, format } } => {
             let reader = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
-            let format = format.map(|f| mediana::harvest::dcat::spec_format(f.into()));
+            let format = format.map(mediana::harvest::dcat::spec_format);
             let report =
                 mediana::harvest::check::check(std::io::BufReader::new(reader), format, &file.display().to_string())?;
             print!("{report}");
@@ -414,11 +382,8 @@ async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>, settings:
 async fn harvest(args: HarvestArgs) -> anyhow::Result<mediana::harvest::RunReport> {
     let source = SourceConfig {
         url: args.source,
-        kind: match args.source_type {
-            SourceKind::Ckan => SourceType::Ckan,
-            SourceKind::Dcat => SourceType::Dcat,
-        },
-        format: args.format.map(Into::into),
+        kind: args.source_type,
+        format: args.format,
         organization: args.source_organization,
         query: args.source_query,
         token: None,
@@ -431,11 +396,7 @@ async fn harvest(args: HarvestArgs) -> anyhow::Result<mediana::harvest::RunRepor
     };
     let mut config = RunConfig::new(source, target, args.job);
     config.default_agent = args.ipa_code.map(|ipa| Agent { identifier: Some(ipa), name: args.administration_name });
-    config.validation = match args.validation {
-        Validation::Enforce => ValidationMode::Enforce,
-        Validation::Warn => ValidationMode::Warn,
-        Validation::Off => ValidationMode::Off,
-    };
+    config.validation = args.validation;
     config.removed_datasets =
         if args.delete_removed { RemovedDatasetPolicy::Delete } else { RemovedDatasetPolicy::Keep };
     config.max_delete_percent = args.max_delete_percent;

@@ -158,7 +158,7 @@ pub struct HarvestSource {
 }
 
 /// Kind of source catalogue.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceType {
     /// CKAN Action API (`package_search`), CKAN 2.9 to 2.12.
@@ -168,7 +168,7 @@ pub enum SourceType {
 }
 
 /// RDF serializations a DCAT source may use.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, clap::ValueEnum)]
 pub enum RdfFormat {
     /// RDF/XML (`application/rdf+xml`).
     RdfXml,
@@ -216,7 +216,7 @@ pub enum ValidationProfile {
 }
 
 /// How validation results are used.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, clap::ValueEnum)]
 pub enum ValidationMode {
     /// Invalid datasets are not written.
     #[default]
