@@ -3,14 +3,16 @@
 #
 # With KUBECONFIG pointing at a reachable cluster, the tests use it. Otherwise a local
 # control plane (tests/controlplane/cluster.sh) is started for the run and stopped at
-# the end, whatever happens. The Go binaries are built (once, then cached) in the
-# background while cargo compiles the tests.
+# the end, whatever happens. Two more local control planes ("spokes", always local) start
+# beside it for the multi-cluster tests. The Go binaries are built (once, then cached) in
+# the background while cargo compiles the tests.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 export MEDIANA_REPO=$repo
 . tests/controlplane/lib.sh
 cluster_dir=${MEDIANA_TEST_CLUSTER_DIR:-$repo/.controlplane/test}
+spokes_dir=${MEDIANA_TEST_SPOKES_DIR:-$repo/.controlplane}
 mkdir -p "$repo/.controlplane"
 started=$SECONDS
 
@@ -39,9 +41,16 @@ fi
 mediana_toolchain_env
 log "toolchain ready after $((SECONDS - started)) s"
 
-trap 'mediana_cluster_down; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true' EXIT
+trap 'mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true' EXIT
+# The spokes start in the background now, so they come up while the hub does.
+mediana_spokes_start "$spokes_dir/spoke-1" "$spokes_dir/spoke-2"
 mediana_cluster_up "$cluster_dir"
 log "cluster ready after $((SECONDS - started)) s"
+if ! mediana_spokes_wait; then
+  log "starting the spoke control planes failed (logs: $spokes_dir/spoke-*.log)"
+  exit 1
+fi
+log "spokes ready after $((SECONDS - started)) s: $MEDIANA_SPOKE_1_KUBECONFIG, $MEDIANA_SPOKE_2_KUBECONFIG"
 if ! wait $ckan_pid; then
   log "starting the CKAN test peers failed; see $ckan_log"
   tail -n 40 "$ckan_log" >&2

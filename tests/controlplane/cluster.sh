@@ -7,13 +7,21 @@
 #                                              prints the path of the kubeconfig
 #   tests/controlplane/cluster.sh down [DIR]   stop every process started by `up` in DIR
 #   tests/controlplane/cluster.sh status [DIR] exit 0 when the cluster in DIR answers
+#   tests/controlplane/cluster.sh apiserver-stop [DIR]   stop only kube-apiserver (an outage:
+#                                              etcd keeps the data, the other components
+#                                              keep running and retry)
+#   tests/controlplane/cluster.sh apiserver-start [DIR]  start it again with the same
+#                                              arguments (port, etcd, certificates); waits
+#                                              until it is ready
 #
 # DIR holds certificates, logs, PIDs and the kubeconfig (default: .controlplane/ at the
-# repository root). Several clusters can run at once in different DIRs.
+# repository root), and DIR/kubeconfig.flat, the same kubeconfig with the certificates
+# inline (for a Secret, or any working directory). Several clusters can run at once in
+# different DIRs.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cmd=${1:?usage: cluster.sh up|down|status [DIR]}
+cmd=${1:?usage: cluster.sh up|down|status|apiserver-stop|apiserver-start [DIR]}
 RUN=${2:-${MEDIANA_CLUSTER_DIR:-$repo/.controlplane}}
 eval "$("$here/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
 P=$RUN/pki
@@ -43,9 +51,11 @@ make_pki() {
 }
 
 # Starts a component in its own process group, so `down` can stop it and its children.
+# The log is appended to (`up` starts from an empty DIR): the API server restarted by
+# apiserver-start keeps what it logged before the outage.
 start() {
   local name=$1; shift
-  setsid "$@" >"$RUN/logs/$name.log" 2>&1 </dev/null &
+  setsid "$@" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/pids/$name.pid"
 }
 
@@ -76,25 +86,15 @@ up() {
   kcm_port=$(free_port); sched_port=$(free_port); kwok_port=$(free_port)
   data=$(mktemp -d /dev/shm/mediana-etcd.XXXXXX 2>/dev/null || mktemp -d)
   echo "$data" >"$RUN/etcd-data-dir"
-  cat >"$RUN/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: mediana-local
-  cluster:
-    server: https://127.0.0.1:$api_port
-    certificate-authority: $P/ca.crt
-users:
-- name: admin
-  user:
-    client-certificate: $P/admin.crt
-    client-key: $P/admin.key
-contexts:
-- name: mediana-local
-  context: {cluster: mediana-local, user: admin, namespace: default}
-current-context: mediana-local
-KC
-  local curl_admin="curl -fsS --cacert $P/ca.crt --cert $P/admin.crt --key $P/admin.key"
+  write_kubeconfig "$RUN/kubeconfig" "$api_port" "certificate-authority: $P/ca.crt" \
+    "client-certificate: $P/admin.crt" "client-key: $P/admin.key"
+  # The same, self-contained: it can go into a Secret (the multi-cluster tests hand spokes
+  # to the operator that way) and works from any directory. It holds the admin key.
+  (
+    umask 077
+    write_kubeconfig "$RUN/kubeconfig.flat" "$api_port" "certificate-authority-data: $(base64 -w0 "$P/ca.crt")" \
+      "client-certificate-data: $(base64 -w0 "$P/admin.crt")" "client-key-data: $(base64 -w0 "$P/admin.key")"
+  )
 
   log "starting etcd"
   start etcd "$ETCD_DIR/etcd" --name=node0 --data-dir="$data" --unsafe-no-fsync=true \
@@ -105,14 +105,18 @@ KC
   wait_for etcd "curl -fsS http://127.0.0.1:$etcd_port/health | grep -q true" 30
 
   log "starting kube-apiserver"
-  start kube-apiserver "$K8S_DIR/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
+  # shellcheck disable=SC2054 # the commas are inside arguments (Node,RBAC)
+  local api_args=("$K8S_DIR/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" --cert-dir="$P" \
     --endpoint-reconciler-type=none --tls-cert-file="$P/serving.crt" --tls-private-key-file="$P/serving.key" \
     --client-ca-file="$P/ca.crt" --authorization-mode=Node,RBAC --allow-privileged=true \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
-    --service-cluster-ip-range=10.96.0.0/16 --enable-priority-and-fairness=false
-  wait_for kube-apiserver "$curl_admin https://127.0.0.1:$api_port/readyz" 120
+    --service-cluster-ip-range=10.96.0.0/16 --enable-priority-and-fairness=false)
+  # Recorded (one argument a line) for apiserver-start, which replays it as is.
+  printf '%s\n' "${api_args[@]}" >"$RUN/kube-apiserver.args"
+  start kube-apiserver "${api_args[@]}"
+  wait_apiserver "$api_port"
 
   log "starting kube-controller-manager, kube-scheduler and kwok"
   start kube-controller-manager "$K8S_DIR/kube-controller-manager" --kubeconfig="$RUN/kubeconfig" \
@@ -159,31 +163,108 @@ NODE
   echo "$RUN/kubeconfig"
 }
 
-down_quiet() {
-  [[ -d $RUN/pids ]] || return 0
-  local name pid pids=()
-  # Each component leads its own process group (setsid): signal the whole group, all
-  # components at once, then wait for them together. The data is throwaway, so after a
-  # short grace period (the API server would otherwise drain for up to a minute) kill them.
-  for name in $COMPONENTS; do
-    [[ -f $RUN/pids/$name.pid ]] || continue
-    pid=$(cat "$RUN/pids/$name.pid")
-    kill -TERM -- "-$pid" 2>/dev/null && pids+=("$pid")
-    rm -f "$RUN/pids/$name.pid"
-  done
+# write_kubeconfig FILE API_PORT CA_LINE CERT_LINE KEY_LINE: the admin's kubeconfig, with
+# the certificates as given (file paths or inline data).
+write_kubeconfig() {
+  cat >"$1" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: mediana-local
+  cluster:
+    server: https://127.0.0.1:$2
+    $3
+users:
+- name: admin
+  user:
+    $4
+    $5
+contexts:
+- name: mediana-local
+  context: {cluster: mediana-local, user: admin, namespace: default}
+current-context: mediana-local
+KC
+}
+
+wait_apiserver() {
+  wait_for kube-apiserver "curl -fsS --cacert $P/ca.crt --cert $P/admin.crt --key $P/admin.key https://127.0.0.1:$1/readyz" 120
+}
+
+# A process counts until it is reaped or a zombie (whoever adopted it may reap late).
+alive() { [[ -e /proc/$1 ]] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+
+# stop_groups PID...: each PID leads its own process group (setsid): signal the whole
+# groups at once, then wait for them together. The data is throwaway (or, for an outage,
+# safe in etcd), so after a short grace period (the API server would otherwise drain for up
+# to a minute) kill them, and wait until they are gone.
+stop_groups() {
+  local pid left
+  for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   for _ in $(seq 12); do
-    local alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || break
+    left=0
+    for pid in "$@"; do alive "$pid" && left=1; done
+    ((left)) || return 0
     sleep 0.25
   done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  for pid in "$@"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  for _ in $(seq 40); do
+    left=0
+    for pid in "$@"; do alive "$pid" && left=1; done
+    ((left)) || return 0
+    sleep 0.25
+  done
+  log "still alive after SIGKILL: $*"
+  return 1
+}
+
+down_quiet() {
+  [[ -d $RUN/pids ]] || return 0
+  local name pids=()
+  for name in $COMPONENTS; do
+    [[ -f $RUN/pids/$name.pid ]] || continue
+    pids+=("$(cat "$RUN/pids/$name.pid")")
+    rm -f "$RUN/pids/$name.pid"
+  done
+  ((${#pids[@]} == 0)) || stop_groups "${pids[@]}" || true
   if [[ -f $RUN/etcd-data-dir ]]; then rm -rf "$(cat "$RUN/etcd-data-dir")" "$RUN/etcd-data-dir"; fi
+}
+
+# An outage of the API server alone: etcd keeps the data; the controller manager, the
+# scheduler and kwok keep running and reconnect once it is back.
+apiserver_stop() {
+  local f=$RUN/pids/kube-apiserver.pid
+  if [[ ! -f $f ]]; then log "kube-apiserver is not running in $RUN"; return 0; fi
+  stop_groups "$(cat "$f")"
+  rm -f "$f"
+  log "stopped kube-apiserver in $RUN"
+}
+
+# Starts the API server `up` started, with the same command line (the same port, etcd and
+# certificates, so clients and the other components find it again), and waits until ready.
+apiserver_start() {
+  local args port f=$RUN/pids/kube-apiserver.pid
+  if [[ ! -f $RUN/kube-apiserver.args ]]; then
+    log "no $RUN/kube-apiserver.args: start the cluster with \`cluster.sh up $RUN\` first"
+    return 1
+  fi
+  mapfile -t args <"$RUN/kube-apiserver.args"
+  port=$(sed -n 's/^--secure-port=//p' "$RUN/kube-apiserver.args")
+  if [[ -f $f ]] && alive "$(cat "$f")"; then
+    log "kube-apiserver is already running in $RUN"
+  else
+    log "starting kube-apiserver again on port $port"
+    printf -- '--- restarted by cluster.sh apiserver-start at %(%F %T)T\n' -1 >>"$RUN/logs/kube-apiserver.log"
+    start kube-apiserver "${args[@]}"
+  fi
+  wait_apiserver "$port"
+  log "kube-apiserver ready in $RUN"
 }
 
 case $cmd in
   up) up ;;
   down) down_quiet; log "stopped the control plane in $RUN" ;;
   status) [[ -f $RUN/kubeconfig ]] && "$K8S_DIR/kubectl" --kubeconfig="$RUN/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
-  *) echo "usage: cluster.sh up|down|status [DIR]" >&2; exit 2 ;;
+  apiserver-stop) apiserver_stop ;;
+  apiserver-start) apiserver_start ;;
+  *) echo "usage: cluster.sh up|down|status|apiserver-stop|apiserver-start [DIR]" >&2; exit 2 ;;
 esac
