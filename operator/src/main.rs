@@ -62,6 +62,21 @@ enum Command {
         /// target (comma-separated); no operator-wide list when omitted.
         #[arg(long, value_delimiter = ',', env = "MEDIANA_ALLOWED_LICENSES")]
         allowed_licenses: Vec<String>,
+        /// Seconds between probes of a reachable CloudTarget (version, nodes, capacity); an
+        /// unreachable one is retried sooner, with backoff.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), env = "MEDIANA_PROBE_INTERVAL_SECONDS")]
+        probe_interval_seconds: u64,
+    },
+    /// Print what a remote cluster needs before a CloudTarget can point at it, to apply there
+    /// as an administrator: a ServiceAccount, a ClusterRole with exactly the permissions the
+    /// operator uses on remote clusters, its binding, and a token Secret (docs/broker.md).
+    SpokeRbac {
+        /// Namespace of the ServiceAccount on the remote cluster.
+        #[arg(long, default_value = "mediana-system")]
+        namespace: String,
+        /// Name of the ServiceAccount, ClusterRole and binding.
+        #[arg(long, default_value = "mediana-broker")]
+        name: String,
     },
     /// Print the CustomResourceDefinitions of every mediana kind as YAML.
     Crds {
@@ -201,6 +216,11 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Version => println!("{}", mediana::version_line()),
+        Command::SpokeRbac { namespace, name } => {
+            for manifest in mediana::controllers::rbac::spoke_manifests(&namespace, &name) {
+                print!("---\n{}", serde_saphyr::to_string(&manifest).context("rendering the manifests as YAML")?);
+            }
+        }
         Command::Validate { what: ValidateCommand::Dcat { file, format } } => {
             let reader = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
             let format = format.map(mediana::harvest::dcat::spec_format);
@@ -266,6 +286,7 @@ async fn main() -> anyhow::Result<()> {
             default_target,
             allowed_licenses,
             harvester_image,
+            probe_interval_seconds,
         } => {
             telemetry::init_logging(cli.log_format);
             let placement = match placement_policy {
@@ -274,7 +295,8 @@ async fn main() -> anyhow::Result<()> {
             };
             let defaults = Settings::default();
             let harvester_image = harvester_image.unwrap_or(defaults.harvester_image);
-            let settings = Settings { placement, default_target, allowed_licenses, harvester_image };
+            let probe_interval = std::time::Duration::from_secs(probe_interval_seconds);
+            let settings = Settings { placement, default_target, allowed_licenses, harvester_image, probe_interval };
             let election = leader_election.then(|| LeaderElection {
                 namespace: lease_namespace,
                 lease: lease_name,

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::patterns;
 use super::shared::{
-    Administration, CommonStatus, DeletionPolicy, Placement, SecretKeyRef, StorageSpec, default_one, default_true,
+    Administration, CommonStatus, DeletionPolicy, PlacedSite, Placement, SecretKeyRef, StorageSpec, default_one,
+    default_true,
 };
 
 /// CKAN version deployed when `spec.version` is omitted.
@@ -407,6 +408,10 @@ pub struct CatalogNodeStatus {
     /// The last successful backup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_backup: Option<BackupStatus>,
+    /// The clusters where the node's workloads exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["target".into()]))]
+    pub sites: Vec<PlacedSite>,
 }
 
 /// Machine endpoints of a catalogue node.

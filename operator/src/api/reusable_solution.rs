@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog_node::{ManagedPostgres, TlsSpec};
 use super::patterns;
-use super::shared::{Administration, CommonStatus, ConfigMapKeyRef, Placement, default_one, default_true};
+use super::shared::{Administration, CommonStatus, ConfigMapKeyRef, PlacedSite, Placement, default_one, default_true};
 
 /// Reused open-source software (CAD art. 68-69) described by its publiccode.yml, run for an
 /// administration on a cluster whose ACN qualification matches its data classification.
@@ -242,6 +242,10 @@ pub struct ReusableSolutionStatus {
     /// Ready replicas per component.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<ComponentStatus>,
+    /// The clusters where the solution's workloads exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["target".into()]))]
+    pub sites: Vec<PlacedSite>,
 }
 
 /// The publiccode.yml facts a reviewer looks for first.

@@ -57,6 +57,22 @@ pub struct Placement {
     pub target: Option<String>,
 }
 
+/// A cluster where an object's workloads exist: the current placement and, while the
+/// object moves, the previous one until the new one is Ready.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacedSite {
+    /// The CloudTarget.
+    pub target: String,
+    /// The namespace of the workloads on that cluster: the object's own on the local
+    /// cluster, `<namespace>-<short kind>-<name>` on a remote one (see docs/broker.md).
+    pub namespace: String,
+    /// Whether the cluster is remote (reached through a kubeconfig Secret). Deleting the
+    /// object removes the workloads of a remote site through a finalizer.
+    #[serde(default)]
+    pub remote: bool,
+}
+
 /// A public administration or other publisher, identified as DCAT-AP_IT requires.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

@@ -43,8 +43,11 @@ pub struct Owner {
     pub instance: String,
     /// Namespace of the parent and of its children.
     pub namespace: String,
-    /// Owner reference to put on every child (absent in `mediana render`).
+    /// Owner reference to put on every child (absent in `mediana render` and on remote
+    /// clusters, where owner references cannot point).
     pub reference: Option<OwnerReference>,
+    /// Labels naming the hub object, on children placed on a remote cluster.
+    pub hub_labels: BTreeMap<String, String>,
 }
 
 impl Owner {
@@ -55,6 +58,7 @@ impl Owner {
             instance: parent.meta().name.clone().ok_or(Error::MissingObjectKey(".metadata.name"))?,
             namespace: parent.meta().namespace.clone().ok_or(Error::MissingObjectKey(".metadata.namespace"))?,
             reference: parent.controller_owner_ref(&()),
+            hub_labels: BTreeMap::new(),
         })
     }
 
@@ -62,6 +66,7 @@ impl Owner {
     pub fn labels(&self, component: &str) -> BTreeMap<String, String> {
         let mut labels = self.selector_labels(component);
         labels.insert(MANAGED_BY_LABEL.to_owned(), MANAGED_BY.to_owned());
+        labels.extend(self.hub_labels.clone());
         labels
     }
 
@@ -254,7 +259,13 @@ mod tests {
     use super::*;
 
     fn owner() -> Owner {
-        Owner { app: "catalognode".into(), instance: "marche".into(), namespace: "opendata".into(), reference: None }
+        Owner {
+            app: "catalognode".into(),
+            instance: "marche".into(),
+            namespace: "opendata".into(),
+            reference: None,
+            hub_labels: BTreeMap::new(),
+        }
     }
 
     fn config_map(data: &str) -> ConfigMap {

@@ -1,11 +1,9 @@
-//! CloudTarget: probes the cluster a target stands for and reports what it finds.
-//!
-//! This version probes the local cluster (a target without a kubeconfig Secret): API
-//! server version, node count, allocatable CPU and memory. Remote targets are accepted and
-//! reported as not yet supported.
+//! CloudTarget: probes the cluster a target stands for and reports what it finds: API
+//! server version, node count, allocatable CPU and memory. The local target is probed with
+//! the operator's own client; a remote one with the client built from its kubeconfig
+//! Secret, so a rotated Secret is used from the next probe on.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Node;
 use kube::api::ListParams;
@@ -15,11 +13,8 @@ use kube_quantity::ParsedQuantity;
 use tracing::instrument;
 
 use super::conditions::{ConditionType, DesiredCondition, Reason};
-use super::{Context, Error, write_status};
+use super::{Context, Error, sites, targets, write_status};
 use crate::api::{CloudTarget, CloudTargetStatus};
-
-/// How often a reachable target is probed again.
-const PROBE_INTERVAL: Duration = Duration::from_secs(300);
 
 /// What a probe of a cluster found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,35 +34,40 @@ pub struct ProbeReport {
 pub async fn reconcile(target: Arc<CloudTarget>, ctx: Arc<Context>) -> Result<Action, Error> {
     let api: Api<CloudTarget> = Api::all(ctx.client.clone());
     let mut status = target.status.clone().unwrap_or_default();
-    if target.spec.kubeconfig_secret_ref.is_some() {
-        let message = "remote clusters (kubeconfigSecretRef) are not yet supported by this operator version";
-        let desired = [
-            DesiredCondition::false_(ConditionType::Ready, Reason::RemoteTargetNotYetSupported, message),
-            DesiredCondition::false_(ConditionType::Reachable, Reason::RemoteTargetNotYetSupported, message),
-        ];
-        write_status(&ctx, &api, target.as_ref(), status, &desired).await?;
-        return Ok(Action::await_change());
-    }
-    let desired = match probe(&ctx.client).await {
+    let remote = target.spec.kubeconfig_secret_ref.is_some();
+    let probed = match ctx.targets.client(&ctx.client, &target).await {
+        Err(err) => Err((Reason::KubeconfigInvalid, err.to_string())),
+        Ok(client) => probe(&client).await.map_err(|err| {
+            let reason =
+                if remote && targets::unreachable(&err) { Reason::TargetUnreachable } else { Reason::ProbeFailed };
+            (reason, format!("probe of the cluster failed: {err}"))
+        }),
+    };
+    let desired = match &probed {
         Ok(report) => {
-            apply_report(&mut status, &report);
+            apply_report(&mut status, report);
             let message = format!("Kubernetes {} with {} nodes", report.kubernetes_version, report.nodes);
             vec![
                 DesiredCondition::true_(ConditionType::Reachable, Reason::ProbeSucceeded, message.clone()),
                 DesiredCondition::true_(ConditionType::Ready, Reason::ProbeSucceeded, message),
             ]
         }
-        Err(err) => {
-            let message = format!("probe of the cluster failed: {err}");
-            vec![
-                DesiredCondition::false_(ConditionType::Reachable, Reason::ProbeFailed, message.clone()),
-                DesiredCondition::false_(ConditionType::Ready, Reason::ProbeFailed, message),
-            ]
-        }
+        Err((reason, message)) => vec![
+            DesiredCondition::false_(ConditionType::Reachable, *reason, message.clone()),
+            DesiredCondition::false_(ConditionType::Ready, *reason, message.clone()),
+        ],
     };
     status.last_probe_time = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let conditions = status.common.conditions.clone();
     write_status(&ctx, &api, target.as_ref(), status, &desired).await?;
-    Ok(Action::requeue(PROBE_INTERVAL))
+    Ok(Action::requeue(match probed {
+        Ok(_) => ctx.settings.probe_interval,
+        Err((Reason::TargetUnreachable, _)) => {
+            sites::unreachable_backoff(&conditions, k8s_openapi::jiff::Timestamp::now())
+                .min(ctx.settings.probe_interval)
+        }
+        Err(_) => ctx.settings.probe_interval,
+    }))
 }
 
 /// Asks a cluster for its version and its nodes' allocatable resources.

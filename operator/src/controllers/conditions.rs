@@ -60,8 +60,19 @@ pub enum Reason {
     ProbeFailed,
     /// Nothing is in progress.
     Idle,
-    /// Remote clusters are not yet supported by this operator version.
-    RemoteTargetNotYetSupported,
+    /// The cluster of a CloudTarget could not be reached (connection, TLS, timeout).
+    TargetUnreachable,
+    /// The kubeconfig Secret of a CloudTarget is missing or unusable.
+    KubeconfigInvalid,
+    /// The namespace an object's workloads would use on a remote cluster belongs to
+    /// another object.
+    NamespaceConflict,
+    /// The CloudTarget an object's workloads still run on was deleted.
+    TargetDeleted,
+    /// The object's workloads are being removed from the clusters they ran on.
+    Deleting,
+    /// Workloads of an earlier placement wait to be removed.
+    RetiringPreviousPlacement,
     /// The component is run outside the operator.
     External,
     /// The component (or the whole object) is available.
@@ -127,7 +138,12 @@ impl Reason {
             Self::ProbeSucceeded => "ProbeSucceeded",
             Self::ProbeFailed => "ProbeFailed",
             Self::Idle => "Idle",
-            Self::RemoteTargetNotYetSupported => "RemoteTargetNotYetSupported",
+            Self::TargetUnreachable => "TargetUnreachable",
+            Self::KubeconfigInvalid => "KubeconfigInvalid",
+            Self::NamespaceConflict => "NamespaceConflict",
+            Self::TargetDeleted => "TargetDeleted",
+            Self::Deleting => "Deleting",
+            Self::RetiringPreviousPlacement => "RetiringPreviousPlacement",
             Self::External => "External",
             Self::Available => "Available",
             Self::Progressing => "Progressing",

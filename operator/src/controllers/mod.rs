@@ -9,6 +9,8 @@ pub mod harvest_job;
 pub mod rbac;
 pub mod reusable_solution;
 pub mod secrets;
+pub mod sites;
+pub mod targets;
 #[cfg(test)]
 pub mod testing;
 pub mod workloads;
@@ -56,6 +58,34 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("no randomness for a generated secret: {0}")]
     Random(String),
+    /// The client of a remote CloudTarget could not be built from its kubeconfig Secret.
+    #[error("CloudTarget {target}: {source}")]
+    Target {
+        /// The CloudTarget.
+        target: String,
+        /// What is wrong with its kubeconfig Secret.
+        #[source]
+        source: Box<targets::TargetError>,
+    },
+    /// The cluster of a remote CloudTarget could not be reached.
+    #[error("CloudTarget {target} cannot be reached: {source}")]
+    TargetUnreachable {
+        /// The CloudTarget.
+        target: String,
+        /// The failed request.
+        #[source]
+        source: Box<kube::Error>,
+    },
+    /// The namespace for an object's workloads on a remote cluster belongs to another object.
+    #[error("namespace {namespace} on CloudTarget {target} belongs to {holder}")]
+    NamespaceTaken {
+        /// The CloudTarget.
+        target: String,
+        /// The namespace.
+        namespace: String,
+        /// The object it belongs to, from its labels.
+        holder: String,
+    },
 }
 
 impl Error {
@@ -66,6 +96,9 @@ impl Error {
             Self::MissingObjectKey(_) => "InvalidObject",
             Self::Serialize(_) => "SerializationFailed",
             Self::Random(_) => "RandomnessUnavailable",
+            Self::Target { .. } => "KubeconfigInvalid",
+            Self::TargetUnreachable { .. } => "TargetUnreachable",
+            Self::NamespaceTaken { .. } => "NamespaceConflict",
         }
     }
 }
@@ -80,6 +113,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// The operator's settings.
     pub settings: Settings,
+    /// Clients of the remote CloudTargets' clusters.
+    pub targets: targets::TargetClients,
 }
 
 /// What the operator's settings (command line, environment) decide for every controller.
@@ -95,6 +130,9 @@ pub struct Settings {
     pub allowed_licenses: Vec<String>,
     /// Image of the harvester pods: the operator's own image, run as `mediana harvest-job`.
     pub harvester_image: String,
+    /// How often a reachable CloudTarget is probed (an unreachable one is retried sooner,
+    /// with backoff).
+    pub probe_interval: Duration,
 }
 
 /// Registry path of the operator's image (the Dockerfile at the repository's root).
@@ -107,6 +145,7 @@ impl Default for Settings {
             default_target: LOCAL_TARGET.to_owned(),
             allowed_licenses: Vec::new(),
             harvester_image: format!("{OPERATOR_IMAGE}:{}", env!("CARGO_PKG_VERSION")),
+            probe_interval: Duration::from_secs(60),
         }
     }
 }
@@ -308,18 +347,29 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
         recorder: Recorder::new(client.clone(), reporter),
         metrics,
         settings,
+        targets: Default::default(),
     });
     let all = || watcher::Config::default().any_semantic();
-    let catalog_nodes =
-        owning(&client, Controller::new(Api::<CatalogNode>::all(client.clone()), all()), catalog_node::watched());
-    // A change of a CloudTarget (its qualification lowered, a target created) wakes the
-    // solutions that are, or may be, placed on it.
+    // A change of a CloudTarget (created, reachable again) wakes the objects that are, or
+    // may be, placed on it; a probe that changed nothing that matters wakes none.
+    let catalog_nodes = Controller::new(Api::<CatalogNode>::all(client.clone()), all());
+    let nodes_placed = catalog_nodes.store();
+    let node_target_changes = sites::TargetChanges::default();
+    let catalog_nodes = owning(&client, catalog_nodes, catalog_node::watched()).watches(
+        Api::<CloudTarget>::all(client.clone()),
+        all(),
+        move |target| {
+            if node_target_changes.changed(&target) { sites::placed_on(&nodes_placed, &target) } else { Vec::new() }
+        },
+    );
+    // Likewise for solutions (a target's qualification lowered, for one).
     let solutions = Controller::new(Api::<ReusableSolution>::all(client.clone()), all());
     let placed = solutions.store();
+    let changes = sites::TargetChanges::default();
     let solutions = owning(&client, solutions, reusable_solution::watched()).watches(
         Api::<CloudTarget>::all(client.clone()),
         all(),
-        move |target| reusable_solution::placed_on(&placed, &target),
+        move |target| if changes.changed(&target) { sites::placed_on(&placed, &target) } else { Vec::new() },
     );
     // Harvester Jobs wake their HarvestJob by label: the scheduled ones belong to the CronJob.
     // A CatalogNode created after its HarvestJobs (GitOps applies in any order) wakes them.

@@ -55,8 +55,10 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
         all.extend(grants(kind, Some("status"), &["patch"]));
     }
     let catalog_nodes = api_resource::<CatalogNode>();
-    // The finalizer of the Delete policy is added and removed by a merge patch.
+    // Finalizers (data volumes under the Delete policy; workloads on remote clusters) are
+    // added and removed by a merge patch.
     all.extend(grants(&catalog_nodes, None, &["patch"]));
+    all.extend(grants(&api_resource::<ReusableSolution>(), None, &["patch"]));
     // Owner references with blockOwnerDeletion need `update` on the owner's finalizers
     // where the OwnerReferencesPermissionEnforcement admission plugin is on (OpenShift).
     all.extend(grants(&catalog_nodes, Some("finalizers"), &["update"]));
@@ -88,6 +90,81 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
     // The local CloudTarget reports the cluster's nodes and their capacity.
     all.extend(grants(&api_resource::<Node>(), None, &["list"]));
     all
+}
+
+/// The grants the operator's identity needs on a remote cluster (a CloudTarget with a
+/// kubeconfig Secret): the namespaces it creates for placed objects, the workloads of
+/// CatalogNodes and ReusableSolutions in them, their generated Secrets, and the nodes the
+/// probe reports. Printed as a ClusterRole by `mediana spoke-rbac`.
+pub fn spoke_grants() -> BTreeSet<Grant> {
+    let mut all = BTreeSet::new();
+    all.extend(grants(
+        &api_resource::<k8s_openapi::api::core::v1::Namespace>(),
+        None,
+        &["get", "create", "patch", "delete"],
+    ));
+    for kind in catalog_node::applied().into_iter().chain(reusable_solution::applied()) {
+        all.extend(grants(&kind, None, APPLY_VERBS));
+    }
+    for kind in catalog_node::prunable().into_iter().chain(reusable_solution::prunable()) {
+        all.extend(grants(&kind, None, PRUNE_VERBS));
+    }
+    all.extend(grants(&api_resource::<Secret>(), None, &["get", "create"]));
+    all.extend(grants(&api_resource::<Node>(), None, &["list"]));
+    all
+}
+
+/// A ClusterRole granting `grants`, one rule per resource.
+pub fn cluster_role(name: &str, grants: &BTreeSet<Grant>) -> k8s_openapi::api::rbac::v1::ClusterRole {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
+    let mut rules: Vec<PolicyRule> = Vec::new();
+    for grant in grants {
+        match rules.last_mut() {
+            Some(rule)
+                if rule.api_groups.as_deref() == Some(std::slice::from_ref(&grant.group))
+                    && rule.resources.as_deref() == Some(std::slice::from_ref(&grant.resource)) =>
+            {
+                rule.verbs.push(grant.verb.clone());
+            }
+            _ => rules.push(PolicyRule {
+                api_groups: Some(vec![grant.group.clone()]),
+                resources: Some(vec![grant.resource.clone()]),
+                verbs: vec![grant.verb.clone()],
+                ..Default::default()
+            }),
+        }
+    }
+    ClusterRole {
+        metadata: kube::api::ObjectMeta { name: Some(name.to_owned()), ..Default::default() },
+        rules: Some(rules),
+        ..Default::default()
+    }
+}
+
+/// What a remote cluster needs so that the operator can place work on it, as manifests to
+/// apply there with an administrator's credentials: a ServiceAccount `name` in `namespace`,
+/// the ClusterRole of [`spoke_grants`] bound to it, and a token Secret for it (filled by the
+/// cluster), from which the kubeconfig of the CloudTarget's Secret is made.
+pub fn spoke_manifests(namespace: &str, name: &str) -> Vec<serde_json::Value> {
+    let mut role = serde_json::to_value(cluster_role(name, &spoke_grants())).unwrap_or_default();
+    role["apiVersion"] = "rbac.authorization.k8s.io/v1".into();
+    role["kind"] = "ClusterRole".into();
+    let labels =
+        serde_json::json!({"app.kubernetes.io/managed-by": "mediana", "app.kubernetes.io/component": "spoke-access"});
+    role["metadata"]["labels"] = labels.clone();
+    vec![
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}}),
+        serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels}}),
+        role,
+        serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": name, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]}),
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+            "metadata": {"name": format!("{name}-token"), "namespace": namespace, "labels": labels,
+                "annotations": {"kubernetes.io/service-account.name": name}}}),
+    ]
 }
 
 /// The grants of leader election, in the operator's own namespace (the chart's Role).
@@ -123,5 +200,19 @@ mod tests {
         let secret_verbs: BTreeSet<&str> =
             all.iter().filter(|g| g.group.is_empty() && g.resource == "secrets").map(|g| g.verb.as_str()).collect();
         assert_eq!(secret_verbs, BTreeSet::from(["create", "get"]));
+    }
+
+    #[test]
+    fn a_spoke_grants_namespaces_and_workloads_but_never_lists_secrets() {
+        let spoke = spoke_grants();
+        let has = |resource: &str, verb: &str| spoke.iter().any(|g| g.resource == resource && g.verb == verb);
+        assert!(has("namespaces", "create") && has("namespaces", "delete"));
+        assert!(has("deployments", "patch") && has("statefulsets", "delete") && has("nodes", "list"));
+        assert!(!has("secrets", "list") && !has("cloudtargets", "get"));
+        let role = cluster_role("mediana-spoke", &spoke);
+        let rules = role.rules.expect("rules");
+        let deployments = rules.iter().find(|r| r.resources.as_deref() == Some(&["deployments".to_owned()][..]));
+        let verbs = &deployments.expect("a rule for deployments").verbs;
+        assert_eq!(verbs, &["create", "delete", "get", "list", "patch"]);
     }
 }

@@ -15,19 +15,22 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams};
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, instrument};
 
 use super::children::{Child, Owner, api_resource, apply_and_prune};
 use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::sites::{self, Placed, Removal, Site};
 use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
-use super::{Context, Error, secrets, write_status};
+use super::{Context, Error, publish, secrets, write_status};
 use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions, UpgradePhase};
 use crate::api::shared::DeletionPolicy;
-use crate::api::{CatalogNode, CatalogNodeStatus};
+use crate::api::shared::PlacedSite;
+use crate::api::{CatalogNode, CatalogNodeStatus, CloudTarget};
 use builders::{Names, Release, UpgradeJob, managed_database};
 use upgrade::{JobState, JobStates, Plan};
 
@@ -72,72 +75,157 @@ pub struct Observation {
     pub redis: Observed,
 }
 
+impl Placed for CatalogNode {
+    fn requested_target(&self) -> Option<&str> {
+        self.spec.placement.target.as_deref()
+    }
+    fn sites(&self) -> &[PlacedSite] {
+        self.status.as_ref().map(|s| s.sites.as_slice()).unwrap_or_default()
+    }
+    fn set_sites(status: &mut CatalogNodeStatus, sites: Vec<PlacedSite>) {
+        status.sites = sites;
+    }
+}
+
 /// Reconciles one CatalogNode.
 #[instrument(skip_all, fields(object = %node.name_any(), namespace = node.namespace()))]
 pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let owner = Owner::of(node.as_ref())?;
+    let hub = Owner::of(node.as_ref())?;
     let client = &ctx.client;
-    let spec = &node.spec;
-    let api: Api<CatalogNode> = Api::namespaced(client.clone(), &owner.namespace);
+    let api: Api<CatalogNode> = Api::namespaced(client.clone(), &hub.namespace);
+    let targets = Api::<CloudTarget>::all(client.clone()).list(&ListParams::default()).await?.items;
     // Data volumes have no owner reference; under `deletionPolicy: Delete` a finalizer
-    // removes them after the node is deleted.
-    let wants_cleanup = spec.deletion_policy == DeletionPolicy::Delete;
+    // removes them after the node is deleted (on a remote cluster, with its namespace).
+    let wants_cleanup = node.spec.deletion_policy == DeletionPolicy::Delete;
     if node.meta().deletion_timestamp.is_some() {
-        if has_finalizer(node.as_ref()) {
-            if wants_cleanup {
-                let removed = delete_volumes(client, &owner).await?;
-                ctx.metrics.wrote("CatalogNode", removed.len());
-                info!(?removed, "deleted data volumes (deletionPolicy Delete)");
+        if wants_cleanup && has_finalizer(node.as_ref()) {
+            let removed = delete_volumes(client, &hub).await?;
+            ctx.metrics.wrote("CatalogNode", removed.len());
+            info!(?removed, "deleted data volumes (deletionPolicy Delete)");
+        }
+        let removal = if wants_cleanup { Removal::Everything } else { Removal::KeepData };
+        return sites::finish_deletion(&ctx, &api, node.as_ref(), &targets, removal, &prunable(), &[FINALIZER]).await;
+    }
+
+    let site = match node.spec.placement.target.as_deref() {
+        // Without a named target, the default one when it exists, else the local cluster.
+        None => match sites::choose_target(None, &ctx.settings.default_target, &targets) {
+            Ok(target) => sites::open(&ctx, node.as_ref(), target).await,
+            Err(_) => sites::local(&ctx, node.as_ref()),
+        },
+        Some(named) => match sites::choose_target(Some(named), &ctx.settings.default_target, &targets) {
+            Ok(target) => sites::open(&ctx, node.as_ref(), target).await,
+            Err((reason, message)) => {
+                let desired = [
+                    DesiredCondition::false_(ConditionType::Ready, reason, format!("not rolled out: {message}")),
+                    DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
+                    DesiredCondition::true_(ConditionType::Stalled, reason, message),
+                ];
+                let status = node.status.clone().unwrap_or_default();
+                write_status(&ctx, &api, node.as_ref(), status, &desired).await?;
+                return Ok(Action::requeue(Duration::from_secs(300)));
             }
-            set_finalizer(&api, node.as_ref(), false).await?;
-            ctx.metrics.wrote("CatalogNode", 1);
+        },
+    };
+    let rolled_out = match site {
+        Ok(site) => roll_out(&ctx, &api, node.as_ref(), site, wants_cleanup).await,
+        Err(err) => Err(err),
+    };
+    let previous = node.status.clone().unwrap_or_default();
+    let (mut status, mut desired, site) = match rolled_out {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            let problem = sites::site_conditions(&err).ok_or(err)?;
+            write_status(&ctx, &api, node.as_ref(), previous.clone(), &problem).await?;
+            let backoff = sites::unreachable_backoff(&previous.common.conditions, k8s_openapi::jiff::Timestamp::now());
+            return Ok(Action::requeue(backoff));
         }
-        return Ok(Action::await_change());
-    }
-    if wants_cleanup != has_finalizer(node.as_ref()) {
-        set_finalizer(&api, node.as_ref(), wants_cleanup).await?;
-        ctx.metrics.wrote("CatalogNode", 1);
-    }
-    let kind = "CatalogNode";
-    for secret in builders::generated_secrets(spec, &owner) {
-        if secrets::ensure(client, &owner, &secret).await? {
-            ctx.metrics.wrote(kind, 1);
-        }
-    }
-
-    let previous = node.status.as_ref();
-    let desired_release = Release::desired(spec);
-    let serving = Release::serving(spec, previous.and_then(|s| s.versions.as_ref()));
-    let jobs = observe_upgrade_jobs(client, &owner, &desired_release).await?;
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let backup_first = spec.backup.as_ref().is_some_and(|b| b.before_upgrade);
-    let plan =
-        upgrade::plan(&serving, &desired_release, backup_first, &jobs, previous.and_then(|s| s.upgrade.as_ref()), &now);
-
-    let mut children = builders::children(spec, &owner, &plan.web)?;
-    if let Some(kind) = plan.start {
-        info!(job = ?kind, to = desired_release.version, "starting an upgrade step");
-        children.push(Child::new(&builders::upgrade_job(spec, &owner, kind, &desired_release)?)?);
-    }
-    let report = apply_and_prune(client, &owner, &children, &prunable()).await?;
-    ctx.metrics.wrote(kind, report.applied.len() + report.pruned.len());
-    if report.wrote() {
-        info!(applied = ?report.applied, pruned = ?report.pruned, "children updated");
-    }
-
-    let observation = observe(client, &owner, spec).await?;
-    let mut status = status(spec, &observation, &plan.web, previous);
-    status.upgrade = plan.status.clone();
-    status.last_backup = last_backup(client, &owner, &desired_release, previous).await?;
-    let desired = conditions(&observation, &plan);
-    write_status(&ctx, &api, node.as_ref(), status, &desired).await?;
+    };
     // Changes of the owned workloads and Jobs wake the controller; the requeue is a safety net.
     let settled = desired.iter().all(|c| match c.type_ {
         ConditionType::Ready => c.status,
         ConditionType::Reconciling => !c.status,
         _ => true,
     });
-    Ok(Action::requeue(if settled { Duration::from_secs(600) } else { Duration::from_secs(30) }))
+    if settled {
+        let sites = std::mem::take(&mut status.sites);
+        let (kept, failures) =
+            sites::retire_previous(&ctx, node.as_ref(), &targets, sites, &site.record(), &prunable()).await?;
+        for failure in &failures {
+            publish(&ctx, node.as_ref(), EventType::Warning, Reason::RetiringPreviousPlacement.as_str(), failure).await;
+        }
+        status.sites = kept;
+    }
+    if status.sites.len() > 1 {
+        desired.push(DesiredCondition::true_(
+            ConditionType::Reconciling,
+            Reason::RetiringPreviousPlacement,
+            format!("the workloads on the previous target wait to be removed ({} sites)", status.sites.len()),
+        ));
+        desired.retain(|c| c.type_ != ConditionType::Reconciling || c.reason == Reason::RetiringPreviousPlacement);
+    }
+    write_status(&ctx, &api, node.as_ref(), status.clone(), &desired).await?;
+    Ok(Action::requeue(sites::poll_interval(site.remote, settled, status.sites.len() > 1)))
+}
+
+/// Rolls the node out on `site`: records the site, ensures the generated Secrets, plans
+/// the upgrade, applies and prunes the children, and observes them; the new status, its
+/// conditions, and the site.
+async fn roll_out(
+    ctx: &Context,
+    api: &Api<CatalogNode>,
+    node: &CatalogNode,
+    site: Site,
+    wants_cleanup: bool,
+) -> Result<(CatalogNodeStatus, Vec<DesiredCondition>, Site), Error> {
+    let kind = "CatalogNode";
+    let spec = &node.spec;
+    // The volume finalizer only ever concerns the local cluster: a remote namespace goes
+    // with its volumes.
+    let recorded = sites::record(api, node, &site, &[(FINALIZER, wants_cleanup && !site.remote)]).await?;
+    let (client, owner) = (&site.client, &site.owner);
+    let outcome = async {
+        for secret in builders::generated_secrets(spec, owner) {
+            if secrets::ensure(client, owner, &secret).await? {
+                ctx.metrics.wrote(kind, 1);
+            }
+        }
+        let previous = node.status.as_ref();
+        let desired_release = Release::desired(spec);
+        let serving = Release::serving(spec, previous.and_then(|s| s.versions.as_ref()));
+        let jobs = observe_upgrade_jobs(client, owner, &desired_release).await?;
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let backup_first = spec.backup.as_ref().is_some_and(|b| b.before_upgrade);
+        let plan = upgrade::plan(
+            &serving,
+            &desired_release,
+            backup_first,
+            &jobs,
+            previous.and_then(|s| s.upgrade.as_ref()),
+            &now,
+        );
+
+        let mut children = builders::children(spec, owner, &plan.web)?;
+        if let Some(kind) = plan.start {
+            info!(job = ?kind, to = desired_release.version, "starting an upgrade step");
+            children.push(Child::new(&builders::upgrade_job(spec, owner, kind, &desired_release)?)?);
+        }
+        let report = apply_and_prune(client, owner, &children, &prunable()).await?;
+        ctx.metrics.wrote(kind, report.applied.len() + report.pruned.len());
+        if report.wrote() {
+            info!(target = site.target, applied = ?report.applied, pruned = ?report.pruned, "children updated");
+        }
+
+        let observation = observe(client, owner, spec).await?;
+        let mut status = status(spec, &observation, &plan.web, previous);
+        status.upgrade = plan.status.clone();
+        status.last_backup = last_backup(client, owner, &desired_release, previous).await?;
+        status.sites = recorded;
+        Ok((status, conditions(&observation, &plan)))
+    }
+    .await
+    .map_err(|err| site.classify(err))?;
+    Ok((outcome.0, outcome.1, site))
 }
 
 /// The finalizer that deletes a node's data volumes under `deletionPolicy: Delete`.
@@ -145,20 +233,6 @@ pub const FINALIZER: &str = "mediana.dev/delete-volumes";
 
 fn has_finalizer(node: &CatalogNode) -> bool {
     node.finalizers().iter().any(|f| f == FINALIZER)
-}
-
-/// Adds or removes the finalizer, guarded by the resourceVersion so that a concurrent
-/// change of the list by someone else is not overwritten.
-async fn set_finalizer(api: &Api<CatalogNode>, node: &CatalogNode, present: bool) -> Result<(), Error> {
-    let mut finalizers: Vec<String> = node.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
-    if present {
-        finalizers.push(FINALIZER.to_owned());
-    }
-    let patch = serde_json::json!({
-        "metadata": {"finalizers": finalizers, "resourceVersion": node.resource_version()}
-    });
-    api.patch(&node.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
-    Ok(())
 }
 
 /// Deletes every PersistentVolumeClaim of the node (uploads, backups, and the claims of the

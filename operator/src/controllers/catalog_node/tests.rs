@@ -43,6 +43,7 @@ fn owner() -> Owner {
             controller: Some(true),
             block_owner_deletion: Some(true),
         }),
+        hub_labels: Default::default(),
     }
 }
 

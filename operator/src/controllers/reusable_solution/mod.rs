@@ -22,17 +22,18 @@ use kube::api::ListParams;
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, ResourceExt};
 use tracing::{info, instrument};
 
 use super::children::{Owner, api_resource, apply_and_prune};
 use super::conditions::{self, ConditionType, DesiredCondition, Reason};
+use super::sites::{self, Placed, Removal, Site, choose_target};
 use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
 use super::{Context, Error, Settings, publish, secrets, write_status};
 use crate::api::reusable_solution::{
     ComponentStatus, PlacementDecision, PubliccodeSource, PubliccodeSummary, ReusableSolutionSpec,
 };
+use crate::api::shared::PlacedSite;
 use crate::api::{CloudTarget, ReusableSolution, ReusableSolutionStatus};
 use crate::netguard::{NetConfig, NetGuard};
 use crate::publiccode::{self, Severity, Summary, ValidateOptions, Validation};
@@ -167,40 +168,6 @@ fn describe<'a>(findings: impl Iterator<Item = &'a publiccode::Finding>) -> Stri
     text
 }
 
-/// The CloudTarget a solution runs on: the one it names; else the operator's default
-/// target; else the only target without a kubeconfig (the local cluster). A refusal carries
-/// its reason and message.
-pub fn choose_target<'a>(
-    requested: Option<&str>,
-    default: &str,
-    targets: &'a [CloudTarget],
-) -> Result<&'a CloudTarget, (Reason, String)> {
-    let named = |name: &str| targets.iter().find(|t| t.metadata.name.as_deref() == Some(name));
-    if let Some(name) = requested {
-        return named(name).ok_or_else(|| (Reason::TargetNotFound, format!("CloudTarget {name} does not exist")));
-    }
-    if let Some(target) = named(default) {
-        return Ok(target);
-    }
-    let local: Vec<&CloudTarget> = targets.iter().filter(|t| t.spec.kubeconfig_secret_ref.is_none()).collect();
-    match local.as_slice() {
-        [only] => Ok(only),
-        [] => Err((
-            Reason::TargetNotFound,
-            format!(
-                "spec.placement.target is not set, and neither the default CloudTarget {default} nor any CloudTarget of the local cluster (without kubeconfigSecretRef) exists"
-            ),
-        )),
-        several => Err((
-            Reason::TargetAmbiguous,
-            format!(
-                "spec.placement.target is not set, the default CloudTarget {default} does not exist, and several CloudTargets stand for the local cluster ({}): name one in spec.placement.target",
-                several.iter().map(|t| t.name_any()).collect::<Vec<_>>().join(", ")
-            ),
-        )),
-    }
-}
-
 /// What the reuse and placement policies decide for a solution, before anything is applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assessment {
@@ -314,12 +281,7 @@ fn placement_decision(
     let qualification = format!("{:?}", target.spec.qualification);
     let psn = if target.spec.psn { ", Polo Strategico Nazionale" } else { "" };
     let facts = format!("CloudTarget {} ({qualification}{psn})", target.name_any());
-    let (allowed, condition) = if target.spec.kubeconfig_secret_ref.is_some() {
-        let message = format!(
-            "{facts} is a remote cluster (kubeconfigSecretRef): placing solutions on remote clusters is not supported by this operator version"
-        );
-        (false, DesiredCondition::false_(ConditionType::PlacementAllowed, Reason::RemoteTargetNotYetSupported, message))
-    } else if verdict.allowed {
+    let (allowed, condition) = if verdict.allowed {
         let message = format!("{facts} satisfies {classification} data: {}", verdict.rule);
         (true, DesiredCondition::true_(ConditionType::PlacementAllowed, Reason::QualificationSufficient, message))
     } else {
@@ -348,62 +310,110 @@ fn licence_refusal(validation: Option<&Validation>, allowlists: Vec<(String, &[S
     })
 }
 
-/// Whether a change of the CloudTarget `target` may change the placement of `solution`:
-/// it names the target, or is placed on it, or names none (the default resolution depends
-/// on which targets exist).
-pub fn may_be_placed_on(solution: &ReusableSolution, target: &str) -> bool {
-    let placed = solution.status.as_ref().and_then(|s| s.placement.as_ref()).is_some_and(|p| p.target == target);
-    placed || solution.spec.placement.target.as_deref().is_none_or(|named| named == target)
-}
-
-/// The solutions to reconcile when `target` changes.
-pub fn placed_on(store: &Store<ReusableSolution>, target: &CloudTarget) -> Vec<ObjectRef<ReusableSolution>> {
-    let name = target.name_any();
-    store.state().iter().filter(|s| may_be_placed_on(s, &name)).map(|s| ObjectRef::from_obj(s.as_ref())).collect()
+impl Placed for ReusableSolution {
+    fn requested_target(&self) -> Option<&str> {
+        self.spec.placement.target.as_deref()
+    }
+    fn sites(&self) -> &[PlacedSite] {
+        self.status.as_ref().map(|s| s.sites.as_slice()).unwrap_or_default()
+    }
+    fn set_sites(status: &mut ReusableSolutionStatus, sites: Vec<PlacedSite>) {
+        status.sites = sites;
+    }
 }
 
 /// Reconciles one ReusableSolution.
 #[instrument(skip_all, fields(object = %solution.name_any(), namespace = solution.namespace()))]
 pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let kind = "ReusableSolution";
-    let owner = Owner::of(solution.as_ref())?;
+    let hub = Owner::of(solution.as_ref())?;
     let client = &ctx.client;
     let spec = &solution.spec;
-    let api: Api<ReusableSolution> = Api::namespaced(client.clone(), &owner.namespace);
-
-    let read = read_publiccode(&spec.publiccode, &owner.namespace, &ctx).await?;
+    let api: Api<ReusableSolution> = Api::namespaced(client.clone(), &hub.namespace);
     let targets = Api::<CloudTarget>::all(client.clone()).list(&ListParams::default()).await?.items;
-    let target = choose_target(spec.placement.target.as_deref(), &ctx.settings.default_target, &targets);
-    let assessment = assess(spec, &read, target, &ctx.settings, chrono::Utc::now().date_naive());
+    if solution.metadata.deletion_timestamp.is_some() {
+        let (solution, removal) = (solution.as_ref(), Removal::Everything);
+        return sites::finish_deletion(&ctx, &api, solution, &targets, removal, &prunable(), &[]).await;
+    }
 
-    if assessment.blocked.is_none() {
-        for secret in builders::generated_secrets(spec, &owner) {
-            if secrets::ensure(client, &owner, &secret).await? {
-                ctx.metrics.wrote(kind, 1);
+    let read = read_publiccode(&spec.publiccode, &hub.namespace, &ctx).await?;
+    let target = choose_target(spec.placement.target.as_deref(), &ctx.settings.default_target, &targets);
+    let assessment = assess(spec, &read, target.clone(), &ctx.settings, chrono::Utc::now().date_naive());
+
+    let mut sites = solution.sites().to_vec();
+    let mut observed = Vec::new();
+    let mut site_problem = None;
+    let mut current = None;
+    if let (None, Ok(target)) = (&assessment.blocked, target) {
+        match roll_out(&ctx, &api, &solution, target).await {
+            Ok((site, recorded, components)) => {
+                (sites, observed, current) = (recorded, components, Some(site));
             }
-        }
-        let report = apply_and_prune(client, &owner, &builders::children(spec, &owner)?, &prunable()).await?;
-        ctx.metrics.wrote(kind, report.applied.len() + report.pruned.len());
-        if report.wrote() {
-            info!(applied = ?report.applied, pruned = ?report.pruned, "children updated");
+            Err(err) => site_problem = Some(sites::site_conditions(&err).ok_or(err)?),
         }
     }
 
-    let observed = observe(client, &owner, spec).await?;
     let previous = solution.status.as_ref();
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let status = status(spec, &assessment, &observed, previous, &now);
-    let desired = solution_conditions(&assessment, &observed);
+    let mut desired = solution_conditions(&assessment, &observed);
+    let ready = site_problem.is_none() && desired.iter().any(|c| c.type_ == ConditionType::Ready && c.status);
+    if let Some(current) = current.as_ref().filter(|_| ready) {
+        let (kept, failures) =
+            sites::retire_previous(&ctx, solution.as_ref(), &targets, sites, &current.record(), &prunable()).await?;
+        for failure in failures {
+            publish(&ctx, solution.as_ref(), EventType::Warning, Reason::RetiringPreviousPlacement.as_str(), &failure)
+                .await;
+        }
+        sites = kept;
+    }
+    if let Some(problem) = site_problem.clone() {
+        desired.retain(|c| !problem.iter().any(|p| p.type_ == c.type_));
+        desired.extend(problem);
+    }
+    let mut status = status(spec, &assessment, &observed, previous, &now);
+    ReusableSolution::set_sites(&mut status, sites.clone());
     announce(&ctx, solution.as_ref(), &assessment, previous).await;
     write_status(&ctx, &api, solution.as_ref(), status, &desired).await?;
-    let ready = desired.iter().any(|c| c.type_ == ConditionType::Ready && c.status);
-    Ok(Action::requeue(match (&assessment.blocked, ready) {
+    Ok(Action::requeue(match (&assessment.blocked, &site_problem) {
         // Waiting for a person: a CloudTarget change wakes the solution at once; the
         // requeue notices a changed ConfigMap.
         (Some(_), _) => Duration::from_secs(300),
-        (None, true) => Duration::from_secs(600),
-        (None, false) => Duration::from_secs(30),
+        (None, Some(_)) => {
+            let conditions = previous.map(|p| p.common.conditions.as_slice()).unwrap_or_default();
+            sites::unreachable_backoff(conditions, k8s_openapi::jiff::Timestamp::now())
+        }
+        (None, None) => sites::poll_interval(current.as_ref().is_some_and(|c| c.remote), ready, sites.len() > 1),
     }))
+}
+
+/// Opens the solution's site on `target`, records it, applies the generated Secrets and
+/// the children there, and observes the workloads.
+async fn roll_out(
+    ctx: &Context,
+    api: &Api<ReusableSolution>,
+    solution: &ReusableSolution,
+    target: &CloudTarget,
+) -> Result<(Site, Vec<PlacedSite>, Vec<ObservedComponent>), Error> {
+    let kind = "ReusableSolution";
+    let spec = &solution.spec;
+    let site = sites::open(ctx, solution, target).await?;
+    let recorded = sites::record(api, solution, &site, &[]).await?;
+    let (client, owner) = (&site.client, &site.owner);
+    let observed = async {
+        for secret in builders::generated_secrets(spec, owner) {
+            if secrets::ensure(client, owner, &secret).await? {
+                ctx.metrics.wrote(kind, 1);
+            }
+        }
+        let report = apply_and_prune(client, owner, &builders::children(spec, owner)?, &prunable()).await?;
+        ctx.metrics.wrote(kind, report.applied.len() + report.pruned.len());
+        if report.wrote() {
+            info!(target = site.target, applied = ?report.applied, pruned = ?report.pruned, "children updated");
+        }
+        observe(client, owner, spec).await
+    }
+    .await
+    .map_err(|err| site.classify(err))?;
+    Ok((site, recorded, observed))
 }
 
 /// What was observed of one workload of the solution.
@@ -507,7 +517,13 @@ pub fn status(
         url: if assessment.blocked.is_some() { previous.and_then(|p| p.url.clone()) } else { builders::url(spec) },
         publiccode: assessment.summary.clone(),
         placement: Some(PlacementDecision { decided_at, ..assessment.decision.clone() }),
-        components: observed.iter().map(|o| o.status.clone()).collect(),
+        // A blocked solution is not observed: keep what was last seen.
+        components: if assessment.blocked.is_some() {
+            previous.map(|p| p.components.clone()).unwrap_or_default()
+        } else {
+            observed.iter().map(|o| o.status.clone()).collect()
+        },
+        sites: Vec::new(),
     }
 }
 

@@ -52,6 +52,7 @@ fn owner() -> Owner {
             controller: Some(true),
             block_owner_deletion: Some(true),
         }),
+        hub_labels: Default::default(),
     }
 }
 
@@ -280,12 +281,15 @@ fn each_classification_against_each_qualification() {
 }
 
 #[test]
-fn remote_and_missing_targets_are_refused_with_a_reason() {
-    let solution = spec(json!({}));
+fn remote_targets_follow_the_same_policy_and_missing_ones_are_refused() {
+    let solution = spec(json!({"dataClassification": "Critical"}));
     let remote =
         assess_on(&solution, PUBLICCODE, &target("aruba", Qualification::QC4, false, true), &Settings::default());
-    assert_eq!(remote.placement.reason, Reason::RemoteTargetNotYetSupported);
-    assert!(remote.blocked.is_some() && !remote.decision.allowed);
+    assert_eq!(remote.placement.reason, Reason::QualificationSufficient);
+    assert!(remote.blocked.is_none() && remote.decision.allowed);
+    let low = assess_on(&solution, PUBLICCODE, &target("cheap", Qualification::QC1, false, true), &Settings::default());
+    assert_eq!(low.placement.reason, Reason::QualificationInsufficient);
+    assert!(low.blocked.is_some() && !low.decision.allowed);
 
     let missing = assess(
         &solution,
@@ -436,11 +440,12 @@ fn a_target_change_wakes_the_solutions_that_may_be_on_it() {
     let solution = |named: Option<&str>, placed: Option<&str>| {
         let mut s = ReusableSolution::new("s", spec(json!({"placement": {"target": named}})));
         s.status = placed.map(|t| ReusableSolutionStatus {
-            placement: Some(PlacementDecision { target: t.into(), ..Default::default() }),
+            sites: vec![PlacedSite { target: t.into(), namespace: "ns".into(), remote: false }],
             ..Default::default()
         });
         s
     };
+    use crate::controllers::sites::may_be_placed_on;
     assert!(may_be_placed_on(&solution(Some("psn"), None), "psn"));
     assert!(!may_be_placed_on(&solution(Some("psn"), None), "local"));
     assert!(may_be_placed_on(&solution(None, None), "anything"), "the default depends on every target");

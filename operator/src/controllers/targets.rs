@@ -1,0 +1,165 @@
+//! Clients of the clusters CloudTargets stand for: the operator's own for the local target,
+//! and for a remote target one client built from its kubeconfig Secret, kept while the
+//! Secret's content stays the same and rebuilt as soon as it changes (credential rotation).
+//!
+//! The Secret is read by name on every use instead of being watched: the operator may `get`
+//! Secrets but never list or watch them (a broker's hub holds many other credentials), and
+//! one small read per reconcile is the price of noticing a rotation at the next use.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config, ResourceExt};
+
+use super::children::fingerprint;
+use crate::api::CloudTarget;
+use crate::api::cloud_target::KubeconfigSecretRef;
+
+/// How long a connection to a remote API server may take: an unreachable cluster must fail
+/// a reconcile quickly, not hold one of its slots for the operating system's TCP timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one request to a remote API server may wait for its answer.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a target's client could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The kubeconfig Secret does not exist.
+    #[error("kubeconfig Secret {namespace}/{name} does not exist")]
+    SecretNotFound {
+        /// Namespace of the Secret.
+        namespace: String,
+        /// Name of the Secret.
+        name: String,
+    },
+    /// The Secret exists without the key.
+    #[error("kubeconfig Secret {namespace}/{name} has no key {key}")]
+    KeyNotFound {
+        /// Namespace of the Secret.
+        namespace: String,
+        /// Name of the Secret.
+        name: String,
+        /// The missing key.
+        key: String,
+    },
+    /// The key's value is not a usable kubeconfig.
+    #[error("kubeconfig in Secret {namespace}/{name} key {key} is not usable: {reason}")]
+    InvalidKubeconfig {
+        /// Namespace of the Secret.
+        namespace: String,
+        /// Name of the Secret.
+        name: String,
+        /// The key.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The hub's API server could not be asked for the Secret.
+    #[error("reading the kubeconfig Secret failed: {0}")]
+    Hub(#[source] kube::Error),
+}
+
+/// The clients of remote targets, by CloudTarget name.
+#[derive(Default)]
+pub struct TargetClients {
+    clients: Mutex<HashMap<String, (String, Client)>>,
+}
+
+impl TargetClients {
+    /// The client of `target`: `local` for a target without kubeconfig Secret, otherwise the
+    /// client built from the Secret's current content (built anew when the content changed).
+    pub async fn client(&self, local: &Client, target: &CloudTarget) -> Result<Client, TargetError> {
+        let Some(reference) = &target.spec.kubeconfig_secret_ref else {
+            return Ok(local.clone());
+        };
+        let text = kubeconfig_text(local, reference).await?;
+        let fingerprint = fingerprint(&text);
+        let name = target.name_any();
+        if let Some((known, client)) = self.lock().get(&name)
+            && *known == fingerprint
+        {
+            return Ok(client.clone());
+        }
+        let client = client_from_kubeconfig(&text).await.map_err(|reason| TargetError::InvalidKubeconfig {
+            namespace: reference.namespace.clone(),
+            name: reference.name.clone(),
+            key: reference.key.clone(),
+            reason,
+        })?;
+        tracing::info!(target = name, "built a client from the kubeconfig Secret");
+        self.lock().insert(name, (fingerprint, client.clone()));
+        Ok(client)
+    }
+
+    /// Forgets the client of a deleted target.
+    pub fn forget(&self, target: &str) {
+        self.lock().remove(target);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Client)>> {
+        // A panic while holding the lock cannot leave the map half-written: recover it.
+        self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+async fn kubeconfig_text(local: &Client, reference: &KubeconfigSecretRef) -> Result<String, TargetError> {
+    let secrets: Api<Secret> = Api::namespaced(local.clone(), &reference.namespace);
+    let secret = secrets.get_opt(&reference.name).await.map_err(TargetError::Hub)?.ok_or_else(|| {
+        TargetError::SecretNotFound { namespace: reference.namespace.clone(), name: reference.name.clone() }
+    })?;
+    let key_not_found = || TargetError::KeyNotFound {
+        namespace: reference.namespace.clone(),
+        name: reference.name.clone(),
+        key: reference.key.clone(),
+    };
+    let bytes = secret.data.and_then(|mut data| data.remove(&reference.key)).ok_or_else(key_not_found)?;
+    String::from_utf8(bytes.0).map_err(|_| TargetError::InvalidKubeconfig {
+        namespace: reference.namespace.clone(),
+        name: reference.name.clone(),
+        key: reference.key.clone(),
+        reason: "not UTF-8 text".into(),
+    })
+}
+
+/// A client for the current context of a kubeconfig, with short timeouts. The kubeconfig
+/// must carry its credentials inline (`*-data` fields or a token): files it names would be
+/// looked up on the operator's own filesystem.
+pub async fn client_from_kubeconfig(text: &str) -> Result<Client, String> {
+    let kubeconfig = Kubeconfig::from_yaml(text).map_err(|err| err.to_string())?;
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .map_err(|err| err.to_string())?;
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    Client::try_from(config).map_err(|err| err.to_string())
+}
+
+/// Whether a failed request means the cluster could not be reached (no connection, TLS,
+/// timeout) rather than an answer from its API server (forbidden, conflict, invalid).
+pub fn unreachable(error: &kube::Error) -> bool {
+    !matches!(error, kube::Error::Api(_) | kube::Error::SerdeError(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_kubeconfig_that_is_not_one_is_refused_with_the_reason() {
+        let err = client_from_kubeconfig("just: text").await.err().expect("refused");
+        assert!(err.contains("context"), "no current context: {err}");
+        let err = client_from_kubeconfig("apiVersion: v1\nkind: Config\nclusters: [}").await.err().expect("refused");
+        assert!(err.to_lowercase().contains("yaml"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_inline_kubeconfig_builds_a_client() {
+        let text = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: abc}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n";
+        let client = client_from_kubeconfig(text).await.expect("client");
+        let err = client.apiserver_version().await.expect_err("nothing listens on port 1");
+        assert!(unreachable(&err), "a refused connection is unreachable: {err:?}");
+    }
+}
