@@ -186,13 +186,20 @@ macro_rules! reconciled {
         }
     };
 }
-reconciled!(CatalogNode, crate::api::CatalogNodeStatus);
+// `status.sites` has its own field manager (sites::write_sites).
+reconciled!(CatalogNode, crate::api::CatalogNodeStatus, |status| crate::api::CatalogNodeStatus {
+    sites: Vec::new(),
+    ..status
+});
 reconciled!(HarvestJob, crate::api::HarvestJobStatus, |status| crate::api::HarvestJobStatus {
     last_run: None,
     history: Vec::new(),
     ..status
 });
-reconciled!(ReusableSolution, crate::api::ReusableSolutionStatus);
+reconciled!(ReusableSolution, crate::api::ReusableSolutionStatus, |status| crate::api::ReusableSolutionStatus {
+    sites: Vec::new(),
+    ..status
+});
 reconciled!(CloudTarget, crate::api::CloudTargetStatus);
 
 /// Sets conditions and `observedGeneration` on a copy of the object's status, announces a

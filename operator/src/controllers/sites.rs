@@ -198,9 +198,25 @@ pub async fn record<K: Placed>(
     }
     sites.retain(|s| s.target != record.target);
     sites.push(record);
-    let patch = serde_json::json!({"status": {"sites": sites}});
-    api.patch_status(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    write_sites(api, obj, &sites).await?;
     Ok(sites)
+}
+
+/// The field manager of `status.sites`: written on its own, before a rollout and after a
+/// previous site is removed, so the controller's status apply never drops a site.
+pub const SITES_FIELD_MANAGER: &str = "mediana-sites";
+
+/// Writes `status.sites` by server-side apply with its own field manager, so that a site
+/// left out is removed from the list.
+pub async fn write_sites<K: Placed>(api: &Api<K>, obj: &K, sites: &[PlacedSite]) -> Result<(), Error> {
+    let patch = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": {"sites": sites},
+    });
+    let params = PatchParams::apply(SITES_FIELD_MANAGER).force();
+    api.patch_status(&obj.name_any(), &params, &Patch::Apply(&patch)).await?;
+    Ok(())
 }
 
 /// The site of an object that names no CloudTarget when no default target exists: the
@@ -253,6 +269,7 @@ pub enum Removal {
 /// site that failed, why.
 pub async fn retire_previous<K: Placed>(
     ctx: &Context,
+    api: &Api<K>,
     obj: &K,
     targets: &[CloudTarget],
     sites: Vec<PlacedSite>,
@@ -261,9 +278,15 @@ pub async fn retire_previous<K: Placed>(
 ) -> Result<(Vec<PlacedSite>, Vec<String>), Error> {
     let mut kept = Vec::new();
     let mut failures = Vec::new();
+    let before = sites.clone();
     for site in sites {
         if site == *current {
             kept.push(site);
+            continue;
+        }
+        // Two local targets are one cluster and one namespace: the workloads already are
+        // the current ones.
+        if !site.remote && !current.remote {
             continue;
         }
         let Some(target) = targets.iter().find(|t| t.name_any() == site.target) else {
@@ -286,6 +309,9 @@ pub async fn retire_previous<K: Placed>(
             Err(err @ Error::NamespaceTaken { .. }) => failures.push(err.to_string()),
             Err(other) => return Err(other),
         }
+    }
+    if kept != before {
+        write_sites(api, obj, &kept).await?;
     }
     Ok((kept, failures))
 }

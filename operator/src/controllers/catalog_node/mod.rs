@@ -150,7 +150,7 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
     if settled {
         let sites = std::mem::take(&mut status.sites);
         let (kept, failures) =
-            sites::retire_previous(&ctx, node.as_ref(), &targets, sites, &site.record(), &prunable()).await?;
+            sites::retire_previous(&ctx, &api, node.as_ref(), &targets, sites, &site.record(), &prunable()).await?;
         for failure in &failures {
             publish(&ctx, node.as_ref(), EventType::Warning, Reason::RetiringPreviousPlacement.as_str(), failure).await;
         }

@@ -358,7 +358,8 @@ pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Re
     let ready = site_problem.is_none() && desired.iter().any(|c| c.type_ == ConditionType::Ready && c.status);
     if let Some(current) = current.as_ref().filter(|_| ready) {
         let (kept, failures) =
-            sites::retire_previous(&ctx, solution.as_ref(), &targets, sites, &current.record(), &prunable()).await?;
+            sites::retire_previous(&ctx, &api, solution.as_ref(), &targets, sites, &current.record(), &prunable())
+                .await?;
         for failure in failures {
             publish(&ctx, solution.as_ref(), EventType::Warning, Reason::RetiringPreviousPlacement.as_str(), &failure)
                 .await;
