@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Secret};
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, ResourceExt};
-use mediana::api::{CatalogNode, CloudTarget, ReusableSolution};
+use mediana::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
 use mediana::controllers::Settings;
 use serde_json::{Value, json};
 
@@ -149,6 +149,7 @@ macro_rules! conditions {
 conditions!(ReusableSolution);
 conditions!(CatalogNode);
 conditions!(CloudTarget);
+conditions!(HarvestJob);
 
 /// Waits until the object's condition has `status` and `reason` for its latest generation.
 async fn wait_for<K>(api: &Api<K>, name: &str, type_: &str, status: &str, reason: &str, seconds: u64) -> K
@@ -343,6 +344,20 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     let node_ns = format!("{ns}-cn-portale");
     assert!(deployment(&two.admin, &node_ns, "portale-ckan").await.is_some(), "CKAN runs on spoke 2");
     assert!(deployment(&hub, &ns, "portale-ckan").await.is_none());
+    // Harvesters run on the hub and cannot reach a node on a spoke: refused, nothing runs.
+    let harvest = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "HarvestJob",
+        "metadata": {"name": "comuni", "namespace": ns},
+        "spec": {"target": {"catalogNode": "portale"},
+                 "publisher": {"organization": "comune-di-recanati", "ipaCode": "c_h211"},
+                 "source": {"type": "ckan", "url": "https://dati.comune.recanati.mc.it"}, "schedule": "@daily"}
+    });
+    apply(&hub, &harvest).await;
+    let jobs: Api<HarvestJob> = Api::namespaced(hub.clone(), &ns);
+    let refused = wait_for(&jobs, "comuni", "Stalled", "True", "NodeOnRemoteCluster", 60).await;
+    assert!(condition(&refused, "Stalled").expect("Stalled").2.contains(&t2));
+    let cronjobs = Api::<k8s_openapi::api::batch::v1::CronJob>::namespaced(hub.clone(), &ns);
+    assert!(cronjobs.get_opt("comuni").await.expect("get").is_none(), "no harvester is scheduled");
     nodes.delete("portale", &DeleteParams::default()).await.expect("delete portale");
     common::eventually("portale gone from the hub and spoke 2", 60, || async {
         let gone = nodes.get_opt("portale").await.ok()?.is_none();

@@ -44,6 +44,34 @@ fn crds_prints_the_four_crds_as_yaml() {
     assert!(documents.iter().all(|d| d["kind"] == "CustomResourceDefinition"));
 }
 
+/// What `mediana spoke-rbac` prints is what the broker test applies to its spokes (the
+/// library function behind it): here, that the command prints it as parseable YAML with the
+/// names asked for, and a ClusterRole that never lists Secrets.
+#[test]
+fn spoke_rbac_prints_the_spoke_access_manifests() {
+    let out = mediana().args(["spoke-rbac", "--namespace", "broker", "--name", "marche"]).output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).expect("valid multi-document YAML");
+    let kinds: Vec<(&str, &str)> =
+        documents.iter().filter_map(|d| Some((d["kind"].as_str()?, d["metadata"]["name"].as_str()?))).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Namespace", "broker"),
+            ("ServiceAccount", "marche"),
+            ("ClusterRole", "marche"),
+            ("ClusterRoleBinding", "marche"),
+            ("Secret", "marche-token")
+        ]
+    );
+    let expected = mediana::controllers::rbac::spoke_manifests("broker", "marche");
+    assert_eq!(documents, expected, "the printed manifests are the ones the broker test applies");
+    let rules = documents[2]["rules"].as_array().expect("rules");
+    let secrets = rules.iter().find(|r| r["resources"][0] == "secrets").expect("a rule for secrets");
+    assert_eq!(secrets["verbs"], serde_json::json!(["create", "get"]));
+}
+
 #[test]
 fn run_without_a_cluster_fails_clearly_in_json_logs() {
     let out = mediana()

@@ -73,6 +73,8 @@ pub enum Reason {
     Deleting,
     /// Workloads of an earlier placement wait to be removed.
     RetiringPreviousPlacement,
+    /// A HarvestJob's CatalogNode runs on a remote cluster, which harvesters do not reach.
+    NodeOnRemoteCluster,
     /// The component is run outside the operator.
     External,
     /// The component (or the whole object) is available.
@@ -144,6 +146,7 @@ impl Reason {
             Self::TargetDeleted => "TargetDeleted",
             Self::Deleting => "Deleting",
             Self::RetiringPreviousPlacement => "RetiringPreviousPlacement",
+            Self::NodeOnRemoteCluster => "NodeOnRemoteCluster",
             Self::External => "External",
             Self::Available => "Available",
             Self::Progressing => "Progressing",

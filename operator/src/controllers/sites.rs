@@ -583,6 +583,39 @@ mod tests {
     }
 
     #[test]
+    fn a_probe_that_changes_nothing_that_matters_wakes_nobody() {
+        use crate::api::{CloudTargetSpec, CloudTargetStatus};
+        let spec: CloudTargetSpec =
+            serde_json::from_value(serde_json::json!({"provider": "p", "qualification": "QC2"})).expect("spec");
+        let probed = |reachable: &str, time: &str| {
+            let mut target = CloudTarget::new("spoke", spec.clone());
+            target.metadata.generation = Some(1);
+            let condition = Condition {
+                type_: "Reachable".into(),
+                status: reachable.into(),
+                reason: "ProbeSucceeded".into(),
+                message: String::new(),
+                last_transition_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                    k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+                ),
+                observed_generation: Some(1),
+            };
+            let common = crate::api::shared::CommonStatus { observed_generation: Some(1), conditions: vec![condition] };
+            target.status =
+                Some(CloudTargetStatus { common, last_probe_time: Some(time.into()), ..Default::default() });
+            target
+        };
+        let changes = TargetChanges::default();
+        assert!(changes.changed(&probed("True", "10:00")), "first sight");
+        assert!(!changes.changed(&probed("True", "10:01")), "only the probe time moved");
+        assert!(changes.changed(&probed("False", "10:02")), "became unreachable");
+        assert!(changes.changed(&probed("True", "10:03")), "reachable again");
+        let mut edited = probed("True", "10:04");
+        edited.metadata.generation = Some(2);
+        assert!(changes.changed(&edited), "the spec changed");
+    }
+
+    #[test]
     fn only_connection_failures_of_remote_sites_are_unreachable() {
         let refused = || Error::Kube(kube::Error::TlsRequired);
         assert!(matches!(classify("spoke", true, refused()), Error::TargetUnreachable { .. }));

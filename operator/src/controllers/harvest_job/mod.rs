@@ -102,6 +102,16 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
         return Ok(Action::await_change());
     }
 
+    if let Some(remote) = target.status.as_ref().and_then(|s| s.sites.iter().find(|site| site.remote)) {
+        apply_and_prune(client, &owner, &[], &prunable()).await?;
+        let message = format!(
+            "CatalogNode {} runs on the remote CloudTarget {}: harvesters run on the operator's cluster and reach nodes there only (docs/broker.md)",
+            spec.target.catalog_node, remote.target
+        );
+        write_status(&ctx, &api, job.as_ref(), status, &stalled(Reason::NodeOnRemoteCluster, message)).await?;
+        return Ok(Action::await_change());
+    }
+
     let target = TargetNode::of(target)?;
     let run_now = job.annotations().get(RUN_NOW_ANNOTATION).map(String::as_str);
     let children = builders::children(spec, &owner, &target, &ctx.settings, run_now)?;
