@@ -298,10 +298,22 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
 
     // 6. The kubeconfig Secret is rotated and the old token revoked: the operator uses the
     //    new one (a kept client would now be refused).
+    let original = Api::<Secret>::namespaced(hub.clone(), &ns).get("spoke-1").await.expect("the kubeconfig Secret");
+    let original = String::from_utf8(original.data.expect("data")["kubeconfig"].0.clone()).expect("text");
     let rotated = broker_access(&one, &account, &format!("{account}-b")).await;
     put_kubeconfig_secret(&hub, &ns, "spoke-1", &rotated).await;
     let tokens: Api<Secret> = Api::namespaced(one.admin.clone(), SPOKE_ACCESS_NAMESPACE);
     tokens.delete(&format!("{account}-a"), &DeleteParams::default()).await.expect("revoke the old token");
+    // The API server caches accepted tokens for a few seconds: wait until the old one is
+    // really refused, so that only a rebuilt client can go on.
+    let old = mediana::controllers::targets::client_from_kubeconfig(&original).await.expect("old client");
+    common::eventually("the old token refused by spoke 1", 60, || async {
+        match Api::<Namespace>::all(old.clone()).get(SPOKE_ACCESS_NAMESPACE).await {
+            Err(kube::Error::Api(status)) if status.code == 401 => Some(()),
+            _ => None,
+        }
+    })
+    .await;
     solutions
         .patch("due", &apply_params(), &Patch::Apply(solution(&ns, "due", &t1, "Ordinary", 1)))
         .await
