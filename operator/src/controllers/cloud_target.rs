@@ -57,6 +57,7 @@ pub async fn reconcile(target: Arc<CloudTarget>, ctx: Arc<Context>) -> Result<Ac
             DesiredCondition::false_(ConditionType::Ready, *reason, message.clone()),
         ],
     };
+    ctx.metrics.set_target_reachable(&target.name_any(), probed.is_ok());
     status.last_probe_time = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let conditions = status.common.conditions.clone();
     write_status(&ctx, &api, target.as_ref(), status, &desired).await?;

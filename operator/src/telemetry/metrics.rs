@@ -25,6 +25,13 @@ pub struct ErrorLabels {
     pub category: String,
 }
 
+/// Labels of per-CloudTarget metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TargetLabels {
+    /// The CloudTarget's name.
+    pub target: String,
+}
+
 /// Every metric the operator exports.
 pub struct Metrics {
     registry: Registry,
@@ -35,6 +42,7 @@ pub struct Metrics {
     queue_depth: Family<ControllerLabels, Gauge>,
     writes: Family<ControllerLabels, Counter>,
     leader: Gauge,
+    target_reachable: Family<TargetLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -49,6 +57,7 @@ impl Default for Metrics {
         let queue_depth = Family::<ControllerLabels, Gauge>::default();
         let writes = Family::<ControllerLabels, Counter>::default();
         let leader = Gauge::default();
+        let target_reachable = Family::<TargetLabels, Gauge>::default();
         registry.register("reconciliations", "Reconciles run, by controller", reconciliations.clone());
         registry.register(
             "reconcile_failures",
@@ -76,7 +85,12 @@ impl Default for Metrics {
             "Whether this instance leads and runs the controllers (1) or waits (0)",
             leader.clone(),
         );
-        Self { registry, reconciliations, failures, duration, in_flight, queue_depth, writes, leader }
+        registry.register(
+            "cloud_target_reachable",
+            "Whether the last probe of a CloudTarget's cluster answered (1) or not (0), by target",
+            target_reachable.clone(),
+        );
+        Self { registry, reconciliations, failures, duration, in_flight, queue_depth, writes, leader, target_reachable }
     }
 }
 
@@ -118,6 +132,11 @@ impl Metrics {
         self.leader.set(i64::from(leader));
     }
 
+    /// Records whether the last probe of a CloudTarget's cluster answered.
+    pub fn set_target_reachable(&self, target: &str, reachable: bool) {
+        self.target_reachable.get_or_create(&TargetLabels { target: target.to_owned() }).set(i64::from(reachable));
+    }
+
     /// The metrics in the Prometheus text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -156,5 +175,10 @@ mod tests {
         metrics.set_queue_depth("CatalogNode", 3);
         assert!(metrics.encode().contains("mediana_reconcile_queue_depth{controller=\"CatalogNode\"} 3"));
         assert!(text.contains("mediana_leader 1"), "{text}");
+        metrics.set_target_reachable("psn-nord", true);
+        metrics.set_target_reachable("aruba-qc2", false);
+        let text = metrics.encode();
+        assert!(text.contains("mediana_cloud_target_reachable{target=\"psn-nord\"} 1"), "{text}");
+        assert!(text.contains("mediana_cloud_target_reachable{target=\"aruba-qc2\"} 0"), "{text}");
     }
 }
