@@ -19,6 +19,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::core::ApiResource;
+use kube::runtime::events::EventType;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, CustomResourceExt, ResourceExt};
 
@@ -41,7 +42,7 @@ pub const HUB_NAME_LABEL: &str = "mediana.dev/hub-name";
 pub const HUB_UID_LABEL: &str = "mediana.dev/hub-uid";
 
 /// A mediana kind whose workloads are placed on a CloudTarget.
-pub trait Placed: Reconciled + CustomResourceExt {
+pub trait Placed: Reconciled + CustomResourceExt + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> {
     /// The CloudTarget named in `spec.placement.target`.
     fn requested_target(&self) -> Option<&str>;
     /// `status.sites`.
@@ -267,7 +268,7 @@ pub enum Removal {
 /// Removes the workloads of `obj` from the sites other than `current` (a move), once the
 /// object is Ready on `current`; the sites still listed afterwards (unreachable) and, per
 /// site that failed, why.
-pub async fn retire_previous<K: Placed>(
+async fn retire_previous<K: Placed>(
     ctx: &Context,
     api: &Api<K>,
     obj: &K,
@@ -314,6 +315,52 @@ pub async fn retire_previous<K: Placed>(
         write_sites(api, obj, &kept).await?;
     }
     Ok((kept, failures))
+}
+
+/// The end of a reconcile on `current`: once the object is Ready there, removes its
+/// workloads from the previous sites of a move (each failure a Warning Event, the site kept
+/// for the next try); the sites still listed, and `Reconciling` while some wait.
+pub async fn settle<K: Placed>(
+    ctx: &Context,
+    obj: &K,
+    targets: &[CloudTarget],
+    sites: Vec<PlacedSite>,
+    current: &Site,
+    ready: bool,
+    prunable: &[ApiResource],
+) -> Result<(Vec<PlacedSite>, Option<DesiredCondition>), Error> {
+    let sites = if ready {
+        let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+        let (kept, failures) = retire_previous(ctx, &api, obj, targets, sites, &current.record(), prunable).await?;
+        for failure in &failures {
+            super::publish(ctx, obj, EventType::Warning, Reason::RetiringPreviousPlacement.as_str(), failure).await;
+        }
+        kept
+    } else {
+        sites
+    };
+    let moving = (sites.len() > 1).then(|| {
+        let previous: Vec<&str> =
+            sites.iter().filter(|s| s.target != current.target).map(|s| s.target.as_str()).collect();
+        DesiredCondition::true_(
+            ConditionType::Reconciling,
+            Reason::RetiringPreviousPlacement,
+            format!(
+                "moving to CloudTarget {}: the workloads on {} are removed once it is Ready there",
+                current.target,
+                previous.join(", ")
+            ),
+        )
+    });
+    Ok((sites, moving))
+}
+
+/// Replaces the conditions in `desired` of the types `overrides` has.
+pub fn override_conditions(desired: &mut Vec<DesiredCondition>, overrides: impl IntoIterator<Item = DesiredCondition>) {
+    for condition in overrides {
+        desired.retain(|c| c.type_ != condition.type_);
+        desired.push(condition);
+    }
 }
 
 /// Removes the workloads of `obj` from every remote site, for its deletion. `Ok(None)`

@@ -18,7 +18,6 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{DeleteParams, ListParams};
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, instrument};
 
@@ -26,7 +25,7 @@ use super::children::{Child, Owner, api_resource, apply_and_prune};
 use super::conditions::{ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site};
 use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
-use super::{Context, Error, publish, secrets, write_status};
+use super::{Context, Error, secrets, write_status};
 use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions, UpgradePhase};
 use crate::api::shared::DeletionPolicy;
 use crate::api::shared::PlacedSite;
@@ -147,23 +146,10 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
         ConditionType::Reconciling => !c.status,
         _ => true,
     });
-    if settled {
-        let sites = std::mem::take(&mut status.sites);
-        let (kept, failures) =
-            sites::retire_previous(&ctx, &api, node.as_ref(), &targets, sites, &site.record(), &prunable()).await?;
-        for failure in &failures {
-            publish(&ctx, node.as_ref(), EventType::Warning, Reason::RetiringPreviousPlacement.as_str(), failure).await;
-        }
-        status.sites = kept;
-    }
-    if status.sites.len() > 1 {
-        desired.push(DesiredCondition::true_(
-            ConditionType::Reconciling,
-            Reason::RetiringPreviousPlacement,
-            format!("the workloads on the previous target wait to be removed ({} sites)", status.sites.len()),
-        ));
-        desired.retain(|c| c.type_ != ConditionType::Reconciling || c.reason == Reason::RetiringPreviousPlacement);
-    }
+    let recorded = std::mem::take(&mut status.sites);
+    let (kept, moving) = sites::settle(&ctx, node.as_ref(), &targets, recorded, &site, settled, &prunable()).await?;
+    status.sites = kept;
+    sites::override_conditions(&mut desired, moving);
     write_status(&ctx, &api, node.as_ref(), status.clone(), &desired).await?;
     Ok(Action::requeue(sites::poll_interval(site.remote, settled, status.sites.len() > 1)))
 }

@@ -356,20 +356,13 @@ pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Re
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut desired = solution_conditions(&assessment, &observed);
     let ready = site_problem.is_none() && desired.iter().any(|c| c.type_ == ConditionType::Ready && c.status);
-    if let Some(current) = current.as_ref().filter(|_| ready) {
-        let (kept, failures) =
-            sites::retire_previous(&ctx, &api, solution.as_ref(), &targets, sites, &current.record(), &prunable())
-                .await?;
-        for failure in failures {
-            publish(&ctx, solution.as_ref(), EventType::Warning, Reason::RetiringPreviousPlacement.as_str(), &failure)
-                .await;
-        }
+    if let Some(current) = &current {
+        let (kept, moving) =
+            sites::settle(&ctx, solution.as_ref(), &targets, sites, current, ready, &prunable()).await?;
         sites = kept;
+        sites::override_conditions(&mut desired, moving);
     }
-    if let Some(problem) = site_problem.clone() {
-        desired.retain(|c| !problem.iter().any(|p| p.type_ == c.type_));
-        desired.extend(problem);
-    }
+    sites::override_conditions(&mut desired, site_problem.clone().unwrap_or_default());
     let mut status = status(spec, &assessment, &observed, previous, &now);
     ReusableSolution::set_sites(&mut status, sites.clone());
     announce(&ctx, solution.as_ref(), &assessment, previous).await;
