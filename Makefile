@@ -27,9 +27,10 @@ lint:
 	  if [[ -x $$HELM_DIR/helm ]]; then $$HELM_DIR/helm lint --strict charts/mediana; else echo "helm not built yet: skipping helm lint (run tests/controlplane/build.sh)"; fi
 
 ## bench: every benchmark (tests/bench/*.sh): N objects (default 500) against the kubectl
-## baseline, and the harvester against rdflib and CKAN's package_create; figures into
-## docs/benchmarks.md. BENCH=catalognodes, BENCH=reusable_solutions or BENCH=harvest runs one.
-BENCHES := catalognodes reusable_solutions harvest
+## baseline, N ReusableSolutions (default 100) on two spokes beside one cluster, and the
+## harvester against rdflib and CKAN's package_create; figures into docs/benchmarks.md.
+## BENCH=catalognodes, reusable_solutions, remote_solutions or harvest runs one.
+BENCHES := catalognodes reusable_solutions remote_solutions harvest
 BENCH ?= $(BENCHES)
 bench:
 	@for b in $(BENCH); do \

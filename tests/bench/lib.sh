@@ -120,9 +120,8 @@ bench_idle() {
   ratio=$(python3 -c "print(f'{$t_op/$t_base:.2f}')")
 }
 
-# Prints the figures and adds them at the end of this benchmark's section of
-# docs/benchmarks.md (the "## " heading naming tests/bench/$NAME.sh), so that runs of
-# different kinds stay under their own headings. KIND is the plural shown, e.g. CatalogNodes.
+# Prints the figures and adds them to this benchmark's section of docs/benchmarks.md
+# (bench_append). KIND is the plural shown, e.g. CatalogNodes.
 bench_report() {  # bench_report KIND
   local kind=$1 report
   report=$(cat <<MD
@@ -139,7 +138,14 @@ bench_report() {  # bench_report KIND
 MD
 )
   echo "$report"
-  python3 - docs/benchmarks.md "tests/bench/$NAME.sh" "$report" <<'PY'
+  bench_append "$report"
+}
+
+# Adds REPORT (Markdown) at the end of this benchmark's section of docs/benchmarks.md (the
+# "## " heading naming tests/bench/$NAME.sh), so that runs of different kinds stay under
+# their own headings; a benchmark without a section yet gets one at the end.
+bench_append() {  # bench_append REPORT
+  python3 - docs/benchmarks.md "tests/bench/$NAME.sh" "$1" <<'PY'
 import sys
 path, script, report = sys.argv[1:]
 lines = open(path, encoding="utf-8").read().rstrip("\n").split("\n")
