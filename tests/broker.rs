@@ -16,7 +16,8 @@ use std::process::Command;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Secret};
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Secret, ServiceAccount};
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, ResourceExt};
@@ -63,21 +64,23 @@ async fn apply(client: &Client, manifest: &Value) {
     common::apply(client, &discovery, manifest).await.unwrap_or_else(|err| panic!("apply {manifest}: {err}"));
 }
 
-/// Sets up the broker's access to `spoke` as `mediana spoke-rbac` prints it, with a token
-/// Secret named `token`; the kubeconfig with that token.
-async fn broker_access(spoke: &Spoke, account: &str, token: &str) -> String {
-    for mut manifest in mediana::controllers::rbac::spoke_manifests(SPOKE_ACCESS_NAMESPACE, account) {
-        if manifest["kind"] == "Secret" {
-            manifest["metadata"]["name"] = token.into();
+/// Sets up the broker's access to `spoke` as `mediana spoke-rbac` prints it, for the
+/// ServiceAccount `account`; the kubeconfig with a token of that account. The token comes
+/// from the TokenRequest API rather than the printed token Secret: the Secret is filled by
+/// the spoke's controller manager, whose caches lag after the outages this test causes.
+async fn broker_access(spoke: &Spoke, account: &str) -> String {
+    for manifest in mediana::controllers::rbac::spoke_manifests(SPOKE_ACCESS_NAMESPACE, account) {
+        if manifest["kind"] != "Secret" {
+            apply(&spoke.admin, &manifest).await;
         }
-        apply(&spoke.admin, &manifest).await;
     }
-    let secrets: Api<Secret> = Api::namespaced(spoke.admin.clone(), SPOKE_ACCESS_NAMESPACE);
-    let token = common::eventually("the spoke's token controller fills the token", 60, || async {
-        let data = secrets.get(token).await.ok()?.data?;
-        String::from_utf8(data.get("token")?.0.clone()).ok()
-    })
-    .await;
+    let accounts: Api<ServiceAccount> = Api::namespaced(spoke.admin.clone(), SPOKE_ACCESS_NAMESPACE);
+    let request = TokenRequest {
+        spec: TokenRequestSpec { expiration_seconds: Some(3600), ..Default::default() },
+        ..Default::default()
+    };
+    let issued = accounts.create_token_request(account, &Default::default(), &request).await.expect("a token");
+    let token = issued.status.expect("the issued token").token;
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: spoke\n  cluster:\n    server: {}\n    certificate-authority-data: {}\nusers:\n- name: broker\n  user:\n    token: {token}\ncontexts:\n- name: spoke\n  context: {{cluster: spoke, user: broker}}\ncurrent-context: spoke\n",
         spoke.server, spoke.ca_data
@@ -177,6 +180,20 @@ async fn namespace_removed(client: &Client, name: &str) -> bool {
     }
 }
 
+/// Waits until the object has not changed for 5 s (its rollout's reconciles are over).
+async fn settle(api: &Api<ReusableSolution>, name: &str) {
+    let mut last = None;
+    for _ in 0..12 {
+        let now = api.get(name).await.ok().and_then(|o| o.metadata.resource_version);
+        if now.is_some() && now == last {
+            return;
+        }
+        last = now;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
+    panic!("{name} did not settle within a minute");
+}
+
 fn cluster(command: &str, dir: &str) {
     let script = format!("{}/../tests/controlplane/cluster.sh", env!("CARGO_MANIFEST_DIR"));
     let status = Command::new("bash").args([script.as_str(), command, dir]).status().expect("cluster.sh");
@@ -188,8 +205,9 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     let (hub, ns) = common::fresh_namespace("broker").await;
     let (one, two) = (spoke(1).await, spoke(2).await);
     let account = format!("broker-{ns}");
-    put_kubeconfig_secret(&hub, &ns, "spoke-1", &broker_access(&one, &account, &format!("{account}-a")).await).await;
-    put_kubeconfig_secret(&hub, &ns, "spoke-2", &broker_access(&two, &account, &format!("{account}-a")).await).await;
+    let (first, second) = (format!("{account}-a"), format!("{account}-b"));
+    put_kubeconfig_secret(&hub, &ns, "spoke-1", &broker_access(&one, &first).await).await;
+    put_kubeconfig_secret(&hub, &ns, "spoke-2", &broker_access(&two, &first).await).await;
     let (t1, t2, cheap) = (format!("{ns}-spoke-1"), format!("{ns}-spoke-2"), format!("{ns}-cheap"));
     put_target(&hub, &t1, "QC2", (&ns, "spoke-1")).await;
     put_target(&hub, &t2, "QC3", (&ns, "spoke-2")).await;
@@ -238,6 +256,17 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     assert_eq!(web.labels().get("mediana.dev/hub-name").map(String::as_str), Some("sito"));
     assert!(web.owner_references().is_empty(), "no owner reference can cross clusters");
     assert!(deployment(&hub, &ns, "sito-web").await.is_none(), "nothing runs on the hub");
+    // Someone scales the workload down on the spoke: the watch there wakes the hub object
+    // (a Ready object is otherwise reconciled only every 10 minutes), which restores it.
+    // First the reconciles the rollout caused must be over, so none of them repairs it.
+    settle(&solutions, "sito").await;
+    let spoke_deployments = Api::<Deployment>::namespaced(one.admin.clone(), &remote_ns);
+    let scaled_down = json!({"spec": {"replicas": 0}});
+    spoke_deployments.patch("sito-web", &PatchParams::default(), &Patch::Merge(&scaled_down)).await.expect("scale");
+    common::eventually("sito-web restored to 2 replicas on spoke 1", 20, || async {
+        (deployment(&one.admin, &remote_ns, "sito-web").await?.spec?.replicas == Some(2)).then_some(())
+    })
+    .await;
 
     // 3. A target whose qualification is too low for the data is refused, and nothing is
     //    created on its cluster.
@@ -300,10 +329,11 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     //    new one (a kept client would now be refused).
     let original = Api::<Secret>::namespaced(hub.clone(), &ns).get("spoke-1").await.expect("the kubeconfig Secret");
     let original = String::from_utf8(original.data.expect("data")["kubeconfig"].0.clone()).expect("text");
-    let rotated = broker_access(&one, &account, &format!("{account}-b")).await;
+    let rotated = broker_access(&one, &second).await;
     put_kubeconfig_secret(&hub, &ns, "spoke-1", &rotated).await;
-    let tokens: Api<Secret> = Api::namespaced(one.admin.clone(), SPOKE_ACCESS_NAMESPACE);
-    tokens.delete(&format!("{account}-a"), &DeleteParams::default()).await.expect("revoke the old token");
+    // Deleting the old ServiceAccount revokes every token issued to it.
+    let accounts: Api<ServiceAccount> = Api::namespaced(one.admin.clone(), SPOKE_ACCESS_NAMESPACE);
+    accounts.delete(&first, &DeleteParams::default()).await.expect("revoke the old credentials");
     // The API server caches accepted tokens for a few seconds: wait until the old one is
     // really refused, so that only a rebuilt client can go on.
     let old = mediana::controllers::targets::client_from_kubeconfig(&original).await.expect("old client");

@@ -349,12 +349,21 @@ impl<K: Resource<DynamicType = ()>> CrdName for K {
 /// reconciles in progress finish first.
 pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<Metrics>, settings: Settings) {
     let reporter = Reporter { controller: "mediana".into(), instance: std::env::var("POD_NAME").ok() };
+    // Workloads on remote clusters wake their hub objects through these channels.
+    let (wake_nodes, remote_nodes) = futures::channel::mpsc::unbounded();
+    let (wake_solutions, remote_solutions) = futures::channel::mpsc::unbounded();
     let ctx = Arc::new(Context {
         client: client.clone(),
         recorder: Recorder::new(client.clone(), reporter),
         metrics,
         settings,
-        targets: Default::default(),
+        targets: targets::TargetClients::new(
+            targets::Wakers::from([
+                (CatalogNode::kind(&()).to_lowercase(), wake_nodes),
+                (ReusableSolution::kind(&()).to_lowercase(), wake_solutions),
+            ]),
+            sites::remote_watched(),
+        ),
     });
     let all = || watcher::Config::default().any_semantic();
     // A change of a CloudTarget (created, reachable again) wakes the objects that are, or
@@ -362,22 +371,20 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
     let catalog_nodes = Controller::new(Api::<CatalogNode>::all(client.clone()), all());
     let nodes_placed = catalog_nodes.store();
     let node_target_changes = sites::TargetChanges::default();
-    let catalog_nodes = owning(&client, catalog_nodes, catalog_node::watched()).watches(
-        Api::<CloudTarget>::all(client.clone()),
-        all(),
-        move |target| {
+    let catalog_nodes = owning(&client, catalog_nodes, catalog_node::watched())
+        .watches(Api::<CloudTarget>::all(client.clone()), all(), move |target| {
             if node_target_changes.changed(&target) { sites::placed_on(&nodes_placed, &target) } else { Vec::new() }
-        },
-    );
+        })
+        .reconcile_on(remote_nodes.map(hub_object));
     // Likewise for solutions (a target's qualification lowered, for one).
     let solutions = Controller::new(Api::<ReusableSolution>::all(client.clone()), all());
     let placed = solutions.store();
     let changes = sites::TargetChanges::default();
-    let solutions = owning(&client, solutions, reusable_solution::watched()).watches(
-        Api::<CloudTarget>::all(client.clone()),
-        all(),
-        move |target| if changes.changed(&target) { sites::placed_on(&placed, &target) } else { Vec::new() },
-    );
+    let solutions = owning(&client, solutions, reusable_solution::watched())
+        .watches(Api::<CloudTarget>::all(client.clone()), all(), move |target| {
+            if changes.changed(&target) { sites::placed_on(&placed, &target) } else { Vec::new() }
+        })
+        .reconcile_on(remote_solutions.map(hub_object));
     // Harvester Jobs wake their HarvestJob by label: the scheduled ones belong to the CronJob.
     // A CatalogNode created after its HarvestJobs (GitOps applies in any order) wakes them.
     let harvest_controller = Controller::new(Api::<HarvestJob>::all(client.clone()), all());
@@ -402,6 +409,11 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
         ),
     );
     info!("all controllers stopped");
+}
+
+/// The hub object named by a remote workload's labels.
+fn hub_object<K: Reconciled>((namespace, name): (String, String)) -> ObjectRef<K> {
+    ObjectRef::new(&name).within(&namespace)
 }
 
 /// `controller` woken by changes of its own children of `kinds` (a pod became ready, an

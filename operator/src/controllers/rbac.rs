@@ -109,6 +109,10 @@ pub fn spoke_grants() -> BTreeSet<Grant> {
     for kind in catalog_node::prunable().into_iter().chain(reusable_solution::prunable()) {
         all.extend(grants(&kind, None, PRUNE_VERBS));
     }
+    // Workloads are watched there (metadata, by the hub labels) to wake their hub objects.
+    for kind in super::sites::remote_watched() {
+        all.extend(grants(&kind, None, WATCH_VERBS));
+    }
     all.extend(grants(&api_resource::<Secret>(), None, &["get", "create"]));
     all.extend(grants(&api_resource::<Node>(), None, &["list"]));
     all
@@ -213,6 +217,6 @@ mod tests {
         let rules = role.rules.expect("rules");
         let deployments = rules.iter().find(|r| r.resources.as_deref() == Some(&["deployments".to_owned()][..]));
         let verbs = &deployments.expect("a rule for deployments").verbs;
-        assert_eq!(verbs, &["create", "delete", "get", "list", "patch"]);
+        assert_eq!(verbs, &["create", "delete", "get", "list", "patch", "watch"]);
     }
 }

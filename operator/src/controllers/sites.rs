@@ -41,6 +41,18 @@ pub const HUB_NAME_LABEL: &str = "mediana.dev/hub-name";
 /// apart from an object of the same name created later or on another hub.
 pub const HUB_UID_LABEL: &str = "mediana.dev/hub-uid";
 
+/// The kinds of workloads watched on remote clusters, whose changes wake their hub objects:
+/// those the CatalogNode and ReusableSolution controllers watch locally.
+pub fn remote_watched() -> Vec<ApiResource> {
+    let mut kinds = super::catalog_node::watched();
+    for kind in super::reusable_solution::watched() {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
 /// A mediana kind whose workloads are placed on a CloudTarget.
 pub trait Placed: Reconciled + CustomResourceExt + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> {
     /// The CloudTarget named in `spec.placement.target`.
@@ -511,15 +523,10 @@ pub fn choose_target<'a>(
     }
 }
 
-/// How long until the next reconcile of an object placed on `site`: workloads on a remote
-/// cluster are not watched, so their readiness is polled, often while they roll out.
-pub fn poll_interval(remote: bool, ready: bool, moving: bool) -> Duration {
-    match (remote || moving, ready && !moving) {
-        (false, true) => Duration::from_secs(600),
-        (false, false) => Duration::from_secs(30),
-        (true, true) => Duration::from_secs(120),
-        (true, false) => Duration::from_secs(10),
-    }
+/// How long until the next reconcile, as a safety net: changes of the workloads, here or on
+/// a remote cluster, wake the object at once.
+pub fn requeue_after(ready: bool, moving: bool) -> Duration {
+    if ready && !moving { Duration::from_secs(600) } else { Duration::from_secs(30) }
 }
 
 /// Whether a change of the CloudTarget `target` may change where `obj` runs: it names the

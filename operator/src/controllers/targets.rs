@@ -2,19 +2,29 @@
 //! and for a remote target one client built from its kubeconfig Secret, kept while the
 //! Secret's content stays the same and rebuilt as soon as it changes (credential rotation).
 //!
+//! Workloads on a remote cluster are watched there (their metadata, by the hub labels), so
+//! that a rollout finishing on a spoke wakes its hub object as a local one does.
+//!
 //! The Secret is read by name on every use instead of being watched: the operator may `get`
 //! Secrets but never list or watch them (a broker's hub holds many other credentials), and
 //! one small read per reconcile is the price of noticing a rotation at the next use.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::channel::mpsc::UnboundedSender;
 use k8s_openapi::api::core::v1::Secret;
+use kube::api::{DynamicObject, PartialObjectMeta};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::ApiResource;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Config, ResourceExt};
+use tokio::task::AbortHandle;
 
 use super::children::fingerprint;
+use super::sites;
 use crate::api::CloudTarget;
 use crate::api::cloud_target::KubeconfigSecretRef;
 
@@ -62,15 +72,44 @@ pub enum TargetError {
     Hub(#[source] kube::Error),
 }
 
-/// The clients of remote targets, by CloudTarget name.
+/// Where a change of a workload on a remote cluster is announced: per hub kind (lower
+/// case, the `mediana.dev/hub-kind` label), a channel of (namespace, name) of the hub
+/// object, which wakes its reconcile.
+pub type Wakers = BTreeMap<String, UnboundedSender<(String, String)>>;
+
+/// The clients of remote targets, by CloudTarget name, each with the watch that reports
+/// its cluster's workload changes back to the hub.
 #[derive(Default)]
 pub struct TargetClients {
-    clients: Mutex<HashMap<String, (String, Client)>>,
+    clients: Mutex<HashMap<String, Remote>>,
+    wakers: Wakers,
+    watched: Vec<ApiResource>,
+}
+
+struct Remote {
+    fingerprint: String,
+    client: Client,
+    watch: Option<AbortHandle>,
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        if let Some(watch) = &self.watch {
+            watch.abort();
+        }
+    }
 }
 
 impl TargetClients {
+    /// Clients whose clusters' workloads of the `watched` kinds (those carrying the hub
+    /// labels) wake the hub objects through `wakers`, as local children wake their owners.
+    pub fn new(wakers: Wakers, watched: Vec<ApiResource>) -> Self {
+        Self { clients: Mutex::default(), wakers, watched }
+    }
+
     /// The client of `target`: `local` for a target without kubeconfig Secret, otherwise the
-    /// client built from the Secret's current content (built anew when the content changed).
+    /// client built from the Secret's current content (built anew, with a new watch, when the
+    /// content changed).
     pub async fn client(&self, local: &Client, target: &CloudTarget) -> Result<Client, TargetError> {
         let Some(reference) = &target.spec.kubeconfig_secret_ref else {
             return Ok(local.clone());
@@ -78,10 +117,10 @@ impl TargetClients {
         let text = kubeconfig_text(local, reference).await?;
         let fingerprint = fingerprint(&text);
         let name = target.name_any();
-        if let Some((known, client)) = self.lock().get(&name)
-            && *known == fingerprint
+        if let Some(known) = self.lock().get(&name)
+            && known.fingerprint == fingerprint
         {
-            return Ok(client.clone());
+            return Ok(known.client.clone());
         }
         let client = client_from_kubeconfig(&text).await.map_err(|reason| TargetError::InvalidKubeconfig {
             namespace: reference.namespace.clone(),
@@ -90,18 +129,48 @@ impl TargetClients {
             reason,
         })?;
         tracing::info!(target = name, "built a client from the kubeconfig Secret");
-        self.lock().insert(name, (fingerprint, client.clone()));
+        let watch = (!self.wakers.is_empty()).then(|| {
+            let task = watch_workloads(client.clone(), self.watched.clone(), self.wakers.clone(), name.clone());
+            tokio::spawn(task).abort_handle()
+        });
+        // Replacing the entry drops the previous one, which stops its watch.
+        self.lock().insert(name, Remote { fingerprint, client: client.clone(), watch });
         Ok(client)
     }
 
-    /// Forgets the client of a deleted target.
-    pub fn forget(&self, target: &str) {
-        self.lock().remove(target);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Client)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Remote>> {
         // A panic while holding the lock cannot leave the map half-written: recover it.
         self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Watches the workloads mediana placed on a remote cluster (metadata only, selected by the
+/// hub labels) and wakes their hub objects. A watch that fails (the cluster down) retries
+/// with backoff; it ends when its client is replaced or dropped.
+async fn watch_workloads(client: Client, kinds: Vec<ApiResource>, wakers: Wakers, target: String) {
+    let config = watcher::Config::default().labels(sites::HUB_UID_LABEL);
+    let streams = kinds.iter().map(|kind| {
+        let api: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(client.clone(), kind);
+        watcher(api, config.clone()).default_backoff().touched_objects().boxed()
+    });
+    let mut changes = futures::stream::select_all(streams);
+    while let Some(change) = changes.next().await {
+        match change {
+            Ok(object) => {
+                let labels = object.labels();
+                let hub = (
+                    labels.get(sites::HUB_KIND_LABEL),
+                    labels.get(sites::HUB_NAMESPACE_LABEL),
+                    labels.get(sites::HUB_NAME_LABEL),
+                );
+                if let (Some(kind), Some(namespace), Some(name)) = hub
+                    && let Some(waker) = wakers.get(kind)
+                {
+                    let _ = waker.unbounded_send((namespace.clone(), name.clone()));
+                }
+            }
+            Err(err) => tracing::debug!(target, error = %err, "watch of a remote cluster failed; retrying"),
+        }
     }
 }
 

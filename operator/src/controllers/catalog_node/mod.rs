@@ -151,7 +151,7 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
     status.sites = kept;
     sites::override_conditions(&mut desired, moving);
     write_status(&ctx, &api, node.as_ref(), status.clone(), &desired).await?;
-    Ok(Action::requeue(sites::poll_interval(site.remote, settled, status.sites.len() > 1)))
+    Ok(Action::requeue(sites::requeue_after(settled, status.sites.len() > 1)))
 }
 
 /// Rolls the node out on `site`: records the site, ensures the generated Secrets, plans

@@ -375,7 +375,7 @@ pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Re
             let conditions = previous.map(|p| p.common.conditions.as_slice()).unwrap_or_default();
             sites::unreachable_backoff(conditions, k8s_openapi::jiff::Timestamp::now())
         }
-        (None, None) => sites::poll_interval(current.as_ref().is_some_and(|c| c.remote), ready, sites.len() > 1),
+        (None, None) => sites::requeue_after(ready, sites.len() > 1),
     }))
 }
 
