@@ -4,10 +4,11 @@
 //!
 //! The operator reaches each spoke as the ServiceAccount `mediana spoke-rbac` sets up, with
 //! exactly the permissions it prints, through a kubeconfig Secret on the hub. Scenarios, in
-//! one operator's life: probe; place on a spoke; a qualification too low; move between
-//! spokes (new Ready before the old is removed); a spoke's API server stopped and started
-//! again; the kubeconfig Secret rotated (old token revoked); deletion, also while the spoke
-//! is down; a CatalogNode on a spoke.
+//! one operator's life: probe; place on a spoke; drift on a spoke repaired through the
+//! watch there; a qualification too low; move between spokes (new Ready before the old is
+//! removed); a spoke's API server stopped and started again; the kubeconfig Secret rotated
+//! (old credentials revoked); deletion, also while the spoke is down; a CatalogNode placed
+//! on a spoke, refused as a harvest target, moved, and deleted with its data.
 
 mod common;
 
@@ -400,10 +401,27 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     assert!(condition(&refused, "Stalled").expect("Stalled").2.contains(&t2));
     let cronjobs = Api::<k8s_openapi::api::batch::v1::CronJob>::namespaced(hub.clone(), &ns);
     assert!(cronjobs.get_opt("comuni").await.expect("get").is_none(), "no harvester is scheduled");
+    // Moved to spoke 1: Ready there, then CKAN leaves spoke 2, whose data volumes stay.
+    let moved = json!({"spec": {"placement": {"target": t1}}});
+    nodes.patch("portale", &PatchParams::default(), &Patch::Merge(&moved)).await.expect("move portale");
+    common::eventually("portale Ready on spoke 1 only", 120, || async {
+        let node = nodes.get("portale").await.ok()?;
+        let sites = &node.status.as_ref()?.sites;
+        let ready = condition(&node, "Ready")?.0 == "True" && node.generation_observed();
+        (ready && sites.len() == 1 && sites[0].target == t1).then_some(())
+    })
+    .await;
+    assert!(deployment(&one.admin, &node_ns, "portale-ckan").await.is_some(), "CKAN runs on spoke 1");
+    common::eventually("CKAN removed from spoke 2", 30, || async {
+        deployment(&two.admin, &node_ns, "portale-ckan").await.is_none().then_some(())
+    })
+    .await;
+    let kept = Api::<PersistentVolumeClaim>::namespaced(two.admin.clone(), &node_ns);
+    assert!(!kept.list(&Default::default()).await.expect("list").items.is_empty(), "data volumes stay on spoke 2");
     nodes.delete("portale", &DeleteParams::default()).await.expect("delete portale");
-    common::eventually("portale gone from the hub and spoke 2", 60, || async {
+    common::eventually("portale gone from the hub and spoke 1", 60, || async {
         let gone = nodes.get_opt("portale").await.ok()?.is_none();
-        (gone && namespace_removed(&two.admin, &node_ns).await).then_some(())
+        (gone && namespace_removed(&one.admin, &node_ns).await).then_some(())
     })
     .await;
 
@@ -417,9 +435,8 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     for target in [&t1, &t2, &cheap] {
         targets.delete(target, &DeleteParams::default()).await.expect("delete target");
     }
-    for spoke in [&one, &two] {
-        let _ = Api::<Namespace>::all(spoke.admin.clone())
-            .delete(&format!("{ns}-rsol-sito"), &DeleteParams::default())
-            .await;
+    // What moves left behind on purpose (data volumes).
+    for (spoke, namespace) in [(&one, format!("{ns}-rsol-sito")), (&two, node_ns)] {
+        let _ = Api::<Namespace>::all(spoke.admin.clone()).delete(&namespace, &DeleteParams::default()).await;
     }
 }
