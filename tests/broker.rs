@@ -213,6 +213,11 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     put_target(&hub, &t1, "QC2", (&ns, "spoke-1")).await;
     put_target(&hub, &t2, "QC3", (&ns, "spoke-2")).await;
     put_target(&hub, &cheap, "QC1", (&ns, "spoke-2")).await;
+    // Bad kubeconfig Secrets: missing, and present but not a kubeconfig.
+    let (missing, garbled) = (format!("{ns}-missing"), format!("{ns}-garbled"));
+    put_target(&hub, &missing, "QC2", (&ns, "nope")).await;
+    put_kubeconfig_secret(&hub, &ns, "garbled", "clusters: [}").await;
+    put_target(&hub, &garbled, "QC2", (&ns, "garbled")).await;
     let settings = Settings { probe_interval: std::time::Duration::from_secs(3), ..Settings::default() };
     let operator = common::Operator::start_with(hub.clone(), settings);
     let targets: Api<CloudTarget> = Api::all(hub.clone());
@@ -231,6 +236,21 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
             Some("True".into())
         );
     }
+
+    // A target whose kubeconfig Secret is missing or unusable says which Secret and why.
+    let broken = wait_for(&targets, &missing, "Ready", "False", "KubeconfigInvalid", 30).await;
+    let message = condition(&broken, "Ready").expect("Ready").2;
+    assert!(message.contains(&format!("kubeconfig Secret {ns}/nope does not exist")), "{message}");
+    let broken = wait_for(&targets, &garbled, "Reachable", "False", "KubeconfigInvalid", 30).await;
+    let message = condition(&broken, "Reachable").expect("Reachable").2;
+    assert!(message.contains(&format!("Secret {ns}/garbled key kubeconfig is not usable")), "{message}");
+    solutions
+        .patch("nowhere", &apply_params(), &Patch::Apply(solution(&ns, "nowhere", &missing, "Ordinary", 1)))
+        .await
+        .expect("nowhere");
+    let stuck = wait_for(&solutions, "nowhere", "Ready", "False", "KubeconfigInvalid", 30).await;
+    assert_eq!(condition(&stuck, "Stalled").map(|c| c.0), Some("True".into()), "a person must fix the Secret");
+    solutions.delete("nowhere", &DeleteParams::default()).await.expect("delete nowhere");
 
     // 2. Placed on spoke 1: Ready on the hub, workloads in the predictable namespace there,
     //    labelled with the hub object's identity; nothing on the hub.
@@ -432,7 +452,7 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     })
     .await;
     operator.stop().await;
-    for target in [&t1, &t2, &cheap] {
+    for target in [&t1, &t2, &cheap, &missing, &garbled] {
         targets.delete(target, &DeleteParams::default()).await.expect("delete target");
     }
     // What moves left behind on purpose (data volumes).
