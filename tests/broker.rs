@@ -70,8 +70,14 @@ async fn apply(client: &Client, manifest: &Value) {
 /// from the TokenRequest API rather than the printed token Secret: the Secret is filled by
 /// the spoke's controller manager, whose caches lag after the outages this test causes.
 async fn broker_access(spoke: &Spoke, account: &str) -> String {
+    token_kubeconfig(spoke, account, &["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"]).await
+}
+
+/// The kubeconfig of a token of `account`, after applying the `kinds` of the spoke-rbac
+/// manifests.
+async fn token_kubeconfig(spoke: &Spoke, account: &str, kinds: &[&str]) -> String {
     for manifest in mediana::controllers::rbac::spoke_manifests(SPOKE_ACCESS_NAMESPACE, account) {
-        if manifest["kind"] != "Secret" {
+        if kinds.iter().any(|kind| manifest["kind"] == *kind) {
             apply(&spoke.admin, &manifest).await;
         }
     }
@@ -218,6 +224,11 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     put_target(&hub, &missing, "QC2", (&ns, "nope")).await;
     put_kubeconfig_secret(&hub, &ns, "garbled", "clusters: [}").await;
     put_target(&hub, &garbled, "QC2", (&ns, "garbled")).await;
+    // An identity the spoke knows but that was never granted the spoke role.
+    let unbound = format!("{ns}-unbound");
+    let kubeconfig = token_kubeconfig(&two, &format!("{account}-unbound"), &["Namespace", "ServiceAccount"]).await;
+    put_kubeconfig_secret(&hub, &ns, "unbound", &kubeconfig).await;
+    put_target(&hub, &unbound, "QC2", (&ns, "unbound")).await;
     let settings = Settings { probe_interval: std::time::Duration::from_secs(3), ..Settings::default() };
     let operator = common::Operator::start_with(hub.clone(), settings);
     let targets: Api<CloudTarget> = Api::all(hub.clone());
@@ -244,6 +255,10 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     let broken = wait_for(&targets, &garbled, "Reachable", "False", "KubeconfigInvalid", 30).await;
     let message = condition(&broken, "Reachable").expect("Reachable").2;
     assert!(message.contains(&format!("Secret {ns}/garbled key kubeconfig is not usable")), "{message}");
+    let lacking = wait_for(&targets, &unbound, "Ready", "False", "PermissionsMissing", 30).await;
+    assert_eq!(condition(&lacking, "Reachable").map(|c| c.0), Some("True".into()));
+    let message = condition(&lacking, "Ready").expect("Ready").2;
+    assert!(message.contains("create namespaces") && message.contains("mediana spoke-rbac"), "{message}");
     solutions
         .patch("nowhere", &apply_params(), &Patch::Apply(solution(&ns, "nowhere", &missing, "Ordinary", 1)))
         .await
@@ -452,7 +467,7 @@ async fn the_broker_places_moves_and_removes_work_on_remote_clusters() {
     })
     .await;
     operator.stop().await;
-    for target in [&t1, &t2, &cheap, &missing, &garbled] {
+    for target in [&t1, &t2, &cheap, &missing, &garbled, &unbound] {
         targets.delete(target, &DeleteParams::default()).await.expect("delete target");
     }
     // What moves left behind on purpose (data volumes).

@@ -3,8 +3,10 @@
 //! the operator's own client; a remote one with the client built from its kubeconfig
 //! Secret, so a rotated Secret is used from the next probe on.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use k8s_openapi::api::authorization::v1::{ResourceRule, SelfSubjectRulesReview, SelfSubjectRulesReviewSpec};
 use k8s_openapi::api::core::v1::Node;
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
@@ -13,6 +15,7 @@ use kube_quantity::ParsedQuantity;
 use tracing::instrument;
 
 use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::rbac::{self, Grant};
 use super::{Context, Error, sites, targets, write_status};
 use crate::api::{CloudTarget, CloudTargetStatus};
 
@@ -27,6 +30,8 @@ pub struct ProbeReport {
     pub allocatable_cpu: String,
     /// Sum of the nodes' allocatable memory (a quantity).
     pub allocatable_memory: String,
+    /// Permissions the operator uses that the cluster's identity lacks (`verb resource`).
+    pub missing_permissions: Vec<String>,
 }
 
 /// Probes the target and records the result in its status.
@@ -37,7 +42,7 @@ pub async fn reconcile(target: Arc<CloudTarget>, ctx: Arc<Context>) -> Result<Ac
     let remote = target.spec.kubeconfig_secret_ref.is_some();
     let probed = match ctx.targets.client(&ctx.client, &target).await {
         Err(err) => Err((Reason::KubeconfigInvalid, err.to_string())),
-        Ok(client) => probe(&client).await.map_err(|err| {
+        Ok(client) => probe(&client, remote.then(rbac::spoke_grants)).await.map_err(|err| {
             let reason =
                 if remote && targets::unreachable(&err) { Reason::TargetUnreachable } else { Reason::ProbeFailed };
             (reason, format!("probe of the cluster failed: {err}"))
@@ -47,10 +52,17 @@ pub async fn reconcile(target: Arc<CloudTarget>, ctx: Arc<Context>) -> Result<Ac
         Ok(report) => {
             apply_report(&mut status, report);
             let message = format!("Kubernetes {} with {} nodes", report.kubernetes_version, report.nodes);
-            vec![
-                DesiredCondition::true_(ConditionType::Reachable, Reason::ProbeSucceeded, message.clone()),
-                DesiredCondition::true_(ConditionType::Ready, Reason::ProbeSucceeded, message),
-            ]
+            let ready = if report.missing_permissions.is_empty() {
+                DesiredCondition::true_(ConditionType::Ready, Reason::ProbeSucceeded, message.clone())
+            } else {
+                let lacking = format!(
+                    "the kubeconfig's identity lacks {} permissions the operator uses on this cluster: {}; apply the output of `mediana spoke-rbac` there (docs/broker.md)",
+                    report.missing_permissions.len(),
+                    report.missing_permissions.join(", ")
+                );
+                DesiredCondition::false_(ConditionType::Ready, Reason::PermissionsMissing, lacking)
+            };
+            vec![DesiredCondition::true_(ConditionType::Reachable, Reason::ProbeSucceeded, message), ready]
         }
         Err((reason, message)) => vec![
             DesiredCondition::false_(ConditionType::Reachable, *reason, message.clone()),
@@ -71,11 +83,58 @@ pub async fn reconcile(target: Arc<CloudTarget>, ctx: Arc<Context>) -> Result<Ac
     }))
 }
 
-/// Asks a cluster for its version and its nodes' allocatable resources.
-pub async fn probe(client: &Client) -> Result<ProbeReport, kube::Error> {
+/// Asks a cluster for its version, the permissions of `wanted` its identity lacks (when
+/// given: remote clusters), and its nodes' allocatable resources.
+pub async fn probe(client: &Client, wanted: Option<BTreeSet<Grant>>) -> Result<ProbeReport, kube::Error> {
     let version = client.apiserver_version().await?;
-    let nodes = Api::<Node>::all(client.clone()).list(&ListParams::default()).await?;
-    Ok(report(version.git_version, &nodes.items))
+    let missing = match wanted {
+        Some(wanted) => {
+            let review = SelfSubjectRulesReview {
+                spec: SelfSubjectRulesReviewSpec { namespace: Some("default".into()) },
+                ..Default::default()
+            };
+            let reviewed =
+                Api::<SelfSubjectRulesReview>::all(client.clone()).create(&Default::default(), &review).await?;
+            missing_grants(&reviewed.status.map(|s| s.resource_rules).unwrap_or_default(), &wanted)
+        }
+        None => Vec::new(),
+    };
+    // Without the right to list nodes, the probe reports none rather than failing.
+    let nodes = if missing.iter().any(|g| g.resource == "nodes") {
+        Vec::new()
+    } else {
+        Api::<Node>::all(client.clone()).list(&ListParams::default()).await?.items
+    };
+    let mut report = report(version.git_version, &nodes);
+    report.missing_permissions = missing.iter().map(describe).collect();
+    Ok(report)
+}
+
+/// The grants of `wanted` that no rule allows (rules limited to resource names do not count:
+/// the operator names objects it creates).
+pub fn missing_grants(rules: &[ResourceRule], wanted: &BTreeSet<Grant>) -> Vec<Grant> {
+    let matches =
+        |list: Option<&Vec<String>>, value: &str| list.is_some_and(|l| l.iter().any(|v| v == "*" || v == value));
+    wanted
+        .iter()
+        .filter(|grant| {
+            !rules.iter().any(|rule| {
+                rule.resource_names.as_ref().is_none_or(Vec::is_empty)
+                    && matches(rule.api_groups.as_ref(), &grant.group)
+                    && matches(rule.resources.as_ref(), &grant.resource)
+                    && rule.verbs.iter().any(|v| v == "*" || *v == grant.verb)
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+fn describe(grant: &Grant) -> String {
+    if grant.group.is_empty() {
+        format!("{} {}", grant.verb, grant.resource)
+    } else {
+        format!("{} {}.{}", grant.verb, grant.resource, grant.group)
+    }
 }
 
 fn report(kubernetes_version: String, nodes: &[Node]) -> ProbeReport {
@@ -93,6 +152,7 @@ fn report(kubernetes_version: String, nodes: &[Node]) -> ProbeReport {
         allocatable_cpu: total("cpu"),
         allocatable_memory: total("memory"),
         kubernetes_version,
+        missing_permissions: Vec::new(),
     }
 }
 
@@ -130,6 +190,41 @@ mod tests {
         apply_report(&mut status, &report);
         assert_eq!(status.allocatable_memory.as_deref(), Some("5Gi"));
         assert_eq!(status.kubernetes_version.as_deref(), Some("v1.36.3"));
+    }
+
+    #[test]
+    fn missing_permissions_are_found_from_the_rules() {
+        let rule = |groups: &[&str], resources: &[&str], verbs: &[&str], names: &[&str]| ResourceRule {
+            api_groups: Some(groups.iter().map(|s| s.to_string()).collect()),
+            resources: Some(resources.iter().map(|s| s.to_string()).collect()),
+            verbs: verbs.iter().map(|s| s.to_string()).collect(),
+            resource_names: (!names.is_empty()).then(|| names.iter().map(|s| s.to_string()).collect()),
+        };
+        let wanted = rbac::spoke_grants();
+        assert!(missing_grants(&[rule(&["*"], &["*"], &["*"], &[])], &wanted).is_empty(), "cluster-admin");
+        let everything: Vec<ResourceRule> = rbac::cluster_role("x", &wanted)
+            .rules
+            .expect("rules")
+            .into_iter()
+            .map(|r| ResourceRule {
+                api_groups: r.api_groups,
+                resources: r.resources,
+                verbs: r.verbs,
+                resource_names: None,
+            })
+            .collect();
+        assert!(missing_grants(&everything, &wanted).is_empty(), "exactly the spoke role");
+        let without_namespaces: Vec<ResourceRule> = everything
+            .iter()
+            .filter(|r| r.resources.as_deref() != Some(&["namespaces".to_owned()][..]))
+            .cloned()
+            .collect();
+        let missing: Vec<String> = missing_grants(&without_namespaces, &wanted).iter().map(describe).collect();
+        assert_eq!(missing, ["create namespaces", "delete namespaces", "get namespaces", "patch namespaces"]);
+        let named_only = [rule(&[""], &["namespaces"], &["*"], &["one"])];
+        assert!(missing_grants(&named_only, &wanted).iter().any(|g| g.resource == "namespaces"));
+        let apps = missing_grants(&[], &wanted).into_iter().find(|g| g.group == "apps").expect("an apps grant");
+        assert!(describe(&apps).ends_with(".apps"), "{}", describe(&apps));
     }
 
     #[test]

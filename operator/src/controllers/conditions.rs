@@ -75,6 +75,8 @@ pub enum Reason {
     RetiringPreviousPlacement,
     /// A HarvestJob's CatalogNode runs on a remote cluster, which harvesters do not reach.
     NodeOnRemoteCluster,
+    /// The identity of a remote CloudTarget's kubeconfig lacks permissions the operator uses.
+    PermissionsMissing,
     /// The component is run outside the operator.
     External,
     /// The component (or the whole object) is available.
@@ -147,6 +149,7 @@ impl Reason {
             Self::Deleting => "Deleting",
             Self::RetiringPreviousPlacement => "RetiringPreviousPlacement",
             Self::NodeOnRemoteCluster => "NodeOnRemoteCluster",
+            Self::PermissionsMissing => "PermissionsMissing",
             Self::External => "External",
             Self::Available => "Available",
             Self::Progressing => "Progressing",
