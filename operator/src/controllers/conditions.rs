@@ -211,6 +211,16 @@ fn status_str(status: bool) -> &'static str {
     if status { "True" } else { "False" }
 }
 
+/// `Ready`, `Reconciling` and `Stalled` of an object that a policy or a missing target keeps
+/// from being rolled out: a person must act.
+pub fn not_rolled_out(reason: Reason, message: &str) -> [DesiredCondition; 3] {
+    [
+        DesiredCondition::false_(ConditionType::Ready, reason, format!("not rolled out: {message}")),
+        DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
+        DesiredCondition::true_(ConditionType::Stalled, reason, message),
+    ]
+}
+
 /// Merges the desired conditions into the existing ones for `generation`.
 ///
 /// Conditions of other types are kept (another writer may own them); a desired condition

@@ -366,25 +366,8 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
         ),
     });
     let all = || watcher::Config::default().any_semantic();
-    // A change of a CloudTarget (created, reachable again) wakes the objects that are, or
-    // may be, placed on it; a probe that changed nothing that matters wakes none.
-    let catalog_nodes = Controller::new(Api::<CatalogNode>::all(client.clone()), all());
-    let nodes_placed = catalog_nodes.store();
-    let node_target_changes = sites::TargetChanges::default();
-    let catalog_nodes = owning(&client, catalog_nodes, catalog_node::watched())
-        .watches(Api::<CloudTarget>::all(client.clone()), all(), move |target| {
-            if node_target_changes.changed(&target) { sites::placed_on(&nodes_placed, &target) } else { Vec::new() }
-        })
-        .reconcile_on(remote_nodes.map(hub_object));
-    // Likewise for solutions (a target's qualification lowered, for one).
-    let solutions = Controller::new(Api::<ReusableSolution>::all(client.clone()), all());
-    let placed = solutions.store();
-    let changes = sites::TargetChanges::default();
-    let solutions = owning(&client, solutions, reusable_solution::watched())
-        .watches(Api::<CloudTarget>::all(client.clone()), all(), move |target| {
-            if changes.changed(&target) { sites::placed_on(&placed, &target) } else { Vec::new() }
-        })
-        .reconcile_on(remote_solutions.map(hub_object));
+    let catalog_nodes = placed(&client, catalog_node::watched(), remote_nodes);
+    let solutions = placed(&client, reusable_solution::watched(), remote_solutions);
     // Harvester Jobs wake their HarvestJob by label: the scheduled ones belong to the CronJob.
     // A CatalogNode created after its HarvestJobs (GitOps applies in any order) wakes them.
     let harvest_controller = Controller::new(Api::<HarvestJob>::all(client.clone()), all());
@@ -411,9 +394,25 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
     info!("all controllers stopped");
 }
 
-/// The hub object named by a remote workload's labels.
-fn hub_object<K: Reconciled>((namespace, name): (String, String)) -> ObjectRef<K> {
-    ObjectRef::new(&name).within(&namespace)
+/// The controller of a kind placed on CloudTargets: woken by its local children of `kinds`,
+/// by its workloads on remote clusters (`remote`: hub namespace and name), and by the
+/// changes of a CloudTarget (created, reachable again, qualification lowered) that matter to
+/// the objects that are, or may be, on it; a probe that changed nothing that matters wakes
+/// none.
+fn placed<K: sites::Placed>(
+    client: &Client,
+    kinds: Vec<kube::core::ApiResource>,
+    remote: futures::channel::mpsc::UnboundedReceiver<(String, String)>,
+) -> Controller<K> {
+    let all = || watcher::Config::default().any_semantic();
+    let controller = Controller::new(Api::<K>::all(client.clone()), all());
+    let store = controller.store();
+    let changes = sites::TargetChanges::default();
+    owning(client, controller, kinds)
+        .watches(Api::<CloudTarget>::all(client.clone()), all(), move |target| {
+            if changes.changed(&target) { sites::placed_on(&store, &target) } else { Vec::new() }
+        })
+        .reconcile_on(remote.map(|(namespace, name)| ObjectRef::new(&name).within(&namespace)))
 }
 
 /// `controller` woken by changes of its own children of `kinds` (a pod became ready, an

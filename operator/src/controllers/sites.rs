@@ -59,8 +59,6 @@ pub trait Placed: Reconciled + CustomResourceExt + kube::Resource<Scope = k8s_op
     fn requested_target(&self) -> Option<&str>;
     /// `status.sites`.
     fn sites(&self) -> &[PlacedSite];
-    /// Sets `sites` in a status.
-    fn set_sites(status: &mut Self::Status, sites: Vec<PlacedSite>);
 }
 
 /// The cluster and namespace where an object's workloads are applied.
@@ -378,7 +376,7 @@ pub fn override_conditions(desired: &mut Vec<DesiredCondition>, overrides: impl 
 /// Removes the workloads of `obj` from every remote site, for its deletion. `Ok(None)`
 /// when all are gone (the finalizer may go); otherwise the condition that says what the
 /// deletion waits for.
-pub async fn remove_remote_sites<K: Placed>(
+async fn remove_remote_sites<K: Placed>(
     ctx: &Context,
     obj: &K,
     targets: &[CloudTarget],
@@ -396,21 +394,15 @@ pub async fn remove_remote_sites<K: Placed>(
             ));
             continue;
         };
-        match remove(ctx, obj, target, site, removal, prunable).await {
-            Ok(()) => {}
-            Err(Error::NamespaceTaken { target, namespace, holder }) => {
-                // Not ours (any more): nothing of this object to remove there.
-                tracing::warn!(target, namespace, holder, "remote namespace belongs to another object; left alone");
-            }
-            Err(err @ Error::TargetUnreachable { .. }) => {
-                reason = Reason::TargetUnreachable;
+        let Err(err) = remove(ctx, obj, target, site, removal, prunable).await else { continue };
+        match site_reason(&err) {
+            // Not ours (any more): nothing of this object to remove there.
+            Some(Reason::NamespaceConflict) => tracing::warn!(error = %err, "remote namespace left alone"),
+            Some(why) => {
+                reason = why;
                 waiting.push(err.to_string());
             }
-            Err(err @ Error::Target { .. }) => {
-                reason = Reason::KubeconfigInvalid;
-                waiting.push(err.to_string());
-            }
-            Err(other) => return Err(other),
+            None => return Err(err),
         }
     }
     if waiting.is_empty() {
@@ -567,6 +559,17 @@ impl TargetChanges {
     }
 }
 
+/// The reason of an error that is about a site: the cluster unreachable, its kubeconfig
+/// unusable, or its namespace taken.
+fn site_reason(error: &Error) -> Option<Reason> {
+    match error {
+        Error::TargetUnreachable { .. } => Some(Reason::TargetUnreachable),
+        Error::Target { .. } => Some(Reason::KubeconfigInvalid),
+        Error::NamespaceTaken { .. } => Some(Reason::NamespaceConflict),
+        _ => None,
+    }
+}
+
 /// How long to wait before trying an unreachable cluster again: half the time it has been
 /// unreachable (the `Ready` condition's last transition), between 5 s and 5 min, so a
 /// short outage is retried quickly and a long one does not cost a request every few
@@ -583,12 +586,7 @@ pub fn unreachable_backoff(conditions: &[Condition], now: k8s_openapi::jiff::Tim
 /// unreachable, its kubeconfig unusable, or its namespace taken. Other errors are not
 /// about the site and go to the error policy.
 pub fn site_conditions(error: &Error) -> Option<Vec<DesiredCondition>> {
-    let reason = match error {
-        Error::TargetUnreachable { .. } => Reason::TargetUnreachable,
-        Error::Target { .. } => Reason::KubeconfigInvalid,
-        Error::NamespaceTaken { .. } => Reason::NamespaceConflict,
-        _ => return None,
-    };
+    let reason = site_reason(error)?;
     let message = error.to_string();
     let transient = reason == Reason::TargetUnreachable;
     Some(vec![

@@ -38,32 +38,16 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     /// The kubeconfig Secret does not exist.
-    #[error("kubeconfig Secret {namespace}/{name} does not exist")]
-    SecretNotFound {
-        /// Namespace of the Secret.
-        namespace: String,
-        /// Name of the Secret.
-        name: String,
-    },
+    #[error("kubeconfig Secret {}/{} does not exist", .0.namespace, .0.name)]
+    SecretNotFound(KubeconfigSecretRef),
     /// The Secret exists without the key.
-    #[error("kubeconfig Secret {namespace}/{name} has no key {key}")]
-    KeyNotFound {
-        /// Namespace of the Secret.
-        namespace: String,
-        /// Name of the Secret.
-        name: String,
-        /// The missing key.
-        key: String,
-    },
+    #[error("kubeconfig Secret {}/{} has no key {}", .0.namespace, .0.name, .0.key)]
+    KeyNotFound(KubeconfigSecretRef),
     /// The key's value is not a usable kubeconfig.
-    #[error("kubeconfig in Secret {namespace}/{name} key {key} is not usable: {reason}")]
+    #[error("kubeconfig in Secret {}/{} key {} is not usable: {reason}", .secret.namespace, .secret.name, .secret.key)]
     InvalidKubeconfig {
-        /// Namespace of the Secret.
-        namespace: String,
-        /// Name of the Secret.
-        name: String,
-        /// The key.
-        key: String,
+        /// Where the kubeconfig is.
+        secret: KubeconfigSecretRef,
         /// What is wrong with it.
         reason: String,
     },
@@ -122,12 +106,9 @@ impl TargetClients {
         {
             return Ok(known.client.clone());
         }
-        let client = client_from_kubeconfig(&text).await.map_err(|reason| TargetError::InvalidKubeconfig {
-            namespace: reference.namespace.clone(),
-            name: reference.name.clone(),
-            key: reference.key.clone(),
-            reason,
-        })?;
+        let client = client_from_kubeconfig(&text)
+            .await
+            .map_err(|reason| TargetError::InvalidKubeconfig { secret: reference.clone(), reason })?;
         tracing::info!(target = name, "built a client from the kubeconfig Secret");
         let watch = (!self.wakers.is_empty()).then(|| {
             let task = watch_workloads(client.clone(), self.watched.clone(), self.wakers.clone(), name.clone());
@@ -176,21 +157,17 @@ async fn watch_workloads(client: Client, kinds: Vec<ApiResource>, wakers: Wakers
 
 async fn kubeconfig_text(local: &Client, reference: &KubeconfigSecretRef) -> Result<String, TargetError> {
     let secrets: Api<Secret> = Api::namespaced(local.clone(), &reference.namespace);
-    let secret = secrets.get_opt(&reference.name).await.map_err(TargetError::Hub)?.ok_or_else(|| {
-        TargetError::SecretNotFound { namespace: reference.namespace.clone(), name: reference.name.clone() }
-    })?;
-    let key_not_found = || TargetError::KeyNotFound {
-        namespace: reference.namespace.clone(),
-        name: reference.name.clone(),
-        key: reference.key.clone(),
-    };
-    let bytes = secret.data.and_then(|mut data| data.remove(&reference.key)).ok_or_else(key_not_found)?;
-    String::from_utf8(bytes.0).map_err(|_| TargetError::InvalidKubeconfig {
-        namespace: reference.namespace.clone(),
-        name: reference.name.clone(),
-        key: reference.key.clone(),
-        reason: "not UTF-8 text".into(),
-    })
+    let secret = secrets
+        .get_opt(&reference.name)
+        .await
+        .map_err(TargetError::Hub)?
+        .ok_or_else(|| TargetError::SecretNotFound(reference.clone()))?;
+    let bytes = secret
+        .data
+        .and_then(|mut data| data.remove(&reference.key))
+        .ok_or_else(|| TargetError::KeyNotFound(reference.clone()))?;
+    String::from_utf8(bytes.0)
+        .map_err(|_| TargetError::InvalidKubeconfig { secret: reference.clone(), reason: "not UTF-8 text".into() })
 }
 
 /// A client for the current context of a kubeconfig, with short timeouts. The kubeconfig

@@ -22,7 +22,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, instrument};
 
 use super::children::{Child, Owner, api_resource, apply_and_prune};
-use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::conditions::{self, ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site};
 use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
 use super::{Context, Error, secrets, write_status};
@@ -81,9 +81,6 @@ impl Placed for CatalogNode {
     fn sites(&self) -> &[PlacedSite] {
         self.status.as_ref().map(|s| s.sites.as_slice()).unwrap_or_default()
     }
-    fn set_sites(status: &mut CatalogNodeStatus, sites: Vec<PlacedSite>) {
-        status.sites = sites;
-    }
 }
 
 /// Reconciles one CatalogNode.
@@ -106,25 +103,16 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
         return sites::finish_deletion(&ctx, &api, node.as_ref(), &targets, removal, &prunable(), &[FINALIZER]).await;
     }
 
-    let site = match node.spec.placement.target.as_deref() {
-        // Without a named target, the default one when it exists, else the local cluster.
-        None => match sites::choose_target(None, &ctx.settings.default_target, &targets) {
-            Ok(target) => sites::open(&ctx, node.as_ref(), target).await,
-            Err(_) => sites::local(&ctx, node.as_ref()),
-        },
-        Some(named) => match sites::choose_target(Some(named), &ctx.settings.default_target, &targets) {
-            Ok(target) => sites::open(&ctx, node.as_ref(), target).await,
-            Err((reason, message)) => {
-                let desired = [
-                    DesiredCondition::false_(ConditionType::Ready, reason, format!("not rolled out: {message}")),
-                    DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
-                    DesiredCondition::true_(ConditionType::Stalled, reason, message),
-                ];
-                let status = node.status.clone().unwrap_or_default();
-                write_status(&ctx, &api, node.as_ref(), status, &desired).await?;
-                return Ok(Action::requeue(Duration::from_secs(300)));
-            }
-        },
+    let named = node.spec.placement.target.as_deref();
+    let site = match sites::choose_target(named, &ctx.settings.default_target, &targets) {
+        Ok(target) => sites::open(&ctx, node.as_ref(), target).await,
+        // Without a named target, and no default one: the operator's own cluster.
+        Err(_) if named.is_none() => sites::local(&ctx, node.as_ref()),
+        Err((reason, message)) => {
+            let status = node.status.clone().unwrap_or_default();
+            write_status(&ctx, &api, node.as_ref(), status, &conditions::not_rolled_out(reason, &message)).await?;
+            return Ok(Action::requeue(Duration::from_secs(300)));
+        }
     };
     let rolled_out = match site {
         Ok(site) => roll_out(&ctx, &api, node.as_ref(), site, wants_cleanup).await,

@@ -317,9 +317,6 @@ impl Placed for ReusableSolution {
     fn sites(&self) -> &[PlacedSite] {
         self.status.as_ref().map(|s| s.sites.as_slice()).unwrap_or_default()
     }
-    fn set_sites(status: &mut ReusableSolutionStatus, sites: Vec<PlacedSite>) {
-        status.sites = sites;
-    }
 }
 
 /// Reconciles one ReusableSolution.
@@ -364,7 +361,7 @@ pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Re
     }
     sites::override_conditions(&mut desired, site_problem.clone().unwrap_or_default());
     let mut status = status(spec, &assessment, &observed, previous, &now);
-    ReusableSolution::set_sites(&mut status, sites.clone());
+    status.sites = sites.clone();
     announce(&ctx, solution.as_ref(), &assessment, previous).await;
     write_status(&ctx, &api, solution.as_ref(), status, &desired).await?;
     Ok(Action::requeue(match (&assessment.blocked, &site_problem) {
@@ -449,12 +446,8 @@ async fn observe(client: &Client, owner: &Owner, spec: &ReusableSolutionSpec) ->
 /// Ready, Reconciling and Stalled from the assessment and the workloads, plus the
 /// PubliccodeValid and PlacementAllowed conditions.
 pub fn solution_conditions(assessment: &Assessment, observed: &[ObservedComponent]) -> Vec<DesiredCondition> {
-    let (ready, reconciling, stalled) = match &assessment.blocked {
-        Some((reason, message)) => (
-            DesiredCondition::false_(ConditionType::Ready, *reason, format!("not rolled out: {message}")),
-            DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
-            DesiredCondition::true_(ConditionType::Stalled, *reason, message.clone()),
-        ),
+    let [ready, reconciling, stalled] = match &assessment.blocked {
+        Some((reason, message)) => conditions::not_rolled_out(*reason, message),
         None => {
             let waiting: Vec<String> = observed
                 .iter()
@@ -483,7 +476,7 @@ pub fn solution_conditions(assessment: &Assessment, observed: &[ObservedComponen
             } else {
                 DesiredCondition::true_(ConditionType::Reconciling, Reason::Progressing, ready.message.clone())
             };
-            (ready, reconciling, DesiredCondition::false_(ConditionType::Stalled, Reason::Available, "no failure"))
+            [ready, reconciling, DesiredCondition::false_(ConditionType::Stalled, Reason::Available, "no failure")]
         }
     };
     vec![ready, reconciling, stalled, assessment.publiccode.clone(), assessment.placement.clone()]
