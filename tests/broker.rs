@@ -15,6 +15,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use common::{Conditioned, condition, wait_for};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
@@ -134,44 +135,6 @@ fn solution(ns: &str, name: &str, target: &str, class: &str, replicas: i32) -> V
                             "envFrom": [{"secretRef": {"name": format!("{name}-db")}}]}]
         }
     })
-}
-
-fn condition<K: Conditions>(obj: &K, type_: &str) -> Option<(String, String, String)> {
-    obj.conditions().iter().find(|c| c.type_ == type_).map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-}
-
-trait Conditions {
-    fn conditions(&self) -> Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>;
-    fn generation_observed(&self) -> bool;
-}
-macro_rules! conditions {
-    ($kind:ty) => {
-        impl Conditions for $kind {
-            fn conditions(&self) -> Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
-                self.status.as_ref().map(|s| s.common.conditions.clone()).unwrap_or_default()
-            }
-            fn generation_observed(&self) -> bool {
-                self.status.as_ref().and_then(|s| s.common.observed_generation) == self.metadata.generation
-            }
-        }
-    };
-}
-conditions!(ReusableSolution);
-conditions!(CatalogNode);
-conditions!(CloudTarget);
-conditions!(HarvestJob);
-
-/// Waits until the object's condition has `status` and `reason` for its latest generation.
-async fn wait_for<K>(api: &Api<K>, name: &str, type_: &str, status: &str, reason: &str, seconds: u64) -> K
-where
-    K: Conditions + kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    common::eventually(&format!("{name}: {type_}={status} ({reason})"), seconds, || async {
-        let obj = api.get(name).await.ok()?;
-        let (s, r, _) = condition(&obj, type_)?;
-        (s == status && r == reason && obj.generation_observed()).then_some(obj)
-    })
-    .await
 }
 
 async fn deployment(client: &Client, ns: &str, name: &str) -> Option<Deployment> {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::condition;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
@@ -37,11 +38,6 @@ fn harvest_job(ns: &str, name: &str, target: &str, source: &str, extra: Value) -
 async fn apply(client: &Client, manifest: &Value) {
     let discovery = common::discovery(client).await;
     common::apply(client, &discovery, manifest).await.expect("apply");
-}
-
-fn condition(job: &HarvestJob, type_: &str) -> Option<(String, String, String)> {
-    let c = job.status.as_ref()?.common.conditions.iter().find(|c| c.type_ == type_)?;
-    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
 }
 
 async fn wait_for_condition(api: &Api<HarvestJob>, name: &str, type_: &str, status: &str, reason: &str) -> HarvestJob {

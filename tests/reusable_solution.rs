@@ -11,6 +11,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::{condition, wait_for};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
@@ -86,36 +87,6 @@ fn site(ns: &str, target: &str, web_replicas: i32) -> Value {
     })
 }
 
-fn condition(solution: &ReusableSolution, type_: &str) -> Option<(String, String, String)> {
-    solution
-        .status
-        .as_ref()?
-        .common
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-}
-
-/// Waits until the solution's condition has `status` and `reason`; returns the solution.
-async fn wait_for(
-    api: &Api<ReusableSolution>,
-    name: &str,
-    type_: &str,
-    status: &str,
-    reason: &str,
-) -> ReusableSolution {
-    common::eventually(&format!("{name}: {type_}={status} ({reason})"), 90, || async {
-        let solution = api.get(name).await.ok()?;
-        let (s, r, _) = condition(&solution, type_)?;
-        (s == status
-            && r == reason
-            && solution.status.as_ref()?.common.observed_generation == solution.metadata.generation)
-            .then_some(solution)
-    })
-    .await
-}
-
 async fn names<K>(client: &Client, ns: &str, instance: &str) -> Vec<String>
 where
     K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
@@ -153,7 +124,7 @@ async fn reusable_solutions_end_to_end() {
 
     // 1. A multi-component solution with a managed database and an exposure becomes Ready.
     api.patch("sito", &apply_params(), &Patch::Apply(site(&ns, &lowered, 2))).await.expect("create sito");
-    let ready = wait_for(&api, "sito", "Ready", "True", "Available").await;
+    let ready = wait_for(&api, "sito", "Ready", "True", "Available", 90).await;
     let status = ready.status.clone().expect("status");
     assert_eq!(status.url.as_deref(), Some("https://www.comune.recanati.mc.it"));
     let summary = status.publiccode.clone().expect("publiccode summary");
@@ -223,7 +194,7 @@ async fn reusable_solutions_end_to_end() {
             } else {
                 ("False", "QualificationInsufficient")
             };
-            let solution = wait_for(&api, &name, "PlacementAllowed", status, reason).await;
+            let solution = wait_for(&api, &name, "PlacementAllowed", status, reason, 90).await;
             let deployed = deployments.get_opt(&format!("{name}-web")).await.expect("get").is_some();
             assert_eq!(deployed, index >= lowest, "{class} on {level}: deployed");
             if index < lowest {
@@ -235,7 +206,7 @@ async fn reusable_solutions_end_to_end() {
     // 3. The target's qualification is lowered under the running solution: refused, not
     // deleted, and no further rollouts until it is restored.
     put_target(&client, &lowered, "QC1").await;
-    let refused = wait_for(&api, "sito", "PlacementAllowed", "False", "QualificationInsufficient").await;
+    let refused = wait_for(&api, "sito", "PlacementAllowed", "False", "QualificationInsufficient", 90).await;
     assert_eq!(
         condition(&refused, "Ready").map(|c| (c.0, c.1)),
         Some(("False".into(), "QualificationInsufficient".into()))
@@ -243,11 +214,11 @@ async fn reusable_solutions_end_to_end() {
     assert_eq!(condition(&refused, "Stalled").map(|c| c.0), Some("True".into()));
     assert!(!refused.status.as_ref().and_then(|s| s.placement.as_ref()).expect("record").allowed);
     api.patch("sito", &apply_params(), &Patch::Apply(site(&ns, &lowered, 3))).await.expect("scale sito");
-    wait_for(&api, "sito", "PlacementAllowed", "False", "QualificationInsufficient").await;
+    wait_for(&api, "sito", "PlacementAllowed", "False", "QualificationInsufficient", 90).await;
     let web = deployments.get("sito-web").await.expect("the running solution is not deleted");
     assert_eq!(web.spec.and_then(|s| s.replicas), Some(2), "no rollout while the placement is refused");
     put_target(&client, &lowered, "QC3").await;
-    wait_for(&api, "sito", "Ready", "True", "Available").await;
+    wait_for(&api, "sito", "Ready", "True", "Available", 90).await;
     assert_eq!(deployments.get("sito-web").await.expect("web").spec.and_then(|s| s.replicas), Some(3));
 
     // 4. The reuse policy.
@@ -279,28 +250,28 @@ async fn reusable_solutions_end_to_end() {
         .await
         .unwrap_or_else(|err| panic!("create {name}: {err}"));
     }
-    let solution = wait_for(&api, "invalid", "PubliccodeValid", "False", "Invalid").await;
+    let solution = wait_for(&api, "invalid", "PubliccodeValid", "False", "Invalid", 90).await;
     assert!(condition(&solution, "PubliccodeValid").is_some_and(|c| c.2.contains("developmentStatus")));
     assert_eq!(condition(&solution, "Stalled").map(|c| c.1), Some("Invalid".into()));
     assert!(deployments.get_opt("invalid-web").await.expect("get").is_none(), "an invalid solution is not deployed");
 
-    let solution = wait_for(&api, "not-enforced", "Ready", "True", "Available").await;
+    let solution = wait_for(&api, "not-enforced", "Ready", "True", "Available", 90).await;
     assert_eq!(condition(&solution, "PubliccodeValid").map(|c| c.0), Some("False".into()));
     assert!(condition(&solution, "Ready").is_some_and(|c| c.2.contains("enforce is false")));
 
-    wait_for(&api, "obsolete", "Stalled", "True", "Obsolete").await;
+    wait_for(&api, "obsolete", "Stalled", "True", "Obsolete", 90).await;
     assert!(deployments.get_opt("obsolete-web").await.expect("get").is_none(), "obsolete software is not deployed");
 
-    let solution = wait_for(&api, "from-configmap", "Ready", "True", "Available").await;
+    let solution = wait_for(&api, "from-configmap", "Ready", "True", "Available", 90).await;
     assert_eq!(solution.status.and_then(|s| s.publiccode).and_then(|p| p.version).as_deref(), Some("v1.12.5"));
 
-    let solution = wait_for(&api, "from-url", "PubliccodeValid", "False", "PubliccodeUnavailable").await;
+    let solution = wait_for(&api, "from-url", "PubliccodeValid", "False", "PubliccodeUnavailable", 90).await;
     assert!(
         condition(&solution, "PubliccodeValid").is_some_and(|c| c.2.contains("127.0.0.1") && c.2.contains("loopback")),
         "the refusal names the address and why"
     );
 
-    let solution = wait_for(&api, "default-target", "Ready", "True", "Available").await;
+    let solution = wait_for(&api, "default-target", "Ready", "True", "Available", 90).await;
     assert_eq!(solution.status.and_then(|s| s.placement).map(|p| p.target), Some(target_name(&ns, "qc1")));
 
     // 5. Deletion: the children go with the solution, the data volumes stay.
@@ -327,7 +298,7 @@ async fn reusable_solutions_end_to_end() {
     }
     for (namespace, name) in [("interop-marche", "govway"), ("comune-recanati", "sito-istituzionale")] {
         let api: Api<ReusableSolution> = Api::namespaced(client.clone(), namespace);
-        let solution = wait_for(&api, name, "Ready", "True", "Available").await;
+        let solution = wait_for(&api, name, "Ready", "True", "Available", 90).await;
         let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), namespace);
         let running =
             pods.list(&ListParams::default().labels("app.kubernetes.io/managed-by=mediana")).await.expect("pods");

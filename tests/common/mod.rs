@@ -262,3 +262,48 @@ impl Files {
         format!("http://127.0.0.1:{port}")
     }
 }
+
+/// The mediana kinds whose status carries conditions, for the helpers below.
+pub trait Conditioned {
+    /// `status.conditions`.
+    fn conditions(&self) -> Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>;
+    /// Whether the status was computed from the object's latest generation.
+    fn generation_observed(&self) -> bool;
+}
+macro_rules! conditioned {
+    ($($kind:ty),*) => {$(
+        impl Conditioned for $kind {
+            fn conditions(&self) -> Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+                self.status.as_ref().map(|s| s.common.conditions.clone()).unwrap_or_default()
+            }
+            fn generation_observed(&self) -> bool {
+                self.status.as_ref().and_then(|s| s.common.observed_generation) == self.metadata.generation
+            }
+        }
+    )*};
+}
+conditioned!(
+    mediana::api::CatalogNode,
+    mediana::api::HarvestJob,
+    mediana::api::ReusableSolution,
+    mediana::api::CloudTarget
+);
+
+/// Status, reason and message of the object's condition `type_`.
+pub fn condition<K: Conditioned>(obj: &K, type_: &str) -> Option<(String, String, String)> {
+    obj.conditions().iter().find(|c| c.type_ == type_).map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+/// Waits until the object's condition has `status` and `reason` for its latest generation;
+/// returns the object.
+pub async fn wait_for<K>(api: &Api<K>, name: &str, type_: &str, status: &str, reason: &str, seconds: u64) -> K
+where
+    K: Conditioned + kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    eventually(&format!("{name}: {type_}={status} ({reason})"), seconds, || async {
+        let obj = api.get(name).await.ok()?;
+        let (s, r, _) = condition(&obj, type_)?;
+        (s == status && r == reason && obj.generation_observed()).then_some(obj)
+    })
+    .await
+}
