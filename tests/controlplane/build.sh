@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries from their Go modules with the machine's Go
 # toolchain and caches them per version: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, kwok (with its stage files) and helm.
+# kube-scheduler, kubectl, kwok (with its stage files) and helm; for the real node, kubelet
+# and kube-proxy (same build as the control plane), containerd with its runc shim, the CNI
+# plugins, crictl, CoreDNS, local-path-provisioner and the pause program.
 #
 #   tests/controlplane/build.sh            build whatever is missing (prints progress)
+#   tests/controlplane/build.sh node       only the node's own binaries (not Kubernetes)
 #   tests/controlplane/build.sh --print    print the cache directory of each binary
 #
-# A cold build takes 25-45 minutes on 2 cores; a warm one is a few file checks.
+# A cold build takes 25-45 minutes on 2 cores; a warm one is a few file checks. Each
+# component is built under its own lock, so two runs may build different ones at once.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
@@ -16,30 +20,50 @@ K8S_DIR=$CACHE/k8s-v$K8S_VERSION
 ETCD_DIR=$CACHE/etcd-v$ETCD_VERSION
 KWOK_DIR=$CACHE/kwok-v$KWOK_VERSION
 HELM_DIR=$CACHE/helm-v$HELM_VERSION
+CONTAINERD_DIR=$CACHE/containerd-v$CONTAINERD_VERSION
+CNI_DIR=$CACHE/cni-plugins-v$CNI_PLUGINS_VERSION
+CRICTL_DIR=$CACHE/crictl-v$CRICTL_VERSION
+COREDNS_DIR=$CACHE/coredns-v$COREDNS_VERSION
+LOCAL_PATH_DIR=$CACHE/local-path-provisioner-v$LOCAL_PATH_VERSION
+PAUSE_DIR=$CACHE/pause-k8s-v$K8S_VERSION
 
 if [[ ${1:-} == --print ]]; then
-  echo "K8S_DIR=$K8S_DIR ETCD_DIR=$ETCD_DIR KWOK_DIR=$KWOK_DIR HELM_DIR=$HELM_DIR"
+  echo "K8S_DIR=$K8S_DIR ETCD_DIR=$ETCD_DIR KWOK_DIR=$KWOK_DIR HELM_DIR=$HELM_DIR" \
+    "CONTAINERD_DIR=$CONTAINERD_DIR CNI_DIR=$CNI_DIR CRICTL_DIR=$CRICTL_DIR COREDNS_DIR=$COREDNS_DIR" \
+    "LOCAL_PATH_DIR=$LOCAL_PATH_DIR PAUSE_DIR=$PAUSE_DIR"
   exit 0
 fi
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 command -v go >/dev/null || { echo "build.sh: Go is required (https://go.dev/dl or apt-get install golang)" >&2; exit 1; }
 mkdir -p "$CACHE"
-exec 9>"$CACHE/.build.lock"
-flock 9
 
 log() { printf '[controlplane %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-# Runs a build step with a heartbeat, so a long cold build shows it is alive.
+# step WHAT CHECK FUNC...: unless CHECK (a shell test) already holds, runs FUNC with a
+# heartbeat, so a long cold build shows it is alive, under a lock of its own (another run
+# building the same thing is waited for, then CHECK is asked again).
 step() {
-  local what=$1; shift
+  local what=$1 check=$2; shift 2
+  eval "$check" && return 0
+  local lock; lock="$CACHE/.lock-${what%% *}"
+  exec {fd}>"$lock"; flock "$fd"
+  if eval "$check"; then exec {fd}>&-; return 0; fi
   local start=$SECONDS
   log "$what: started"
   ( while sleep 60; do log "$what: still building ($(( (SECONDS - start) / 60 )) min)"; done ) &
   local beat=$!
   if "$@"; then kill $beat 2>/dev/null; wait $beat 2>/dev/null || true
-    log "$what: done in $(( SECONDS - start )) s"
+    log "$what: done in $(( SECONDS - start )) s"; exec {fd}>&-
   else local rc=$?; kill $beat 2>/dev/null; wait $beat 2>/dev/null || true
     log "$what: FAILED (exit $rc)"; return $rc; fi
+}
+
+# go_install DIR PACKAGE@VERSION...: static binaries into DIR (replaced whole when done).
+go_install() {
+  local dir=$1; shift
+  rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+  GOBIN="$dir.tmp" go install -trimpath -ldflags='-s -w' "$@"
+  rm -rf "$dir"; mv "$dir.tmp" "$dir"
 }
 
 # k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces the staging modules with
@@ -57,7 +81,7 @@ for r in json.load(open("kk.json")).get("Replace") or []:
     if r["New"]["Path"].startswith("./staging/"): print(r["Old"]["Path"])'); do
     go mod edit -replace="$m=$m@$sv"
   done
-  local tools="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+  local tools="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
   for c in $tools; do go mod edit -tool="k8s.io/kubernetes/cmd/$c"; done
   go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
   go mod tidy
@@ -139,11 +163,51 @@ print(next(r["Version"] for r in json.load(sys.stdin)["Require"] if r["Path"] ==
   "$HELM_DIR/helm" version --short >&2
 }
 
+# containerd's own version string comes from a variable the release Makefile stamps.
+build_containerd() {
+  local m=github.com/containerd/containerd/v2
+  rm -rf "$CONTAINERD_DIR.tmp"; mkdir -p "$CONTAINERD_DIR.tmp"
+  GOBIN="$CONTAINERD_DIR.tmp" go install -trimpath -ldflags="-s -w -X $m/version.Version=v$CONTAINERD_VERSION" \
+    "$m/cmd/containerd@v$CONTAINERD_VERSION" "$m/cmd/containerd-shim-runc-v2@v$CONTAINERD_VERSION" "$m/cmd/ctr@v$CONTAINERD_VERSION"
+  rm -rf "$CONTAINERD_DIR"; mv "$CONTAINERD_DIR.tmp" "$CONTAINERD_DIR"
+}
+
+build_cni() {
+  local m=github.com/containernetworking/plugins/plugins
+  go_install "$CNI_DIR" "$m/main/bridge@v$CNI_PLUGINS_VERSION" "$m/main/loopback@v$CNI_PLUGINS_VERSION" \
+    "$m/ipam/host-local@v$CNI_PLUGINS_VERSION" "$m/meta/portmap@v$CNI_PLUGINS_VERSION"
+}
+
+# The pause program of the Kubernetes release (build/pause/linux/pause.c in its module),
+# linked statically: it is the whole of the node's sandbox image.
+build_pause() {
+  local d; d=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Dir"])')
+  command -v cc >/dev/null || { echo "build.sh: a C compiler is needed for pause (apt-get install gcc)" >&2; return 1; }
+  rm -rf "$PAUSE_DIR.tmp"; mkdir -p "$PAUSE_DIR.tmp"
+  cc -Os -static -DVERSION="v$K8S_VERSION" -o "$PAUSE_DIR.tmp/pause" "$d/build/pause/linux/pause.c"
+  strip "$PAUSE_DIR.tmp/pause"
+  rm -rf "$PAUSE_DIR"; mv "$PAUSE_DIR.tmp" "$PAUSE_DIR"
+}
+
+# Kubernetes, the node's binaries and the tools: whatever is missing. `node` builds only the
+# node's own binaries, so they can build beside the (long) Kubernetes step.
 total=$SECONDS
-[[ -x $ETCD_DIR/etcd ]] || step "etcd v$ETCD_VERSION" build_etcd
-[[ -x $KWOK_DIR/kwok ]] || step "kwok v$KWOK_VERSION" build_kwok
-[[ -f $KWOK_DIR/stages/job-pod-fail.yaml ]] || step "kwok stages" install_kwok_stages
-[[ -x $HELM_DIR/helm && -f $HELM_DIR/.k8s-version-stamped ]] || step "helm v$HELM_VERSION" build_helm
-[[ -x $K8S_DIR/kube-apiserver && -x $K8S_DIR/kube-controller-manager && -x $K8S_DIR/kube-scheduler && -x $K8S_DIR/kubectl ]] \
-  || step "kubernetes v$K8S_VERSION (apiserver, controller-manager, scheduler, kubectl)" build_kubernetes
-log "all control-plane binaries present in $CACHE ($(( SECONDS - total )) s)"
+node_only=0; [[ ${1:-} == node ]] && node_only=1
+build_node_binaries() {
+  step "containerd v$CONTAINERD_VERSION" '[[ -x $CONTAINERD_DIR/containerd && -x $CONTAINERD_DIR/containerd-shim-runc-v2 ]]' build_containerd
+  step "cni-plugins v$CNI_PLUGINS_VERSION" '[[ -x $CNI_DIR/bridge && -x $CNI_DIR/portmap ]]' build_cni
+  step "crictl v$CRICTL_VERSION" '[[ -x $CRICTL_DIR/crictl ]]' go_install "$CRICTL_DIR" "sigs.k8s.io/cri-tools/cmd/crictl@v$CRICTL_VERSION"
+  step "coredns v$COREDNS_VERSION" '[[ -x $COREDNS_DIR/coredns ]]' go_install "$COREDNS_DIR" "github.com/coredns/coredns@v$COREDNS_VERSION"
+  step "local-path-provisioner v$LOCAL_PATH_VERSION" '[[ -x $LOCAL_PATH_DIR/local-path-provisioner ]]' \
+    go_install "$LOCAL_PATH_DIR" "github.com/rancher/local-path-provisioner@v$LOCAL_PATH_VERSION"
+  step "pause (Kubernetes v$K8S_VERSION)" '[[ -x $PAUSE_DIR/pause ]]' build_pause
+}
+if ((node_only)); then build_node_binaries; log "node binaries present in $CACHE ($(( SECONDS - total )) s)"; exit 0; fi
+step "etcd v$ETCD_VERSION" '[[ -x $ETCD_DIR/etcd ]]' build_etcd
+step "kwok v$KWOK_VERSION" '[[ -x $KWOK_DIR/kwok ]]' build_kwok
+step "kwok stages" '[[ -f $KWOK_DIR/stages/job-pod-fail.yaml ]]' install_kwok_stages
+step "helm v$HELM_VERSION" '[[ -x $HELM_DIR/helm && -f $HELM_DIR/.k8s-version-stamped ]]' build_helm
+k8s_built() { local b; for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do [[ -x $K8S_DIR/$b ]] || return 1; done; }
+step "kubernetes v$K8S_VERSION (apiserver, controller-manager, scheduler, kubectl, kubelet, kube-proxy)" k8s_built build_kubernetes
+build_node_binaries
+log "all binaries present in $CACHE ($(( SECONDS - total )) s)"
