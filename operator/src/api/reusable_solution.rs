@@ -100,8 +100,12 @@ pub enum DataClassification {
     Strategic,
 }
 
+/// The largest UID or GID Kubernetes accepts.
+pub const MAX_ID: i64 = 2_147_483_647;
+
 /// One workload of a solution: a Deployment and, when it has ports, a Service.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
+// No `Default`: it would make the root file system writable, against the serde default.
+#[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.probe) || (has(self.ports) && self.ports.exists(p, p.name == self.probe.port))").message("probe.port must name one of the component's ports"))]
 pub struct Component {
@@ -143,6 +147,38 @@ pub struct Component {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub volumes: Vec<ComponentVolume>,
+    /// UID the component's processes run as. When omitted the pod sets none and runs as
+    /// the user its image declares. Either way the pod has `runAsNonRoot: true`: the kubelet
+    /// refuses an image whose user is root, or a name it cannot check (`USER www-data`),
+    /// and the solution reports `Ready=False reason=ImageRunsAsRoot`; then set the image's
+    /// unprivileged UID here (33 for www-data in the Debian-based WordPress images, 999 for
+    /// mysql in MariaDB's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_ID))]
+    pub run_as_user: Option<i64>,
+    /// Primary GID of the component's processes; the image's when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_ID))]
+    pub run_as_group: Option<i64>,
+    /// GID that owns the component's volumes (the pod's fsGroup), so its processes can
+    /// write them; `runAsGroup` when omitted, else `runAsUser`, else none (volumes keep the
+    /// ownership their storage gives them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_ID))]
+    pub fs_group: Option<i64>,
+    /// Whether the container's root file system is read-only, the safe default. List the
+    /// directories the software writes in `writablePaths` rather than turning this off;
+    /// set it to false only for an image that writes all over its file system.
+    #[serde(default = "default_true")]
+    pub read_only_root_filesystem: bool,
+    /// Absolute paths the component writes besides its volumes (`/run/apache2`,
+    /// `/var/run/mysqld`): each is an empty directory (emptyDir) that lives as long as the
+    /// pod. `/tmp` is always one, unless a volume is mounted there. No `..`, no path twice,
+    /// none that is also a volume's `mountPath`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20), inner(pattern(r"^/\S*$"), length(max = 1024)))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub writable_paths: Vec<String>,
 }
 
 /// A port of a component.

@@ -133,6 +133,10 @@ pub enum Reason {
     QualificationInsufficient,
     /// No target is named and several could be the local cluster's.
     TargetAmbiguous,
+    /// The spec asks for something the operator cannot build; the message names the field.
+    InvalidSpec,
+    /// The kubelet refuses to start a component's image because it would run as root.
+    ImageRunsAsRoot,
 }
 
 impl Reason {
@@ -178,6 +182,8 @@ impl Reason {
             Self::QualificationSufficient => "QualificationSufficient",
             Self::QualificationInsufficient => "QualificationInsufficient",
             Self::TargetAmbiguous => "TargetAmbiguous",
+            Self::InvalidSpec => "InvalidSpec",
+            Self::ImageRunsAsRoot => "ImageRunsAsRoot",
         }
     }
 }

@@ -83,6 +83,10 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
     for kind in reusable_solution::read() {
         all.extend(grants(&kind, None, &["get"]));
     }
+    // A ReusableSolution's pods are listed to tell why a component is not ready.
+    for kind in reusable_solution::listed() {
+        all.extend(grants(&kind, None, &["list"]));
+    }
     // Data volumes are deleted by the finalizer under `deletionPolicy: Delete`.
     all.extend(grants(&api_resource::<PersistentVolumeClaim>(), None, PRUNE_VERBS));
     // Generated secrets are created once and never read back beyond their existence.
@@ -94,8 +98,9 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
 
 /// The grants the operator's identity needs on a remote cluster (a CloudTarget with a
 /// kubeconfig Secret): the namespaces it creates for placed objects, the workloads of
-/// CatalogNodes and ReusableSolutions in them, their generated Secrets, and the nodes the
-/// probe reports. Printed as a ClusterRole by `mediana spoke-rbac`.
+/// CatalogNodes and ReusableSolutions in them (and the solutions' pods, listed), their
+/// generated Secrets, and the nodes the probe reports. Printed as a ClusterRole by
+/// `mediana spoke-rbac`.
 pub fn spoke_grants() -> BTreeSet<Grant> {
     let mut all = BTreeSet::new();
     all.extend(grants(
@@ -112,6 +117,9 @@ pub fn spoke_grants() -> BTreeSet<Grant> {
     // Workloads are watched there (metadata, by the hub labels) to wake their hub objects.
     for kind in super::sites::remote_watched() {
         all.extend(grants(&kind, None, WATCH_VERBS));
+    }
+    for kind in reusable_solution::listed() {
+        all.extend(grants(&kind, None, &["list"]));
     }
     all.extend(grants(&api_resource::<Secret>(), None, &["get", "create"]));
     all.extend(grants(&api_resource::<Node>(), None, &["list"]));

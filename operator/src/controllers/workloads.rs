@@ -41,11 +41,18 @@ pub fn metadata(owner: &Owner, name: &str, component: &str) -> ObjectMeta {
 
 /// A pod security context for the "restricted" Pod Security Standard, running as `user`.
 pub fn restricted_pod_security(user: i64) -> PodSecurityContext {
+    restricted_pod_security_as(Some(user), Some(user), Some(user))
+}
+
+/// A pod security context for the "restricted" Pod Security Standard with the ids given,
+/// the image's own where `None`: `runAsNonRoot` makes the kubelet refuse an image that
+/// would run as root.
+pub fn restricted_pod_security_as(user: Option<i64>, group: Option<i64>, fs_group: Option<i64>) -> PodSecurityContext {
     PodSecurityContext {
         run_as_non_root: Some(true),
-        run_as_user: Some(user),
-        run_as_group: Some(user),
-        fs_group: Some(user),
+        run_as_user: user,
+        run_as_group: group,
+        fs_group,
         seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
         ..Default::default()
     }
@@ -64,12 +71,22 @@ pub fn restricted_container_security() -> SecurityContext {
 }
 
 /// A pod template whose pods carry the component's selector labels plus the managed-by
-/// label, with the restricted security context.
+/// label, with the restricted security context running as `user`.
 pub fn pod_template(owner: &Owner, component: &str, user: i64, spec: PodSpec) -> PodTemplateSpec {
+    secured_pod_template(owner, component, restricted_pod_security(user), spec)
+}
+
+/// A pod template like [`pod_template`]'s, with the pod security context `security`.
+pub fn secured_pod_template(
+    owner: &Owner,
+    component: &str,
+    security: PodSecurityContext,
+    spec: PodSpec,
+) -> PodTemplateSpec {
     PodTemplateSpec {
         metadata: Some(ObjectMeta { labels: Some(owner.labels(component)), ..Default::default() }),
         spec: Some(PodSpec {
-            security_context: Some(restricted_pod_security(user)),
+            security_context: Some(security),
             automount_service_account_token: Some(false),
             enable_service_links: Some(false),
             ..spec

@@ -9,18 +9,20 @@
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    Container, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSpec, Probe, Volume, VolumeMount,
+    Container, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, Probe,
+    SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 
-use crate::api::reusable_solution::{Component, ComponentVolume, Exposure, HttpProbe, ReusableSolutionSpec};
+use crate::api::reusable_solution::{Component, ComponentVolume, Exposure, HttpProbe, MAX_ID, ReusableSolutionSpec};
 use crate::api::shared::StorageSpec;
 use crate::controllers::Error;
 use crate::controllers::children::{Child, Owner};
 use crate::controllers::secrets::{GeneratedSecret, postgres_credentials};
 use crate::controllers::workloads::{
     self, Route, admit, claim, container_port, default_resources, disruption_budget, empty_dir, http_probe, metadata,
-    mount, network_policy, pod_template, pods_of, restricted_container_security, selector, service,
+    mount, network_policy, pods_of, restricted_container_security, restricted_pod_security_as, secured_pod_template,
+    selector, service,
 };
 
 /// Component label of the managed PostgreSQL; no component of a solution with a database
@@ -29,11 +31,6 @@ pub const DATABASE_COMPONENT: &str = "postgres";
 
 /// Name of the managed database and of its owner role.
 pub const DATABASE_NAME: &str = "app";
-
-/// UID every component runs as. Images of reused software seldom agree on a user and the
-/// "restricted" standard forbids root, so each runs as one unprivileged UID, which also
-/// owns its volumes (fsGroup).
-pub const COMPONENT_UID: i64 = 10001;
 
 /// Seconds before a component's first liveness check beyond its first readiness check: a
 /// slow start makes a pod unready, never restarts it.
@@ -100,8 +97,90 @@ fn access_mode(component: &Component) -> &'static str {
     if component.replicas > 1 { "ReadWriteMany" } else { "ReadWriteOnce" }
 }
 
-/// The Deployment of a component, with its volumes and a scratch `/tmp` (the root file
-/// system is read-only).
+/// What in a solution's spec the API server's schema cannot refuse (or did not, for an
+/// object stored before a rule), each problem naming the component and the field: ids
+/// from 1, writable paths absolute, without `..`, each once and apart from the volumes,
+/// and no volume named like a scratch directory.
+pub fn validate(spec: &ReusableSolutionSpec) -> Result<(), String> {
+    let problems: Vec<String> = spec.components.iter().flat_map(component_problems).collect();
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+fn component_problems(component: &Component) -> Vec<String> {
+    let at = |field: &str, problem: String| format!("spec.components[{}].{field}: {problem}", component.name);
+    let mut problems = Vec::new();
+    let ids =
+        [("runAsUser", component.run_as_user), ("runAsGroup", component.run_as_group), ("fsGroup", component.fs_group)];
+    for (field, id) in ids {
+        match id {
+            Some(0) => problems.push(at(
+                field,
+                "0 is root, which the pod's runAsNonRoot refuses: give the image's unprivileged id".into(),
+            )),
+            Some(id) if !(1..=MAX_ID).contains(&id) => {
+                problems.push(at(field, format!("{id} is not an id from 1 to {MAX_ID}")))
+            }
+            _ => {}
+        }
+    }
+    let mut seen = Vec::new();
+    for path in &component.writable_paths {
+        let normal = normal_path(path);
+        let volume = component.volumes.iter().find(|v| normal_path(&v.mount_path) == normal);
+        let problem = if !path.starts_with('/') {
+            "is not an absolute path".to_owned()
+        } else if path.split('/').any(|segment| segment == "..") {
+            "contains `..`: give the directory itself".to_owned()
+        } else if normal == "/" {
+            "is the root directory: set readOnlyRootFilesystem: false instead".to_owned()
+        } else if seen.contains(&normal) {
+            "is listed twice".to_owned()
+        } else if let Some(volume) = volume {
+            format!("is the mountPath of volume {}, which is writable already", volume.name)
+        } else {
+            seen.push(normal);
+            continue;
+        };
+        problems.push(at("writablePaths", format!("{path} {problem}")));
+    }
+    for (name, path) in scratch(component) {
+        if component.volumes.iter().any(|v| v.name == name) {
+            problems.push(at(
+                "volumes",
+                format!("the name {name} is taken by the scratch directory at {path}: rename the volume"),
+            ));
+        }
+    }
+    problems
+}
+
+/// A path without empty or `.` segments, to compare mount points.
+fn normal_path(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    format!("/{}", segments.join("/"))
+}
+
+/// The scratch directories (emptyDirs) of a component, as volume name and path: its
+/// `writablePaths`, and `/tmp` unless a volume or a writable path is mounted there.
+fn scratch(component: &Component) -> Vec<(String, &str)> {
+    let mut dirs: Vec<(String, &str)> =
+        component.writable_paths.iter().enumerate().map(|(i, path)| (format!("writable-{i}"), path.as_str())).collect();
+    let mounted = component.volumes.iter().map(|v| &v.mount_path).chain(&component.writable_paths);
+    if !mounted.into_iter().any(|path| normal_path(path) == "/tmp") {
+        dirs.push(("tmp".into(), "/tmp"));
+    }
+    dirs
+}
+
+/// The pod security context of a component: "restricted", as the ids it gives, the image's
+/// own where it gives none; its volumes belong to its group, or its user.
+fn pod_security(component: &Component) -> PodSecurityContext {
+    let fs_group = component.fs_group.or(component.run_as_group).or(component.run_as_user);
+    restricted_pod_security_as(component.run_as_user, component.run_as_group, fs_group)
+}
+
+/// The Deployment of a component, with its volumes and its scratch directories (the root
+/// file system is read-only unless the component says otherwise).
 pub fn deployment(owner: &Owner, component: &Component) -> Deployment {
     let non_empty = |list: &Vec<String>| (!list.is_empty()).then(|| list.clone());
     let mut mounts: Vec<VolumeMount> = component.volumes.iter().map(|v| mount(&v.name, &v.mount_path)).collect();
@@ -117,9 +196,9 @@ pub fn deployment(owner: &Owner, component: &Component) -> Deployment {
             ..Default::default()
         })
         .collect();
-    if !component.volumes.iter().any(|v| v.mount_path == "/tmp") {
-        mounts.push(mount("tmp", "/tmp"));
-        volumes.push(empty_dir("tmp"));
+    for (name, path) in scratch(component) {
+        mounts.push(mount(&name, path));
+        volumes.push(empty_dir(&name));
     }
     let container = Container {
         name: component.name.clone(),
@@ -133,7 +212,10 @@ pub fn deployment(owner: &Owner, component: &Component) -> Deployment {
         readiness_probe: component.probe.as_ref().map(|p| probe(p, 0)),
         liveness_probe: component.probe.as_ref().map(|p| probe(p, LIVENESS_GRACE)),
         resources: component.resources.clone().or_else(|| Some(default_resources("100m", "256Mi"))),
-        security_context: Some(restricted_container_security()),
+        security_context: Some(SecurityContext {
+            read_only_root_filesystem: Some(component.read_only_root_filesystem),
+            ..restricted_container_security()
+        }),
         volume_mounts: Some(mounts),
         ..Default::default()
     };
@@ -146,10 +228,10 @@ pub fn deployment(owner: &Owner, component: &Component) -> Deployment {
             replicas: Some(component.replicas),
             selector: selector(owner, &component.name),
             strategy: recreate.then(|| DeploymentStrategy { type_: Some("Recreate".into()), rolling_update: None }),
-            template: pod_template(
+            template: secured_pod_template(
                 owner,
                 &component.name,
-                COMPONENT_UID,
+                pod_security(component),
                 PodSpec { containers: vec![container], volumes: Some(volumes), ..Default::default() },
             ),
             ..Default::default()

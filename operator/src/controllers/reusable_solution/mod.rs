@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::ListParams;
@@ -25,7 +25,7 @@ use kube::runtime::events::EventType;
 use kube::{Api, Client, ResourceExt};
 use tracing::{info, instrument};
 
-use super::children::{Owner, api_resource, apply_and_prune};
+use super::children::{COMPONENT_LABEL, Owner, api_resource, apply_and_prune};
 use super::conditions::{self, ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site, choose_target};
 use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
@@ -67,6 +67,12 @@ pub fn watched() -> Vec<ApiResource> {
 /// `configMapKeyRef` publiccode.yml.
 pub fn read() -> Vec<ApiResource> {
     vec![api_resource::<ConfigMap>()]
+}
+
+/// Kinds the controller lists by the solution's labels, on whichever cluster it runs, and
+/// never watches: the Pods, while a component is not ready, to tell why.
+pub fn listed() -> Vec<ApiResource> {
+    vec![api_resource::<Pod>()]
 }
 
 /// Why the publiccode.yml could not be read.
@@ -259,7 +265,8 @@ pub fn assess(
         )
     });
     let placement_refusal = (!placement.status).then(|| (placement.reason, placement.message.clone()));
-    let blocked = placement_refusal.or(publiccode_refusal).or(obsolete).or(licence_refusal);
+    let invalid = builders::validate(spec).err().map(|message| (Reason::InvalidSpec, message));
+    let blocked = invalid.or(placement_refusal).or(publiccode_refusal).or(obsolete).or(licence_refusal);
     Assessment {
         blocked,
         not_enforced: !publiccode.status && !enforce,
@@ -414,23 +421,36 @@ pub struct ObservedComponent {
     pub status: ComponentStatus,
     /// Whether it is rolled out.
     pub readiness: Observed,
+    /// Why the kubelet refuses to start its pods, when it refuses them (see [`root_refusal`]).
+    pub refusal: Option<String>,
 }
 
 async fn observe(client: &Client, owner: &Owner, spec: &ReusableSolutionSpec) -> Result<Vec<ObservedComponent>, Error> {
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &owner.namespace);
-    let mut observed = Vec::new();
+    let mut found = Vec::new();
     for component in &spec.components {
-        let deployment = deployments.get_opt(&builders::component_name(owner, component)).await?;
-        let ready = deployment.as_ref().and_then(|d| d.status.as_ref()?.ready_replicas).unwrap_or(0);
-        observed.push(ObservedComponent {
+        found.push((component, deployments.get_opt(&builders::component_name(owner, component)).await?));
+    }
+    // The pods tell why a component is not ready; a ready solution costs no list.
+    let pending = found.iter().any(|(_, deployment)| deployment_readiness(deployment.as_ref()) != Observed::Ready);
+    let pods = if pending {
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &owner.namespace);
+        pods.list(&ListParams::default().labels(&owner.children_selector())).await?.items
+    } else {
+        Vec::new()
+    };
+    let mut observed: Vec<ObservedComponent> = found
+        .into_iter()
+        .map(|(component, deployment)| ObservedComponent {
             status: ComponentStatus {
                 name: component.name.clone(),
                 replicas: component.replicas,
-                ready_replicas: ready,
+                ready_replicas: deployment.as_ref().and_then(|d| d.status.as_ref()?.ready_replicas).unwrap_or(0),
             },
             readiness: deployment_readiness(deployment.as_ref()),
-        });
-    }
+            refusal: root_refusal(&component.name, &pods),
+        })
+        .collect();
     if spec.database.is_some() {
         let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
         let database = statefulsets.get_opt(&super::workloads::postgres_name(owner)).await?;
@@ -438,16 +458,46 @@ async fn observe(client: &Client, owner: &Owner, spec: &ReusableSolutionSpec) ->
         observed.push(ObservedComponent {
             status: ComponentStatus { name: builders::DATABASE_COMPONENT.into(), replicas: 1, ready_replicas: ready },
             readiness: statefulset_readiness(database.as_ref()),
+            refusal: None,
         });
     }
     Ok(observed)
 }
 
+/// Why the kubelet refuses to start the pods of `component` (among `pods`, those of the
+/// solution) because its image would run as root, with what to do: the kubelet's message
+/// of a container waiting in `CreateContainerConfigError` for `runAsNonRoot`. `None` when
+/// no pod of the component is refused so.
+pub fn root_refusal(component: &str, pods: &[Pod]) -> Option<String> {
+    let kubelet = pods
+        .iter()
+        .filter(|pod| pod.labels().get(COMPONENT_LABEL).map(String::as_str) == Some(component))
+        .filter_map(|pod| pod.status.as_ref())
+        .flat_map(|status| status.init_container_statuses.iter().chain(&status.container_statuses).flatten())
+        .filter_map(|container| container.state.as_ref()?.waiting.as_ref())
+        .filter(|waiting| waiting.reason.as_deref() == Some("CreateContainerConfigError"))
+        .find_map(|waiting| waiting.message.clone().filter(|m| m.contains("runAsNonRoot") || m.contains("non-root")))?;
+    Some(format!(
+        "component {component} cannot start, its image would run as root ({kubelet}): set \
+         spec.components[{component}].runAsUser to the image's unprivileged UID"
+    ))
+}
+
 /// Ready, Reconciling and Stalled from the assessment and the workloads, plus the
 /// PubliccodeValid and PlacementAllowed conditions.
 pub fn solution_conditions(assessment: &Assessment, observed: &[ObservedComponent]) -> Vec<DesiredCondition> {
+    let refusals: Vec<&str> = observed.iter().filter_map(|o| o.refusal.as_deref()).collect();
     let [ready, reconciling, stalled] = match &assessment.blocked {
         Some((reason, message)) => conditions::not_rolled_out(*reason, message),
+        // Applied, but a person must change the spec before it can run.
+        None if !refusals.is_empty() => {
+            let (reason, message) = (Reason::ImageRunsAsRoot, refusals.join("; "));
+            [
+                DesiredCondition::false_(ConditionType::Ready, reason, message.clone()),
+                DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
+                DesiredCondition::true_(ConditionType::Stalled, reason, message),
+            ]
+        }
         None => {
             let waiting: Vec<String> = observed
                 .iter()

@@ -146,6 +146,19 @@ fn every_built_kind_is_declared_as_applied() {
     }
 }
 
+/// The pods the controller lists to explain a component that is not ready are granted,
+/// on the operator's cluster and on a remote one.
+#[test]
+fn the_listed_pods_are_granted_here_and_on_spokes() {
+    use crate::controllers::rbac::{Grant, cluster_grants, spoke_grants};
+    let list = Grant { group: String::new(), resource: "pods".into(), verb: "list".into() };
+    assert_eq!(listed().into_iter().map(|r| r.plural).collect::<Vec<_>>(), ["pods"]);
+    assert!(cluster_grants().contains(&list) && spoke_grants().contains(&list));
+    let pod_verbs =
+        |grants: std::collections::BTreeSet<Grant>| grants.into_iter().filter(|g| g.resource == "pods").count();
+    assert_eq!((pod_verbs(cluster_grants()), pod_verbs(spoke_grants())), (1, 1), "pods are only listed");
+}
+
 /// Every pod the solution runs meets the "restricted" Pod Security Standard.
 #[test]
 fn every_pod_is_restricted() {
@@ -162,6 +175,181 @@ fn every_pod_is_restricted() {
         assert_eq!(template["automountServiceAccountToken"], false, "{name}");
     }
     assert_eq!(pods, 3, "web, worker and postgres pods were checked");
+}
+
+/// A solution whose only component is `web` with the fields of `fields` besides its name,
+/// image and one volume at `/var/www/html/wp-content/uploads`.
+fn web_with(fields: Value) -> ReusableSolutionSpec {
+    let mut web = json!({"name": "web", "image": "wordpress:6.8",
+        "volumes": [{"name": "uploads", "size": "1Gi", "mountPath": "/var/www/html/wp-content/uploads"}]});
+    if let (Value::Object(web), Value::Object(fields)) = (&mut web, fields) {
+        web.extend(fields);
+    }
+    spec(json!({"components": [web], "exposure": null}))
+}
+
+/// The pod spec of the `web` component's Deployment.
+fn web_pod(solution: &ReusableSolutionSpec) -> Value {
+    find(&children(solution), "Deployment", "sito-web")["spec"]["template"]["spec"].clone()
+}
+
+#[test]
+fn a_component_runs_as_its_image_user_but_never_as_root() {
+    let pod = web_pod(&web_with(json!({})));
+    let security = &pod["securityContext"];
+    assert_eq!(security["runAsNonRoot"], true, "the kubelet refuses an image that would run as root");
+    assert_eq!(security["seccompProfile"]["type"], "RuntimeDefault");
+    for id in ["runAsUser", "runAsGroup", "fsGroup"] {
+        assert!(security.get(id).is_none(), "{id} is the image's: {security}");
+    }
+    let container = &pod["containers"][0]["securityContext"];
+    assert_eq!(container["readOnlyRootFilesystem"], true, "read-only by default");
+    assert_eq!(container["allowPrivilegeEscalation"], false);
+    assert_eq!(container["capabilities"], json!({"drop": ["ALL"]}));
+}
+
+#[test]
+fn the_ids_given_are_used_and_the_volumes_belong_to_the_group_else_the_user() {
+    let ids = |fields: Value| {
+        let security = web_pod(&web_with(fields))["securityContext"].clone();
+        [&security["runAsUser"], &security["runAsGroup"], &security["fsGroup"]].map(|v| v.as_i64())
+    };
+    assert_eq!(ids(json!({"runAsUser": 33})), [Some(33), None, Some(33)]);
+    assert_eq!(ids(json!({"runAsUser": 999, "runAsGroup": 998})), [Some(999), Some(998), Some(998)]);
+    assert_eq!(ids(json!({"runAsGroup": 998})), [None, Some(998), Some(998)]);
+    assert_eq!(ids(json!({"runAsUser": 33, "fsGroup": 1000})), [Some(33), None, Some(1000)]);
+    let pod = web_pod(&web_with(json!({"runAsUser": 33})));
+    crate::controllers::testing::assert_restricted(&pod, "web as www-data");
+}
+
+#[test]
+fn writable_paths_are_scratch_directories_mounted_where_the_component_writes() {
+    let pod = web_pod(&web_with(json!({"writablePaths": ["/run/apache2", "/var/lock/apache2"]})));
+    assert_eq!(
+        pod["containers"][0]["volumeMounts"],
+        json!([
+            {"name": "uploads", "mountPath": "/var/www/html/wp-content/uploads"},
+            {"name": "writable-0", "mountPath": "/run/apache2"},
+            {"name": "writable-1", "mountPath": "/var/lock/apache2"},
+            {"name": "tmp", "mountPath": "/tmp"}
+        ])
+    );
+    let volumes = pod["volumes"].as_array().expect("volumes");
+    for name in ["writable-0", "writable-1", "tmp"] {
+        let volume = volumes.iter().find(|v| v["name"] == name).unwrap_or_else(|| panic!("volume {name}"));
+        assert_eq!(volume["emptyDir"], json!({}), "{name}");
+    }
+    assert_eq!(volumes.len(), 4);
+    let own_tmp = web_pod(&web_with(json!({"writablePaths": ["/var/run/mysqld", "/tmp"]})));
+    let mounts = &own_tmp["containers"][0]["volumeMounts"];
+    assert_eq!(mounts[2], json!({"name": "writable-1", "mountPath": "/tmp"}));
+    assert_eq!(mounts.as_array().map(Vec::len), Some(3), "/tmp is mounted once: {mounts}");
+}
+
+#[test]
+fn a_writable_root_file_system_is_honoured_and_the_rest_stays_restricted() {
+    let pod = web_pod(&web_with(json!({"readOnlyRootFilesystem": false})));
+    let container = &pod["containers"][0]["securityContext"];
+    assert_eq!(container["readOnlyRootFilesystem"], false);
+    assert_eq!(container["allowPrivilegeEscalation"], false);
+    assert_eq!(container["runAsNonRoot"], true);
+    assert_eq!(container["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+}
+
+/// Each bad setting is refused before anything is applied, the message naming the
+/// component, the field and the value.
+#[test]
+fn bad_security_settings_are_refused_naming_the_component_and_the_field() {
+    let cases = [
+        (json!({"writablePaths": ["run/apache2"]}), "writablePaths: run/apache2 is not an absolute path"),
+        (json!({"writablePaths": ["/var/../etc"]}), "writablePaths: /var/../etc contains `..`"),
+        (json!({"writablePaths": ["/run/x", "/run/x/"]}), "writablePaths: /run/x/ is listed twice"),
+        (
+            json!({"writablePaths": ["/var/www/html/wp-content/uploads"]}),
+            "writablePaths: /var/www/html/wp-content/uploads is the mountPath of volume uploads",
+        ),
+        (json!({"writablePaths": ["/"]}), "writablePaths: / is the root directory"),
+        (json!({"runAsUser": 0}), "runAsUser: 0 is root"),
+        (json!({"runAsGroup": 0}), "runAsGroup: 0 is root"),
+        (json!({"fsGroup": -1}), "fsGroup: -1 is not an id"),
+        (json!({"runAsUser": 4_294_967_296_i64}), "runAsUser: 4294967296 is not an id"),
+        (
+            json!({"volumes": [{"name": "tmp", "size": "1Gi", "mountPath": "/data"}]}),
+            "volumes: the name tmp is taken by the scratch directory at /tmp",
+        ),
+    ];
+    let local = target("local", Qualification::QC1, false, false);
+    for (fields, expected) in cases {
+        let solution = web_with(fields.clone());
+        let error = builders::validate(&solution).expect_err(&fields.to_string());
+        assert!(error.contains(&format!("spec.components[web].{expected}")), "{fields}: {error}");
+        let assessment = assess_on(&solution, PUBLICCODE, &local, &Settings::default());
+        assert_eq!(assessment.blocked.map(|b| b.0), Some(Reason::InvalidSpec), "{fields}");
+    }
+    let fine = web_with(json!({"runAsUser": 33, "runAsGroup": 33, "writablePaths": ["/run/apache2", "/tmp"]}));
+    assert_eq!(builders::validate(&fine), Ok(()));
+    assert_eq!(builders::validate(&spec(json!({}))), Ok(()));
+}
+
+/// A pod of `component` whose container is in `state`.
+fn pod(component: &str, state: Value) -> k8s_openapi::api::core::v1::Pod {
+    serde_json::from_value(json!({
+        "metadata": {"name": format!("sito-{component}-5d8f7-abcde"), "labels": {
+            "app.kubernetes.io/name": "reusablesolution", "app.kubernetes.io/instance": "sito",
+            "app.kubernetes.io/component": component}},
+        "status": {"phase": "Pending", "containerStatuses": [
+            {"name": component, "image": "wordpress:6.8", "imageID": "", "ready": false, "restartCount": 0, "state": state}]}
+    }))
+    .expect("valid Pod")
+}
+
+fn waiting(reason: &str, message: &str) -> Value {
+    json!({"waiting": {"reason": reason, "message": message}})
+}
+
+#[test]
+fn a_pod_the_kubelet_refuses_as_root_stalls_the_solution_with_advice() {
+    let assessment = rolled_out();
+    let kubelet = [
+        "container has runAsNonRoot and image will run as root (pod: \"sito-web-5d8f7-abcde_recanati(1234)\", container: web)",
+        "container has runAsNonRoot and image has non-numeric user (www-data), cannot verify user is non-root (pod: \"sito-web-5d8f7-abcde_recanati(1234)\", container: web)",
+    ];
+    for message in kubelet {
+        let pods = [pod("worker", json!({"running": {}})), pod("web", waiting("CreateContainerConfigError", message))];
+        let refusal = root_refusal("web", &pods).expect("refused as root");
+        assert!(refusal.contains("component web") && refusal.contains(message), "{refusal}");
+        assert!(refusal.contains("spec.components[web].runAsUser"), "{refusal}");
+        assert_eq!(root_refusal("worker", &pods), None, "only the refused component's pods count");
+
+        let observed = [ObservedComponent {
+            status: ComponentStatus { name: "web".into(), replicas: 1, ready_replicas: 0 },
+            readiness: Observed::Pending("0/1 replicas ready, 1 up to date".into()),
+            refusal: Some(refusal.clone()),
+        }];
+        let desired = solution_conditions(&assessment, &observed);
+        let get = |t: ConditionType| desired.iter().find(|c| c.type_ == t).cloned().expect("condition");
+        let ready = get(ConditionType::Ready);
+        assert!(!ready.status);
+        assert_eq!(ready.reason, Reason::ImageRunsAsRoot);
+        assert_eq!(ready.message, refusal);
+        assert!(get(ConditionType::Stalled).status, "a person must set runAsUser");
+        assert!(!get(ConditionType::Reconciling).status);
+    }
+}
+
+#[test]
+fn healthy_and_otherwise_waiting_pods_are_no_root_refusal() {
+    let others = [
+        pod("web", json!({"running": {"startedAt": "2026-11-23T10:00:00Z"}})),
+        pod("web", waiting("ContainerCreating", "")),
+        pod("web", waiting("CreateContainerConfigError", "secret \"sito-db\" not found")),
+        pod("web", json!({})),
+    ];
+    for one in &others {
+        assert_eq!(root_refusal("web", std::slice::from_ref(one)), None, "{:?}", one.status);
+    }
+    assert_eq!(root_refusal("web", &[]), None);
 }
 
 #[test]
@@ -398,14 +586,14 @@ fn a_blocked_solution_is_stalled_not_ready_and_keeps_its_url() {
     assert_eq!(status.url.as_deref(), Some("https://old"), "it may still run the earlier rollout");
 }
 
+/// The assessment of the sample solution on the local QC1 target: nothing blocks it.
+fn rolled_out() -> Assessment {
+    assess_on(&spec(json!({})), PUBLICCODE, &target("local", Qualification::QC1, false, false), &Settings::default())
+}
+
 #[test]
 fn ready_waits_for_every_component() {
-    let assessment = assess_on(
-        &spec(json!({})),
-        PUBLICCODE,
-        &target("local", Qualification::QC1, false, false),
-        &Settings::default(),
-    );
+    let assessment = rolled_out();
     let component = |name: &str, readiness: Observed| ObservedComponent {
         status: ComponentStatus {
             name: name.into(),
@@ -413,6 +601,7 @@ fn ready_waits_for_every_component() {
             ready_replicas: i32::from(readiness == Observed::Ready),
         },
         readiness,
+        refusal: None,
     };
     let pending =
         [component("web", Observed::Ready), component("postgres", Observed::Pending("0/1 replicas ready".into()))];
