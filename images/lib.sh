@@ -1,0 +1,90 @@
+# Shared by images/build.sh (sourced): how a recipe becomes an OCI image archive.
+#
+# A recipe (images/<name>/recipe.sh) sets
+#   IMAGE      the repository, e.g. ghcr.io/mediana-dev/coredns
+#   TAG        the tag, carrying the component's version
+#   DEBIAN     Debian packages of the root file system (may be empty)
+#   VARIANT    mmdebstrap variant: "extract" (files only, no maintainer scripts: the
+#              smallest images) or "minbase" (a configured system, for daemons whose
+#              packages set themselves up), default extract
+#   INPUTS     files whose content goes into the recipe hash (binaries copied in)
+#   CONFIG     umoci config arguments (user, entrypoint, ports, env, labels)
+# and defines assemble ROOTFS, which adds the image's own files.
+# Every image gets the user and group 65532 "nonroot" unless its packages define it.
+
+IMAGES_CACHE=${MEDIANA_CACHE:-$HOME/.cache/mediana}/images
+DEBIAN_SUITE=bookworm
+NONROOT=65532
+
+# image_hash NAME: a hash of what the image is made of: its recipe, this file, the inputs.
+image_hash() {
+  local dir=$MEDIANA_REPO/images/$1
+  { cat "$MEDIANA_REPO/images/lib.sh"; find "$dir" -type f -print0 | sort -z | xargs -0 cat
+    local f; for f in "${INPUTS[@]}"; do sha256sum <"$f"; done; } | sha256sum | cut -c1-16
+}
+
+# image_archive NAME: the cached archive of the recipe as it is now.
+image_archive() { echo "$IMAGES_CACHE/$1-$TAG-$(image_hash "$1").oci.tar"; }
+
+# rootfs_debian DIR: the recipe's Debian packages unpacked (or configured) into DIR. The
+# machine's own apt sources and settings are used; the downloaded packages are cached.
+rootfs_debian() {
+  local root=$1 apt_cache=$IMAGES_CACHE/apt-archives
+  mkdir -p "$apt_cache"
+  if ((${#DEBIAN[@]} == 0)); then mkdir -p "$root"; return 0; fi
+  local include; include=$(IFS=,; echo "${DEBIAN[*]}")
+  mmdebstrap --quiet --variant="${VARIANT:-extract}" --include="$include" \
+    --skip=cleanup/apt/cache --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\" && cp -a $apt_cache/. \"\$1/var/cache/apt/archives/\" 2>/dev/null || true" \
+    --customize-hook="cp -a \"\$1\"/var/cache/apt/archives/*.deb $apt_cache/ 2>/dev/null || true" \
+    --customize-hook='rm -rf "$1"/var/cache/apt/archives/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/info/*' \
+    "$DEBIAN_SUITE" "$root"
+}
+
+# add_nonroot ROOTFS: /etc/passwd and /etc/group with root and nonroot (65532), kept as
+# they are when the packages wrote them (then nonroot is appended if missing).
+add_nonroot() {
+  local root=$1
+  mkdir -p "$root/etc" "$root/home/nonroot" "$root/tmp"
+  chmod 1777 "$root/tmp"
+  [[ -f $root/etc/passwd ]] || echo 'root:x:0:0:root:/root:/sbin/nologin' >"$root/etc/passwd"
+  [[ -f $root/etc/group ]] || echo 'root:x:0:' >"$root/etc/group"
+  grep -q "^nonroot:" "$root/etc/passwd" || echo "nonroot:x:$NONROOT:$NONROOT:nonroot:/home/nonroot:/sbin/nologin" >>"$root/etc/passwd"
+  grep -q "^nonroot:" "$root/etc/group" || echo "nonroot:x:$NONROOT:" >>"$root/etc/group"
+  chown "$NONROOT:$NONROOT" "$root/home/nonroot"
+}
+
+# ca_bundle ROOTFS: the Mozilla roots of Debian's ca-certificates as the one bundle TLS
+# clients read (its maintainer script, which builds it, does not run in "extract").
+ca_bundle() {
+  local root=$1
+  mkdir -p "$root/etc/ssl/certs"
+  cat "$root"/usr/share/ca-certificates/mozilla/*.crt >"$root/etc/ssl/certs/ca-certificates.crt"
+}
+
+# oci_from_rootfs ROOTFS ARCHIVE: one layer with the whole root file system, the recipe's
+# config, and the full reference in the index (so containerd imports it under that name
+# and no other).
+oci_from_rootfs() {
+  local root=$1 out=$2 work; work=$(mktemp -d "$IMAGES_CACHE/.build.XXXXXX")
+  local layout=$work/layout ref=$IMAGE:$TAG
+  umoci init --layout "$layout"
+  umoci new --image "$layout:$TAG"
+  umoci unpack --image "$layout:$TAG" "$work/bundle" >/dev/null
+  rm -rf "$work/bundle/rootfs"; mv "$root" "$work/bundle/rootfs"
+  umoci repack --image "$layout:$TAG" "$work/bundle"
+  umoci config --image "$layout:$TAG" --os linux --architecture amd64 --no-history \
+    --config.label "org.opencontainers.image.version=$TAG" \
+    --config.label "org.opencontainers.image.source=https://github.com/mediana-dev/mediana" "${CONFIG[@]}"
+  umoci gc --layout "$layout"
+  python3 - "$layout/index.json" "$ref" <<'PY'
+import json, sys
+path, ref = sys.argv[1], sys.argv[2]
+index = json.load(open(path))
+for m in index["manifests"]:
+    m.setdefault("annotations", {})["io.containerd.image.name"] = ref
+json.dump(index, open(path, "w"))
+PY
+  tar -C "$layout" -cf "$out.tmp" .
+  mv "$out.tmp" "$out"
+  rm -rf "$work"
+}
