@@ -5,6 +5,10 @@
 #
 #   tests/controlplane/cluster.sh up [DIR]     start (building binaries first if missing);
 #                                              prints the path of the kubeconfig
+#   tests/controlplane/cluster.sh up-node [DIR]  the same with a real worker node (node.sh)
+#                                              instead of kwok: real pods, CoreDNS, a default
+#                                              StorageClass; only inside a network namespace
+#                                              of its own (netns.sh)
 #   tests/controlplane/cluster.sh down [DIR]   stop every process started by `up` in DIR
 #   tests/controlplane/cluster.sh status [DIR] exit 0 when the cluster in DIR answers
 #   tests/controlplane/cluster.sh apiserver-stop [DIR]   stop only kube-apiserver (an outage:
@@ -21,9 +25,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cmd=${1:?usage: cluster.sh up|down|status|apiserver-stop|apiserver-start [DIR]}
+cmd=${1:?usage: cluster.sh up|up-node|down|status|apiserver-stop|apiserver-start [DIR]}
 RUN=${2:-${MEDIANA_CLUSTER_DIR:-$repo/.controlplane}}
 eval "$("$here/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
+# shellcheck source=versions.env
+. "$here/versions.env"
 P=$RUN/pki
 COMPONENTS="kwok kube-scheduler kube-controller-manager kube-apiserver etcd"
 
@@ -43,7 +49,7 @@ make_pki() {
       openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -subj "$2" -out "$1.csr"
       openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -out "$1.crt" -extfile <(printf '%b' "$3")
     }
-    leaf serving /CN=kube-apiserver "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1\n"
+    leaf serving /CN=kube-apiserver "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:$NODE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1\n"
     leaf admin "/O=system:masters/CN=mediana-admin" "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
     openssl genrsa -out sa.key 2048
     openssl rsa -in sa.key -pubout -out sa.pub
@@ -77,6 +83,7 @@ wait_for() {
 }
 
 up() {
+  local real_node=${1:-}
   "$here/build.sh"
   down_quiet
   rm -rf "$RUN"; mkdir -p "$RUN"/{logs,pids,home}
@@ -113,12 +120,22 @@ up() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --enable-priority-and-fairness=false)
+  if [[ -n $real_node ]]; then
+    # Pods reach the API server through the Service kubernetes (10.96.0.1), whose endpoint
+    # is the node's address; the API server reaches the kubelet there too (logs, exec).
+    api_args=("${api_args[@]/--bind-address=127.0.0.1/--bind-address=0.0.0.0}")
+    api_args=("${api_args[@]/--advertise-address=127.0.0.1/--advertise-address=$NODE_IP}")
+    api_args=("${api_args[@]/--endpoint-reconciler-type=none/--endpoint-reconciler-type=lease}")
+    api_args+=(--kubelet-client-certificate="$P/admin.crt" --kubelet-client-key="$P/admin.key"
+      --kubelet-certificate-authority="$P/ca.crt" --kubelet-preferred-address-types=InternalIP)
+    touch "$RUN/real-node"
+  fi
   # Recorded (one argument a line) for apiserver-start, which replays it as is.
   printf '%s\n' "${api_args[@]}" >"$RUN/kube-apiserver.args"
   start kube-apiserver "${api_args[@]}"
   wait_apiserver "$api_port"
 
-  log "starting kube-controller-manager, kube-scheduler and kwok"
+  log "starting kube-controller-manager and kube-scheduler"
   start kube-controller-manager "$K8S_DIR/kube-controller-manager" --kubeconfig="$RUN/kubeconfig" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port="$kcm_port" \
     --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics \
@@ -128,7 +145,24 @@ up() {
   start kube-scheduler "$K8S_DIR/kube-scheduler" --kubeconfig="$RUN/kubeconfig" --leader-elect=false \
     --bind-address=127.0.0.1 --secure-port="$sched_port" \
     --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics --kube-api-qps=5000 --kube-api-burst=10000
-  local s=$KWOK_DIR/stages
+  wait_for kube-controller-manager "curl -fsSk https://127.0.0.1:$kcm_port/healthz" 90
+  wait_for kube-scheduler "curl -fsSk https://127.0.0.1:$sched_port/readyz" 90
+  local kubectl="$K8S_DIR/kubectl --kubeconfig=$RUN/kubeconfig"
+  if [[ -n $real_node ]]; then
+    "$here/node.sh" up "$RUN"
+  else
+    start_kwok "$kwok_port"
+  fi
+  # Pods need the default ServiceAccount, which the controller manager creates.
+  wait_for kube-controller-manager "$kubectl get serviceaccount default -n default" 60
+  log "ready: export KUBECONFIG=$RUN/kubeconfig"
+  echo "$RUN/kubeconfig"
+}
+
+# kwok and its fake node kwok-node-0, with the StorageClass whose claims kwok binds.
+start_kwok() {
+  local kwok_port=$1 s=$KWOK_DIR/stages kubectl="$K8S_DIR/kubectl --kubeconfig=$RUN/kubeconfig"
+  log "starting kwok"
   # A clean HOME: kwok would otherwise also load ~/.kwok/kwok.yaml.
   start kwok env HOME="$RUN/home" "$KWOK_DIR/kwok" --kubeconfig="$RUN/kubeconfig" --manage-all-nodes=true \
     -c "$s/node-initialize.yaml" -c "$s/node-heartbeat-with-lease.yaml" -c "$s/pod-ready.yaml" \
@@ -136,12 +170,9 @@ up() {
     -c "$s/pvc-provision.yaml" -c "$s/pv-bind.yaml" -c "$s/pvc-delete.yaml" -c "$s/pv-delete.yaml" \
     --node-ip=127.0.0.1 --node-name=localhost --node-port="$kwok_port" --server-address="127.0.0.1:$kwok_port" \
     --tls-cert-file="$P/serving.crt" --tls-private-key-file="$P/serving.key" --node-lease-duration-seconds=40
-  wait_for kube-controller-manager "curl -fsSk https://127.0.0.1:$kcm_port/healthz" 90
-  wait_for kube-scheduler "curl -fsSk https://127.0.0.1:$sched_port/readyz" 90
   wait_for kwok "curl -fsSk https://127.0.0.1:$kwok_port/healthz" 60
 
   log "creating fake node kwok-node-0"
-  local kubectl="$K8S_DIR/kubectl --kubeconfig=$RUN/kubeconfig"
   $kubectl apply -f - >/dev/null <<'NODE'
 apiVersion: v1
 kind: Node
@@ -157,10 +188,6 @@ NODE
   wait_for kwok "$kubectl wait --for=condition=Ready node/kwok-node-0 --timeout=5s" 90
   # The default StorageClass, whose claims kwok provisions and binds at once.
   $kubectl apply -f "$s/storage-class.yaml" >/dev/null
-  # Pods need the default ServiceAccount, which the controller manager creates.
-  wait_for kube-controller-manager "$kubectl get serviceaccount default -n default" 60
-  log "ready: export KUBECONFIG=$RUN/kubeconfig"
-  echo "$RUN/kubeconfig"
 }
 
 # write_kubeconfig FILE API_PORT CA_LINE CERT_LINE KEY_LINE: the admin's kubeconfig, with
@@ -219,6 +246,7 @@ stop_groups() {
 
 down_quiet() {
   [[ -d $RUN/pids ]] || return 0
+  [[ -f $RUN/real-node ]] && "$here/node.sh" down "$RUN"
   local name pids=()
   for name in $COMPONENTS; do
     [[ -f $RUN/pids/$name.pid ]] || continue
@@ -262,9 +290,10 @@ apiserver_start() {
 
 case $cmd in
   up) up ;;
+  up-node) up real-node ;;
   down) down_quiet; log "stopped the control plane in $RUN" ;;
   status) [[ -f $RUN/kubeconfig ]] && "$K8S_DIR/kubectl" --kubeconfig="$RUN/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
   apiserver-stop) apiserver_stop ;;
   apiserver-start) apiserver_start ;;
-  *) echo "usage: cluster.sh up|down|status|apiserver-stop|apiserver-start [DIR]" >&2; exit 2 ;;
+  *) echo "usage: cluster.sh up|up-node|down|status|apiserver-stop|apiserver-start [DIR]" >&2; exit 2 ;;
 esac
