@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# `make test`: every test, against a real Kubernetes control plane.
+# `make test`: every test, against real Kubernetes control planes, a real node and real CKAN.
 #
-# With KUBECONFIG pointing at a reachable cluster, the tests use it. Otherwise a local
-# control plane (tests/controlplane/cluster.sh) is started for the run and stopped at
-# the end, whatever happens. Two more local control planes ("spokes", always local) start
-# beside it for the multi-cluster tests. The Go binaries are built (once, then cached) in
-# the background while cargo compiles the tests.
+# Two phases. Outside any namespace (they need the package registries): the Go binaries
+# (built once, then cached) in the background while cargo compiles the tests and the release
+# binary, then mediana's images (cached by recipe) and the CKAN software. Then everything
+# that runs is started inside a network namespace of its own (tests/controplane/netns.sh),
+# which reaches nothing but itself: the hub control plane (kwok nodes) and two spokes for
+# the multi-cluster tests, a control plane with a real node for real pods, and the CKAN
+# peers; the tests run there, and at the end the node's teardown is checked.
+#
+# With KUBECONFIG pointing at a reachable cluster, the kwok tests use it, no namespace is
+# made and the real-node tests are skipped (MEDIANA_SKIP_REAL_NODE=1).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -14,50 +19,90 @@ export MEDIANA_REPO=$repo
 cluster_dir=${MEDIANA_TEST_CLUSTER_DIR:-$repo/.controlplane/test}
 spokes_dir=${MEDIANA_TEST_SPOKES_DIR:-$repo/.controlplane}
 mkdir -p "$repo/.controlplane"
-started=$SECONDS
+ckan_dir=${MEDIANA_TEST_CKAN_DIR:-$repo/.ckan/test}
+# Seconds count from the start of the first phase, also across the re-exec into the namespace.
+started=$((SECONDS - ${MEDIANA_RUN_ELAPSED:-0}))
 
 log() { printf '[test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
-# Go binaries (control plane, kubectl, helm) build in the background while cargo compiles.
-build_log=$repo/.controlplane/build.log
-tests/controlplane/build.sh >"$build_log" 2>&1 &
-build_pid=$!
-tail -n +1 -f "$build_log" --pid=$build_pid >&2 &
+phase1() {
+  # Go binaries (control plane, node, kubectl, helm) build in the background while cargo
+  # compiles; the CKAN software (venv, Solr jars) is fetched beside them.
+  local build_log=$repo/.controlplane/build.log ckan_log=$repo/.controlplane/ckan-setup.log
+  tests/controlplane/build.sh >"$build_log" 2>&1 &
+  local build_pid=$!
+  tail -n +1 -f "$build_log" --pid=$build_pid >&2 &
+  tests/ckan/setup.sh >"$ckan_log" 2>&1 &
+  local ckan_pid=$!
+  log "compiling mediana and its tests, and the release binary for the operator image"
+  cargo build --locked --workspace --all-targets
+  cargo build --locked --release --bin mediana
+  log "compiled after $((SECONDS - started)) s"
+  if ! wait $build_pid; then log "building the Go binaries failed; see $build_log"; exit 1; fi
+  log "Go binaries ready after $((SECONDS - started)) s"
+  images/build.sh --all >/dev/null
+  log "images ready after $((SECONDS - started)) s"
+  if ! wait $ckan_pid; then log "setting up CKAN failed; see $ckan_log"; tail -n 40 "$ckan_log" >&2; exit 1; fi
+  log "CKAN software ready after $((SECONDS - started)) s"
+}
 
-# Real CKAN peers (PostgreSQL, Solr 9, two CKAN instances) for the harvester's tests, also
-# started in the background; their addresses land in $ckan_dir/env.
-ckan_dir=${MEDIANA_TEST_CKAN_DIR:-$repo/.ckan/test}
-ckan_log=$repo/.controlplane/ckan.log
-rm -rf "$ckan_dir"; mkdir -p "$(dirname "$ckan_dir")"
-tests/ckan/ckan.sh up "$ckan_dir" 2 >"$ckan_log" 2>&1 &
-ckan_pid=$!
+# Inside the namespace: every cluster, the CKAN peers, the tests, the teardown check.
+phase2() {
+  mediana_toolchain_env
+  local node_dir=$repo/.controlplane/node node_pid=
+  trap 'mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true; tests/controlplane/cluster.sh down "$node_dir" >/dev/null 2>&1 || true' EXIT
+  rm -rf "$ckan_dir"; mkdir -p "$(dirname "$ckan_dir")"
+  tests/ckan/ckan.sh up "$ckan_dir" 2 >"$repo/.controlplane/ckan.log" 2>&1 &
+  local ckan_pid=$!
+  if [[ -z ${MEDIANA_SKIP_REAL_NODE:-} ]]; then
+    tests/controlplane/cluster.sh up-node "$node_dir" >"$node_dir.log" 2>&1 &
+    node_pid=$!
+  fi
+  # The spokes start in the background now, so they come up while the hub does.
+  mediana_spokes_start "$spokes_dir/spoke-1" "$spokes_dir/spoke-2"
+  mediana_cluster_up "$cluster_dir"
+  log "cluster ready after $((SECONDS - started)) s"
+  if ! mediana_spokes_wait; then
+    log "starting the spoke control planes failed (logs: $spokes_dir/spoke-*.log)"
+    exit 1
+  fi
+  log "spokes ready after $((SECONDS - started)) s: $MEDIANA_SPOKE_1_KUBECONFIG, $MEDIANA_SPOKE_2_KUBECONFIG"
+  if [[ -n $node_pid ]]; then
+    if ! wait "$node_pid"; then log "starting the real node failed; see $node_dir.log"; tail -n 40 "$node_dir.log" >&2; exit 1; fi
+    tests/controlplane/node.sh load "$node_dir" mediana >/dev/null
+    export MEDIANA_NODE_KUBECONFIG=$node_dir/kubeconfig MEDIANA_NODE_DIR=$node_dir
+    log "real node ready after $((SECONDS - started)) s: $MEDIANA_NODE_KUBECONFIG"
+  fi
+  if ! wait $ckan_pid; then
+    log "starting the CKAN test peers failed; see $repo/.controlplane/ckan.log"
+    tail -n 40 "$repo/.controlplane/ckan.log" >&2
+    exit 1
+  fi
+  set -a; . "$ckan_dir/env"; set +a
+  log "CKAN peers ready after $((SECONDS - started)) s: $MEDIANA_CKAN_1_URL, $MEDIANA_CKAN_2_URL"
 
-log "compiling mediana and its tests"
-cargo build --locked --workspace --all-targets
-if ! wait $build_pid; then
-  log "building the control plane failed; see $build_log"
-  exit 1
+  cargo test --locked --workspace --all-targets
+  log "all cargo tests passed in $((SECONDS - started)) s"
+  [[ -n $node_pid ]] && node_teardown_check "$node_dir"
+  log "done in $((SECONDS - started)) s"
+}
+
+# The node stopped leaves nothing behind: no process, mount, cgroup, network namespace or
+# link (each kind listed by node.sh leftovers).
+node_teardown_check() {
+  tests/controlplane/cluster.sh down "$1"
+  local left; left=$(tests/controlplane/node.sh leftovers "$1")
+  if [[ -n $left ]]; then log "the real node left behind:"; echo "$left" >&2; echo "teardown: 0 passed, 1 failed"; exit 1; fi
+  echo "teardown: 1 passed, 0 failed"
+}
+
+if [[ -n ${MEDIANA_IN_NETNS:-} ]]; then
+  phase2
+  exit 0
 fi
-mediana_toolchain_env
-log "toolchain ready after $((SECONDS - started)) s"
-
-trap 'mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true' EXIT
-# The spokes start in the background now, so they come up while the hub does.
-mediana_spokes_start "$spokes_dir/spoke-1" "$spokes_dir/spoke-2"
-mediana_cluster_up "$cluster_dir"
-log "cluster ready after $((SECONDS - started)) s"
-if ! mediana_spokes_wait; then
-  log "starting the spoke control planes failed (logs: $spokes_dir/spoke-*.log)"
-  exit 1
+phase1
+if [[ -n ${KUBECONFIG:-} ]] && mediana_toolchain_env && kubectl get --raw /readyz >/dev/null 2>&1; then
+  MEDIANA_SKIP_REAL_NODE=1 phase2
+else
+  exec tests/controlplane/netns.sh env MEDIANA_IN_NETNS=1 MEDIANA_RUN_ELAPSED=$((SECONDS - started)) "$0"
 fi
-log "spokes ready after $((SECONDS - started)) s: $MEDIANA_SPOKE_1_KUBECONFIG, $MEDIANA_SPOKE_2_KUBECONFIG"
-if ! wait $ckan_pid; then
-  log "starting the CKAN test peers failed; see $ckan_log"
-  tail -n 40 "$ckan_log" >&2
-  exit 1
-fi
-set -a; . "$ckan_dir/env"; set +a
-log "CKAN peers ready after $((SECONDS - started)) s: $MEDIANA_CKAN_1_URL, $MEDIANA_CKAN_2_URL"
-
-cargo test --locked --workspace --all-targets
-log "all tests passed in $((SECONDS - started)) s"

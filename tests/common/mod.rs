@@ -31,7 +31,8 @@ pub async fn client() -> Client {
     client
 }
 
-async fn install_crds(client: Client) {
+/// Applies the mediana CRDs to the cluster of `client` and waits until they are established.
+pub async fn install_crds(client: Client) {
     let api: Api<CustomResourceDefinition> = Api::all(client);
     for crd in mediana::api::crds() {
         let name = crd.metadata.name.clone().expect("CRDs have names");

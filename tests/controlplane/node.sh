@@ -4,6 +4,8 @@
 # pods, from mediana's own images. Called by cluster.sh; needs root.
 #
 #   node.sh up RUN      start the node of the control plane in RUN (its pki/ and kubeconfig)
+#   node.sh load RUN NAME...  build the images NAME (images/build.sh) and import them into
+#                       the node's containerd, e.g. `node.sh load RUN mediana`
 #   node.sh down RUN    stop it: pods removed, processes stopped, mounts undone
 #   node.sh leftovers RUN   print what the node left behind (mounts, processes, network
 #                       namespaces, cgroups); prints nothing once `down` is complete
@@ -15,8 +17,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cmd=${1:?usage: node.sh up|down|leftovers RUN}
-RUN=${2:?usage: node.sh up|down|leftovers RUN}
+cmd=${1:?usage: node.sh up|load|down|leftovers RUN}
+RUN=${2:?usage: node.sh up|load|down|leftovers RUN}
 eval "$("$here/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
 # shellcheck source=versions.env
 . "$here/versions.env"
@@ -174,6 +176,21 @@ cgroup_root() {
   done
 }
 
+# Imports the "REFERENCE ARCHIVE" lines read from stdin; each name is in the index, so
+# containerd records that name and no other.
+import_images() {
+  local ref archive
+  while read -r ref archive; do
+    ctr --address "$SOCK" -n k8s.io images import "$archive" >/dev/null 2>>"$RUN/logs/images.log"
+  done
+}
+
+load() {
+  local built; built=$("$repo/images/build.sh" "$@" 2>>"$RUN/logs/images.log") || { tail -20 "$RUN/logs/images.log" >&2; return 1; }
+  import_images <<<"$built"
+  echo "$built" >>"$N/images"
+}
+
 up() {
   network
   log "building the node's images (cached by recipe)"
@@ -184,10 +201,7 @@ up() {
   log "starting containerd"
   start containerd "$CONTAINERD_DIR/containerd" --config "$N/containerd/config.toml"
   wait_for containerd "ctr --address $SOCK version" 60
-  local ref archive
-  while read -r ref archive; do
-    ctr --address "$SOCK" -n k8s.io images import "$archive" >/dev/null 2>>"$RUN/logs/images.log"
-  done <"$N/images"
+  import_images <"$N/images"
   log "starting kubelet and kube-proxy ($NODE_NAME, $NODE_IP)"
   start kubelet "$K8S_DIR/kubelet" --config="$N/kubelet.yaml" --kubeconfig="$N/kubelet.kubeconfig" \
     --root-dir="$N/kubelet" --cert-dir="$N/kubelet/pki" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP"
@@ -246,7 +260,8 @@ leftovers() {
 
 case $cmd in
   up) up ;;
+  load) shift 2; load "$@" ;;
   down) down ;;
   leftovers) leftovers ;;
-  *) echo "usage: node.sh up|down|leftovers RUN" >&2; exit 2 ;;
+  *) echo "usage: node.sh up|load|down|leftovers RUN" >&2; exit 2 ;;
 esac

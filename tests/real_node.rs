@@ -1,0 +1,277 @@
+//! Real pods on the local cluster's real node (tests/controlplane/node.sh): mediana's own
+//! images start and pass their probes, names resolve, claims keep their data, and the chart's
+//! operator, running as pods, rolls a ReusableSolution out whose Service answers HTTP. "Ready"
+//! here means the software answered: every check asks a real process.
+//!
+//! `make test` starts that cluster and sets MEDIANA_NODE_KUBECONFIG and MEDIANA_NODE_DIR;
+//! with MEDIANA_SKIP_REAL_NODE=1 (a run against a cluster of your own) these tests are skipped.
+
+mod common;
+
+use std::process::Command;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
+use kube::api::{DeleteParams, LogParams, Patch, PatchParams};
+use kube::{Api, Client, Config};
+use mediana::api::reusable_solution::ReusableSolution;
+use serde_json::{Value, json};
+
+use common::{TEST_MANAGER, eventually, unique_name, wait_for};
+
+const NODE_NAME: &str = "mediana-node";
+
+/// The real-node cluster's kubeconfig, or None when the run skips real pods.
+fn node_kubeconfig() -> Option<String> {
+    if std::env::var("MEDIANA_SKIP_REAL_NODE").as_deref() == Ok("1") {
+        eprintln!("MEDIANA_SKIP_REAL_NODE=1: real-node test skipped");
+        return None;
+    }
+    Some(std::env::var("MEDIANA_NODE_KUBECONFIG").unwrap_or_else(|_| {
+        panic!("MEDIANA_NODE_KUBECONFIG is not set: run the tests with `make test`, which starts the real node")
+    }))
+}
+
+async fn node_client(kubeconfig: &str) -> Client {
+    let config = kube::config::Kubeconfig::read_from(kubeconfig).expect("the node cluster's kubeconfig");
+    let config = Config::from_custom_kubeconfig(config, &Default::default()).await.expect("a client configuration");
+    let client = Client::try_from(config).expect("a client");
+    common::install_crds(client.clone()).await;
+    client
+}
+
+/// The reference of one of the images the node imported (images/build.sh's list).
+fn image(name: &str) -> String {
+    let dir = std::env::var("MEDIANA_NODE_DIR").expect("MEDIANA_NODE_DIR is set with MEDIANA_NODE_KUBECONFIG");
+    let list = std::fs::read_to_string(format!("{dir}/node/images")).expect("the node's image list");
+    list.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .find(|reference| reference.rsplit_once(':').is_some_and(|(repo, _)| repo.ends_with(&format!("/{name}"))))
+        .unwrap_or_else(|| panic!("image {name} is not on the node (list: {list})"))
+        .to_owned()
+}
+
+/// A namespace under the "restricted" Pod Security Standard, as users run theirs.
+async fn restricted_namespace(client: &Client, base: &str) -> String {
+    let name = unique_name(base);
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}});
+    Api::<Namespace>::all(client.clone())
+        .patch(&name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(ns))
+        .await
+        .expect("namespace");
+    name
+}
+
+/// A restricted busybox pod running `script` once.
+fn shell_pod(name: &str, script: &str, volumes: Value, mounts: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"restartPolicy": "Never",
+            "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "fsGroup": 65532,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{"name": "sh", "image": image("busybox"), "command": ["sh", "-c", script],
+                "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}},
+                "volumeMounts": mounts}],
+            "volumes": volumes}})
+}
+
+/// Runs `script` in a pod to its end; returns whether it succeeded, and what it printed.
+async fn run(client: &Client, ns: &str, name: &str, script: &str, volumes: Value, mounts: Value) -> (bool, String) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    pods.patch(name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(shell_pod(name, script, volumes, mounts)))
+        .await
+        .unwrap_or_else(|err| panic!("pod {name}: {err}"));
+    let phase = eventually(&format!("pod {name} to finish"), 120, || async {
+        let pod = pods.get(name).await.ok()?;
+        let phase = pod.status?.phase?;
+        matches!(phase.as_str(), "Succeeded" | "Failed").then_some(phase)
+    })
+    .await;
+    let logs = pods.logs(name, &LogParams::default()).await.unwrap_or_else(|err| panic!("logs of {name}: {err}"));
+    pods.delete(name, &DeleteParams::default()).await.expect("delete the pod");
+    (phase == "Succeeded", logs)
+}
+
+fn no_volumes() -> (Value, Value) {
+    (json!([]), json!([]))
+}
+
+/// Ready pods of a Deployment, checked as the kubelet reports them (its probes passed).
+async fn ready_pods(client: &Client, ns: &str, selector: &str) -> Vec<Pod> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let listed = pods.list(&kube::api::ListParams::default().labels(selector)).await.expect("list pods");
+    listed
+        .items
+        .into_iter()
+        .filter(|pod| {
+            let status = pod.status.as_ref();
+            status.and_then(|s| s.phase.as_deref()) == Some("Running")
+                && status.and_then(|s| s.conditions.as_ref()).is_some_and(|c| {
+                    c.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+                })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_node_runs_our_images_and_serves_names() {
+    let Some(kubeconfig) = node_kubeconfig() else { return };
+    let client = node_client(&kubeconfig).await;
+    // CoreDNS and local-path-provisioner: our images, Running and Ready on the real node.
+    for (ns, selector, name) in [
+        ("kube-system", "k8s-app=kube-dns", "coredns"),
+        ("local-path-storage", "app=local-path-provisioner", "local-path-provisioner"),
+    ] {
+        let pods = eventually(&format!("{name} ready"), 60, || async {
+            let pods = ready_pods(&client, ns, selector).await;
+            (!pods.is_empty()).then_some(pods)
+        })
+        .await;
+        let spec = pods[0].spec.as_ref().expect("pod spec");
+        assert_eq!(spec.node_name.as_deref(), Some(NODE_NAME));
+        assert_eq!(spec.containers[0].image.as_deref(), Some(image(name).as_str()));
+    }
+    let ns = restricted_namespace(&client, "names").await;
+    let (v, m) = no_volumes();
+    let (ok, out) = run(
+        &client,
+        &ns,
+        "lookup",
+        "nslookup kubernetes.default.svc.cluster.local && nslookup kube-dns.kube-system.svc.cluster.local",
+        v.clone(),
+        m.clone(),
+    )
+    .await;
+    assert!(ok, "cluster names resolve from a pod:\n{out}");
+    assert!(out.contains("10.96.0.1") && out.contains("10.96.0.10"), "the Services' addresses:\n{out}");
+    let (ok, out) = run(&client, &ns, "no-such-name", "nslookup no-such-service.default.svc.cluster.local", v, m).await;
+    assert!(!ok, "an unknown name does not resolve:\n{out}");
+    Api::<Namespace>::all(client).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
+}
+
+#[tokio::test]
+async fn a_file_on_a_claim_survives_its_pod() {
+    let Some(kubeconfig) = node_kubeconfig() else { return };
+    let client = node_client(&kubeconfig).await;
+    let ns = restricted_namespace(&client, "claims").await;
+    let claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "16Mi"}}}});
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
+    claims.patch("data", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(claim)).await.expect("claim");
+    let volumes = json!([{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]);
+    let mounts = json!([{"name": "data", "mountPath": "/data"}]);
+    let token = unique_name("written");
+    let (ok, out) =
+        run(&client, &ns, "writer", &format!("echo {token} > /data/file && sync"), volumes.clone(), mounts.clone()).await;
+    assert!(ok, "the writer wrote on the claim:\n{out}");
+    let (ok, out) = run(&client, &ns, "reader", "cat /data/file", volumes, mounts).await;
+    assert!(ok && out.trim() == token, "a new pod reads what the deleted one wrote: {out:?}");
+    // The default StorageClass's volume is a real directory on the node.
+    let claim = claims.get("data").await.expect("claim");
+    assert_eq!(claim.spec.and_then(|s| s.storage_class_name).as_deref(), Some("local-path"));
+    Api::<Namespace>::all(client).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
+}
+
+fn helm(kubeconfig: &str, args: &[&str]) {
+    let output = Command::new("helm")
+        .args(args)
+        .args(["--kubeconfig", kubeconfig])
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run helm ({err}): run the tests with `make test`"));
+    assert!(
+        output.status.success(),
+        "helm {} failed:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The holder of the operator's leader Lease.
+async fn leader(client: &Client, ns: &str) -> Option<String> {
+    let leases: Api<Lease> = Api::namespaced(client.clone(), ns);
+    let list = leases.list(&Default::default()).await.ok()?;
+    list.items.into_iter().find_map(|lease| lease.spec?.holder_identity)
+}
+
+#[tokio::test]
+async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves() {
+    let Some(kubeconfig) = node_kubeconfig() else { return };
+    let client = node_client(&kubeconfig).await;
+    let system = restricted_namespace(&client, "mediana-system").await;
+    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/../charts/mediana");
+    let operator_image = image("mediana");
+    let (repository, tag) = operator_image.rsplit_once(':').expect("a tagged image");
+    // A release name of its own: the chart's cluster-scoped objects are named after it.
+    let release = unique_name("mediana");
+    helm(&kubeconfig, &[
+        "install", &release, chart, "-n", &system, "--skip-crds", "--wait", "--timeout", "180s",
+        "--set", &format!("image.repository={repository}"), "--set", &format!("image.tag={tag}"),
+        "--set", &format!("localCloudTarget.name={release}"), "--set", &format!("placement.defaultTarget={release}"),
+    ]);
+
+    // Two replicas, both serving their readiness probe; exactly one leads.
+    let pods = eventually("two ready operator pods", 120, || async {
+        let pods = ready_pods(&client, &system, "app.kubernetes.io/name=mediana").await;
+        (pods.len() == 2).then_some(pods)
+    })
+    .await;
+    let names: Vec<String> = pods.iter().filter_map(|p| p.metadata.name.clone()).collect();
+    let first = eventually("a leader", 60, || async { leader(&client, &system).await.filter(|h| names.contains(h)) }).await;
+
+    // /metrics through the Service, from another pod.
+    let (v, m) = no_volumes();
+    let script = format!("wget -qO- http://{release}-metrics.{system}.svc:8080/metrics");
+    let (ok, out) = run(&client, &system, "scrape", &script, v.clone(), m.clone()).await;
+    assert!(ok && out.contains("mediana_"), "the operator's metrics through its Service:\n{out}");
+
+    // A ReusableSolution served by a real process: busybox's httpd.
+    let ns = restricted_namespace(&client, "reuse").await;
+    let solution = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "ReusableSolution",
+        "metadata": {"name": "sito", "namespace": ns},
+        "spec": {
+            "publiccode": {"inline": include_str!("fixtures/publiccode-design-comuni.yml")},
+            "administration": {"ipaCode": "c_h211"},
+            "dataClassification": "Ordinary",
+            "components": [{"name": "web", "image": image("busybox"),
+                "command": ["sh", "-c", "mkdir -p /srv/www && echo benvenuti-a-recanati > /srv/www/index.html && exec httpd -f -p 8080 -h /srv/www"],
+                "writablePaths": ["/srv"],
+                "ports": [{"name": "http", "containerPort": 8080}],
+                "probe": {"path": "/index.html", "port": "http", "initialDelaySeconds": 1, "periodSeconds": 2}}]
+        }
+    });
+    let solutions: Api<ReusableSolution> = Api::namespaced(client.clone(), &ns);
+    solutions
+        .patch("sito", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(solution))
+        .await
+        .expect("the ReusableSolution is admitted");
+    wait_for(&solutions, "sito", "Ready", "True", "Available", 180).await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+    let web = deployments.get("sito-web").await.expect("the component's Deployment");
+    assert_eq!(web.status.and_then(|s| s.ready_replicas), Some(1), "its pod passed the HTTP probe");
+    let (ok, out) = run(&client, &ns, "visit", "wget -qO- http://sito-web:8080/", v.clone(), m.clone()).await;
+    assert!(ok && out.contains("benvenuti-a-recanati"), "the solution answers through its Service:\n{out}");
+
+    // The leader's pod deleted: the other replica takes over.
+    Api::<Pod>::namespaced(client.clone(), &system).delete(&first, &DeleteParams::default()).await.expect("delete");
+    let second = eventually("a new leader", 120, || async {
+        leader(&client, &system).await.filter(|holder| holder != &first)
+    })
+    .await;
+    assert!(names.contains(&second), "the surviving replica {second} leads (replicas: {names:?})");
+    // And it reconciles: a Deployment deleted now is restored by the new leader.
+    let old_uid = deployments.get("sito-web").await.expect("Deployment").metadata.uid;
+    deployments.delete("sito-web", &DeleteParams::default()).await.expect("delete the Deployment");
+    eventually("the Deployment restored by the new leader and ready", 120, || async {
+        let d = deployments.get("sito-web").await.ok()?;
+        (d.metadata.uid != old_uid && d.status?.ready_replicas? == 1).then_some(())
+    })
+    .await;
+
+    helm(&kubeconfig, &["uninstall", &release, "-n", &system, "--wait"]);
+    for n in [&ns, &system] {
+        Api::<Namespace>::all(client.clone()).delete(n, &DeleteParams::default()).await.expect("delete namespace");
+    }
+}
