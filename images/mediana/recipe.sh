@@ -2,7 +2,7 @@
 # the CA roots from Debian, as nonroot (65532). The chart runs `mediana run`; HarvestJob
 # pods run `mediana harvest-job` from the same image.
 IMAGE=ghcr.io/mediana-dev/mediana
-TAG=$(sed -n 's/^version = "\(.*\)"/\1/p' "$MEDIANA_REPO/operator/Cargo.toml" | head -1)
+TAG=$(sed -n 's/^version = "\(.*\)"/\1/p' "$MEDIANA_REPO/Cargo.toml" | head -1)
 MEDIANA_BIN=${MEDIANA_BIN:-$MEDIANA_REPO/target/release/mediana}
 DEBIAN=(libc6 libgcc-s1 ca-certificates tzdata)
 INPUTS=("$MEDIANA_BIN")

@@ -135,7 +135,7 @@ pub struct Settings {
     pub probe_interval: Duration,
 }
 
-/// Registry path of the operator's image (the Dockerfile at the repository's root).
+/// Registry path of the operator's image (built by images/mediana/recipe.sh).
 pub const OPERATOR_IMAGE: &str = "ghcr.io/mediana-dev/mediana";
 
 impl Default for Settings {

@@ -26,7 +26,7 @@ pub const HARVEST_JOB_LABEL: &str = "mediana.dev/harvest-job";
 pub const COMPONENT: &str = "harvester";
 /// Where the harvester pod finds the target's API token, written by its first container.
 pub const TOKEN_FILE: &str = "/run/mediana/token";
-/// UID the operator image runs as (the Dockerfile's `nonroot` user).
+/// UID the operator image runs as (its `nonroot` user, images/mediana/recipe.sh).
 pub const HARVESTER_UID: i64 = 65532;
 
 /// The node a HarvestJob writes into, as the harvester pod needs it.
