@@ -395,7 +395,7 @@ async fn two_replicas_elect_one_leader_and_hand_over_on_shutdown() {
 }
 
 fn dcat_fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/dcat-ap-it/examples").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/dcat-ap-it/examples").join(name)
 }
 
 /// `mediana validate dcat` prints counts, findings and quality, and exits by validity.

@@ -53,7 +53,7 @@ fn extra<'a>(dataset: &'a Value, key: &str) -> Option<&'a str> {
 
 fn fixture(name: &str) -> Vec<u8> {
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/dcat-ap-it/examples").join(name);
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/dcat-ap-it/examples").join(name);
     std::fs::read(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
 }
 

@@ -204,7 +204,7 @@ async fn a_harvester_run_reports_into_the_status_under_its_own_identity() {
     };
     let files = common::Files::default();
     let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/dcat-ap-it/examples/catalog_dati_unibo.rdf");
+        .join("../tests/fixtures/dcat-ap-it/examples/catalog_dati_unibo.rdf");
     files.put("/catalog.rdf", "application/rdf+xml", std::fs::read(&catalog).expect("the fixture"));
     let source = format!("{}/catalog.rdf", files.serve());
 

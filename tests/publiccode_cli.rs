@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/publiccode").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/publiccode").join(path)
 }
 
 fn validate(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -51,7 +51,7 @@ fn the_ipa_code_list_turns_unknown_codes_into_errors() {
     let file = fixture("invalid/it_riuso_codiceIPA_invalid.yml");
     let file = file.to_str().expect("UTF-8 path");
     assert!(validate(&[file], None).status.success(), "without the list only the shape is checked");
-    let list = fixture("ipa/ipa_codes.txt");
+    let list = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/ipa/ipa_codes.txt");
     let out = validate(&["--ipa-codes", list.to_str().expect("UTF-8 path"), file], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("error    IT.riuso.codiceIPA: codiceIPA must be a valid"));

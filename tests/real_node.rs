@@ -107,9 +107,9 @@ async fn ready_pods(client: &Client, ns: &str, selector: &str) -> Vec<Pod> {
         .filter(|pod| {
             let status = pod.status.as_ref();
             status.and_then(|s| s.phase.as_deref()) == Some("Running")
-                && status.and_then(|s| s.conditions.as_ref()).is_some_and(|c| {
-                    c.iter().any(|c| c.type_ == "Ready" && c.status == "True")
-                })
+                && status
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
         })
         .collect()
 }
@@ -163,7 +163,8 @@ async fn a_file_on_a_claim_survives_its_pod() {
     let mounts = json!([{"name": "data", "mountPath": "/data"}]);
     let token = unique_name("written");
     let (ok, out) =
-        run(&client, &ns, "writer", &format!("echo {token} > /data/file && sync"), volumes.clone(), mounts.clone()).await;
+        run(&client, &ns, "writer", &format!("echo {token} > /data/file && sync"), volumes.clone(), mounts.clone())
+            .await;
     assert!(ok, "the writer wrote on the claim:\n{out}");
     let (ok, out) = run(&client, &ns, "reader", "cat /data/file", volumes, mounts).await;
     assert!(ok && out.trim() == token, "a new pod reads what the deleted one wrote: {out:?}");
@@ -205,11 +206,28 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves()
     let (repository, tag) = operator_image.rsplit_once(':').expect("a tagged image");
     // A release name of its own: the chart's cluster-scoped objects are named after it.
     let release = unique_name("mediana");
-    helm(&kubeconfig, &[
-        "install", &release, chart, "-n", &system, "--skip-crds", "--wait", "--timeout", "180s",
-        "--set", &format!("image.repository={repository}"), "--set", &format!("image.tag={tag}"),
-        "--set", &format!("localCloudTarget.name={release}"), "--set", &format!("placement.defaultTarget={release}"),
-    ]);
+    helm(
+        &kubeconfig,
+        &[
+            "install",
+            &release,
+            chart,
+            "-n",
+            &system,
+            "--skip-crds",
+            "--wait",
+            "--timeout",
+            "180s",
+            "--set",
+            &format!("image.repository={repository}"),
+            "--set",
+            &format!("image.tag={tag}"),
+            "--set",
+            &format!("localCloudTarget.name={release}"),
+            "--set",
+            &format!("placement.defaultTarget={release}"),
+        ],
+    );
 
     // Two replicas, both serving their readiness probe; exactly one leads.
     let pods = eventually("two ready operator pods", 120, || async {
@@ -218,7 +236,8 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves()
     })
     .await;
     let names: Vec<String> = pods.iter().filter_map(|p| p.metadata.name.clone()).collect();
-    let first = eventually("a leader", 60, || async { leader(&client, &system).await.filter(|h| names.contains(h)) }).await;
+    let first =
+        eventually("a leader", 60, || async { leader(&client, &system).await.filter(|h| names.contains(h)) }).await;
 
     // /metrics through the Service, from another pod.
     let (v, m) = no_volumes();
@@ -256,10 +275,9 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves()
 
     // The leader's pod deleted: the other replica takes over.
     Api::<Pod>::namespaced(client.clone(), &system).delete(&first, &DeleteParams::default()).await.expect("delete");
-    let second = eventually("a new leader", 120, || async {
-        leader(&client, &system).await.filter(|holder| holder != &first)
-    })
-    .await;
+    let second =
+        eventually("a new leader", 120, || async { leader(&client, &system).await.filter(|holder| holder != &first) })
+            .await;
     assert!(names.contains(&second), "the surviving replica {second} leads (replicas: {names:?})");
     // And it reconciles: a Deployment deleted now is restored by the new leader.
     let old_uid = deployments.get("sito-web").await.expect("Deployment").metadata.uid;

@@ -37,6 +37,8 @@ phase1() {
   log "compiling mediana and its tests, and the release binary for the operator image"
   cargo build --locked --workspace --all-targets
   cargo build --locked --release --bin mediana
+  # The unit tests from a copy of the repository with nothing beside it: a clone alone passes.
+  tests/alone.sh
   log "compiled after $((SECONDS - started)) s"
   if ! wait $build_pid; then log "building the Go binaries failed; see $build_log"; exit 1; fi
   log "Go binaries ready after $((SECONDS - started)) s"

@@ -5,7 +5,7 @@
 
 Creates ORG, then posts N package dicts (dcat_catalog.package: the dict mediana sends a
 stock CKAN for the same generated dataset) with CONCURRENCY threads, each a requests.Session
-with keep-alive, as the client in ../shared/research/ckan-local.md did. Prints one JSON
+with keep-alive, as the client of the research notes (ckan-local.md) did. Prints one JSON
 object: seconds (first request to last answer), ok, failed, p50/p95 latency, first error.
 """
 

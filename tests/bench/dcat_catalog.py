@@ -11,7 +11,7 @@ identifier of the form <IPA code>:<id>, an EU data theme, a publisher and rights
 (one of 50 shared agents, described once before the datasets), a frequency, dct:modified
 as xsd:dateTime, 2 keywords and 2 distributions (title, accessURL, format, media type,
 licence). Publisher, theme and keywords are what the research's generator had
-(../shared/research/ckan-local.md); rights holder and frequency are added because DCAT-AP_IT
+(research notes, ckan-local.md); rights holder and frequency are added because DCAT-AP_IT
 makes them mandatory, and mediana in Enforce mode writes only valid datasets.
 
 Turtle lists the agents, the catalogue (with one dcat:dataset link per dataset), then each

@@ -80,11 +80,7 @@ mod tests {
 
     #[test]
     fn every_ipa_code_of_indice_pa_is_accepted() {
-        let list =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/publiccode/ipa/ipa_codes.txt");
-        let Ok(codes) = std::fs::read_to_string(&list) else {
-            panic!("{} is missing: the shared fixtures sit beside the repository", list.display());
-        };
+        let codes = include_str!("../../data/ipa/ipa_codes.txt");
         let ok = matcher(super::IPA_CODE);
         let refused: Vec<&str> = codes.lines().filter(|c| !c.is_empty() && !ok(c)).collect();
         assert!(codes.lines().count() > 20_000, "the list holds the whole IndicePA");

@@ -1,7 +1,8 @@
 //! Controlled vocabularies DCAT-AP_IT names (domain research §1.3), embedded as code lists
 //! so the binary needs no files at run time. A test checks each list against the copies in
-//! the shared fixtures (`dcat-ap-it/vocabularies/`): the EU data-theme, frequency and
-//! file-type tables as ckanext-dcatapit loads them, and the AgID licence vocabulary.
+//! `operator/data/dcat-ap-it/vocabularies/` (sources in `operator/data/SOURCES.md`): the EU
+//! data-theme, frequency and file-type tables as ckanext-dcatapit loads them, and the AgID
+//! licence vocabulary.
 
 /// Base URI of the EU data-theme table.
 pub const THEME_BASE: &str = "http://publications.europa.eu/resource/authority/data-theme/";
@@ -413,12 +414,11 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn fixture(name: &str) -> String {
-        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/dcat-ap-it/vocabularies")
-            .join(name);
-        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
-    }
+    /// The vocabularies the lists come from, embedded in the test binary.
+    const THEME_TABLE: &str = include_str!("../../data/dcat-ap-it/vocabularies/data-theme-filtered.rdf");
+    const FREQUENCY_TABLE: &str = include_str!("../../data/dcat-ap-it/vocabularies/frequencies-filtered.rdf");
+    const FILE_TYPE_TABLE: &str = include_str!("../../data/dcat-ap-it/vocabularies/filetypes-filtered.rdf");
+    const LICENCE_TABLE: &str = include_str!("../../data/dcat-ap-it/vocabularies/licences.ttl");
 
     /// The codes of `base` that the file describes (`rdf:about` or `<…>` in Turtle).
     fn codes_in(text: &str, base: &str) -> BTreeSet<String> {
@@ -438,10 +438,10 @@ mod tests {
 
     #[test]
     fn embedded_lists_match_the_fixture_vocabularies() {
-        assert_eq!(set(THEMES), codes_in(&fixture("data-theme-filtered.rdf"), THEME_BASE));
-        assert_eq!(set(FREQUENCIES), codes_in(&fixture("frequencies-filtered.rdf"), FREQUENCY_BASE));
-        assert_eq!(set(FILE_TYPES), codes_in(&fixture("filetypes-filtered.rdf"), FILE_TYPE_BASE));
-        assert_eq!(set(LICENCES), codes_in(&fixture("licences.ttl"), LICENCE_BASE));
+        assert_eq!(set(THEMES), codes_in(THEME_TABLE, THEME_BASE));
+        assert_eq!(set(FREQUENCIES), codes_in(FREQUENCY_TABLE, FREQUENCY_BASE));
+        assert_eq!(set(FILE_TYPES), codes_in(FILE_TYPE_TABLE, FILE_TYPE_BASE));
+        assert_eq!(set(LICENCES), codes_in(LICENCE_TABLE, LICENCE_BASE));
     }
 
     #[test]

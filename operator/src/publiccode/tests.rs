@@ -1,4 +1,5 @@
-//! The reference parser's own test cases (shared fixtures, publiccode-parser-go v5.4.3) with
+//! The reference parser's own test cases (`tests/fixtures/publiccode/`, publiccode-parser-go
+//! v5.4.3) with
 //! the findings its `v0_test.go` expects, and small cases of our own for each rule.
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use chrono::NaiveDate;
 use super::*;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/publiccode")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/publiccode")
 }
 
 fn read(path: &str) -> String {
@@ -16,8 +17,9 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The IndicePA snapshot of `operator/data/ipa/` (the reference parser's list at v5.4.3).
 fn ipa_codes() -> IpaCodes {
-    IpaCodes::from_lines(&read("ipa/ipa_codes.txt"))
+    IpaCodes::from_lines(include_str!("../../data/ipa/ipa_codes.txt"))
 }
 
 /// Every fixture of a folder, by file name.

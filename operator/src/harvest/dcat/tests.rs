@@ -1,9 +1,9 @@
 use super::*;
 
+/// A test input of `tests/fixtures/` (sources in its `SOURCES.md`), by its path there.
 pub(crate) fn fixture(path: &str) -> Vec<u8> {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures").join(path);
-    std::fs::read(&file)
-        .unwrap_or_else(|e| panic!("{}: {e} (the shared fixtures sit beside the repository)", file.display()))
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(path);
+    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
 pub(crate) fn parse(bytes: &[u8], format: RdfFormat) -> Result<(Vec<Dataset>, PageStats), DcatError> {
