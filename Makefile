@@ -43,14 +43,20 @@ crds:
 	$(CARGO) run --quiet --locked -- crds --output-dir crds
 	rm -f charts/mediana/crds/*.yaml && cp crds/*.yaml charts/mediana/crds/
 
-## controlplane-up: start a local control plane (builds it the first time) for manual use
+## controlplane-up: start a local control plane with a real node (builds it the first time)
+## for manual use, in the network namespace $(NETNS); prints how to use it
+NETNS ?= mediana-dev
 controlplane-up:
-	@tests/controlplane/cluster.sh up $(CLUSTER_DIR) >/dev/null
-	@echo "export KUBECONFIG=$(CLUSTER_DIR)/kubeconfig"
+	@ip netns list | grep -qw '$(NETNS)' || ip netns add $(NETNS)
+	@ip netns exec $(NETNS) ip link set lo up && nsenter --net=/run/netns/$(NETNS) tests/controlplane/cluster.sh up-node $(CLUSTER_DIR) >/dev/null
+	@images/build.sh mediana >/dev/null 2>&1 && nsenter --net=/run/netns/$(NETNS) tests/controlplane/node.sh load $(CLUSTER_DIR) mediana >/dev/null || echo "(the operator image is not built: cargo build --release first to load it)"
+	@echo "the cluster runs in the network namespace $(NETNS); use it with:"
+	@echo "  nsenter --net=/run/netns/$(NETNS) env KUBECONFIG=$(CLUSTER_DIR)/kubeconfig bash"
 
-## controlplane-down: stop it
+## controlplane-down: stop it, with its node, and remove its network namespace
 controlplane-down:
-	tests/controlplane/cluster.sh down $(CLUSTER_DIR)
+	nsenter --net=/run/netns/$(NETNS) tests/controlplane/cluster.sh down $(CLUSTER_DIR)
+	ip netns del $(NETNS)
 
 clean:
 	$(CARGO) clean
