@@ -275,10 +275,15 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves()
 
     // The leader's pod deleted: the other replica takes over.
     Api::<Pod>::namespaced(client.clone(), &system).delete(&first, &DeleteParams::default()).await.expect("delete");
+    // The survivor or the pod replacing the deleted one may win: either way a live pod.
     let second =
         eventually("a new leader", 120, || async { leader(&client, &system).await.filter(|holder| holder != &first) })
             .await;
-    assert!(names.contains(&second), "the surviving replica {second} leads (replicas: {names:?})");
+    let live = ready_pods(&client, &system, "app.kubernetes.io/name=mediana").await;
+    assert!(
+        live.iter().any(|pod| pod.metadata.name.as_deref() == Some(second.as_str())),
+        "the new leader {second} is a running operator pod (replicas before: {names:?})"
+    );
     // And it reconciles: a Deployment deleted now is restored by the new leader.
     let old_uid = deployments.get("sito-web").await.expect("Deployment").metadata.uid;
     deployments.delete("sito-web", &DeleteParams::default()).await.expect("delete the Deployment");

@@ -18,6 +18,7 @@ export MEDIANA_REPO=$repo
 . tests/controlplane/lib.sh
 cluster_dir=${MEDIANA_TEST_CLUSTER_DIR:-$repo/.controlplane/test}
 spokes_dir=${MEDIANA_TEST_SPOKES_DIR:-$repo/.controlplane}
+node_dir=${MEDIANA_TEST_NODE_DIR:-$repo/.controlplane/node}
 mkdir -p "$repo/.controlplane"
 ckan_dir=${MEDIANA_TEST_CKAN_DIR:-$repo/.ckan/test}
 # Seconds count from the start of the first phase, also across the re-exec into the namespace.
@@ -51,7 +52,7 @@ phase1() {
 # Inside the namespace: every cluster, the CKAN peers, the tests, the teardown check.
 phase2() {
   mediana_toolchain_env
-  local node_dir=$repo/.controlplane/node node_pid=
+  local node_pid=
   trap 'mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true; tests/controlplane/cluster.sh down "$node_dir" >/dev/null 2>&1 || true' EXIT
   rm -rf "$ckan_dir"; mkdir -p "$(dirname "$ckan_dir")"
   tests/ckan/ckan.sh up "$ckan_dir" 2 >"$repo/.controlplane/ckan.log" 2>&1 &
