@@ -19,6 +19,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cmd=${1:?usage: node.sh up|load|down|leftovers RUN}
 RUN=${2:?usage: node.sh up|load|down|leftovers RUN}
+# Absolute: mounts, sockets and processes are matched by this path.
+RUN=$(realpath -m "$RUN")
 eval "$("$here/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
 # shellcheck source=versions.env
 . "$here/versions.env"
@@ -237,6 +239,12 @@ down() {
     sleep 0.25
   done
   for p in $(node_processes); do kill -KILL "$p" 2>/dev/null || true; done
+  # Containers whose sandbox the CRI could not remove still run in the kubelet's cgroups.
+  for _ in $(seq 20); do
+    [[ -z $(cgroup_processes) ]] && break
+    for p in $(cgroup_processes); do kill -KILL "$p" 2>/dev/null || true; done
+    sleep 0.25
+  done
   rm -f "$RUN"/pids/{kubelet,kube-proxy,containerd}.pid
   local m
   for m in $(node_mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
@@ -249,12 +257,12 @@ down() {
 node_processes() { pgrep -f -- "$N/" || true; }
 node_mounts() { awk -v n="$N/" 'index($5, n) == 1 {print $5}' /proc/self/mountinfo; }
 node_cgroups() { find /sys/fs/cgroup/*/"$CGROUP_ROOT" -type d 2>/dev/null || true; }
-node_netns() { [[ -f $N/netns ]] && while read -r ns; do [[ -e $ns ]] && echo "$ns"; done <"$N/netns"; return 0; }
+cgroup_processes() { local c; for c in $(node_cgroups); do cat "$c/cgroup.procs" 2>/dev/null; done | sort -u; }
 leftovers() {
   local p; for p in $(node_processes); do echo "process $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"; done
   node_mounts | sed 's/^/mount /'
   node_cgroups | sed 's/^/cgroup /'
-  node_netns | sed 's/^/netns /'
+  cgroup_processes | sed 's/^/process in a node cgroup /'
   ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^(veth|cni0)/ {print "link " $2}'
 }
 
