@@ -7,13 +7,12 @@
 #   node.sh load RUN NAME...  build the images NAME (images/build.sh) and import them into
 #                       the node's containerd, e.g. `node.sh load RUN mediana`
 #   node.sh down RUN    stop it: pods removed, processes stopped, mounts undone
-#   node.sh leftovers RUN   print what the node left behind (mounts, processes, network
-#                       namespaces, cgroups); prints nothing once `down` is complete
+#   node.sh leftovers RUN   print what the node left behind (processes, mounts, cgroups and
+#                       the processes in them, links); prints nothing once `down` is complete
 #
 # Network: the node runs only inside a network namespace of its own (tests/controlplane/
-# netns.sh makes one), never in the machine's: there its only interfaces are loopback, a
-# dummy "node0" with the node's address and the pods' bridge, and it has no route off the
-# machine, so no pod packet can leave it (docs/controlplane.md).
+# netns.sh makes one), never in the machine's: there its only interfaces are loopback and the
+# pods' bridge cni0, which carries the node's address, and it has no route off the machine, so no pod packet can leave it (docs/controlplane.md).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
