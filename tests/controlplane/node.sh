@@ -12,7 +12,8 @@
 #
 # Network: the node runs only inside a network namespace of its own (tests/controlplane/
 # netns.sh makes one), never in the machine's: there its only interfaces are loopback and the
-# pods' bridge cni0, which carries the node's address, and it has no route off the machine, so no pod packet can leave it (docs/controlplane.md).
+# pods' bridge cni0, which carries the node's address, and it has no route off the machine,
+# so no pod packet can leave it (docs/controlplane.md).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
