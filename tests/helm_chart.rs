@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -15,26 +14,7 @@ use kube::api::{Patch, PatchParams};
 use mediana::api::CloudTarget;
 use mediana::controllers::rbac::{self, Grant};
 
-fn chart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/mediana")
-}
-
-/// Runs helm (from PATH, as `make test` sets it) and returns its stdout, failing the test
-/// with helm's own words when it fails.
-fn helm(args: &[&str]) -> String {
-    let output = Command::new("helm")
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run helm ({err}): run the tests with `make test`, which builds it"));
-    assert!(
-        output.status.success(),
-        "helm {} failed:\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::{chart, helm};
 
 #[test]
 fn chart_passes_helm_lint_and_its_schema_refuses_bad_values() {

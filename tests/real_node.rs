@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
@@ -174,19 +172,9 @@ async fn a_file_on_a_claim_survives_its_pod() {
     Api::<Namespace>::all(client).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
 }
 
+/// helm against the real-node cluster.
 fn helm(kubeconfig: &str, args: &[&str]) {
-    let output = Command::new("helm")
-        .args(args)
-        .args(["--kubeconfig", kubeconfig])
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run helm ({err}): run the tests with `make test`"));
-    assert!(
-        output.status.success(),
-        "helm {} failed:\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::helm(&[args, &["--kubeconfig", kubeconfig]].concat());
 }
 
 /// The holder of the operator's leader Lease.
@@ -201,7 +189,8 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves()
     let Some(kubeconfig) = node_kubeconfig() else { return };
     let client = node_client(&kubeconfig).await;
     let system = restricted_namespace(&client, "mediana-system").await;
-    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/../charts/mediana");
+    let chart = common::chart();
+    let chart = chart.to_str().expect("a UTF-8 path");
     let operator_image = image("mediana");
     let (repository, tag) = operator_image.rsplit_once(':').expect("a tagged image");
     // A release name of its own: the chart's cluster-scoped objects are named after it.

@@ -308,3 +308,25 @@ where
     })
     .await
 }
+
+/// The repository's Helm chart.
+pub fn chart() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/mediana")
+}
+
+/// Runs helm (from PATH, as `make test` sets it) and returns its stdout, failing the test
+/// with helm's own words when it fails.
+pub fn helm(args: &[&str]) -> String {
+    let output = std::process::Command::new("helm")
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run helm ({err}): run the tests with `make test`, which builds it"));
+    assert!(
+        output.status.success(),
+        "helm {} failed:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
