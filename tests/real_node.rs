@@ -268,11 +268,11 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves()
     let second =
         eventually("a new leader", 120, || async { leader(&client, &system).await.filter(|holder| holder != &first) })
             .await;
-    let live = ready_pods(&client, &system, "app.kubernetes.io/name=mediana").await;
-    assert!(
-        live.iter().any(|pod| pod.metadata.name.as_deref() == Some(second.as_str())),
-        "the new leader {second} is a running operator pod (replicas before: {names:?})"
-    );
+    eventually(&format!("the new leader {second} to be a ready operator pod (before: {names:?})"), 60, || async {
+        let live = ready_pods(&client, &system, "app.kubernetes.io/name=mediana").await;
+        live.iter().any(|pod| pod.metadata.name.as_deref() == Some(second.as_str())).then_some(())
+    })
+    .await;
     // And it reconciles: a Deployment deleted now is restored by the new leader.
     let old_uid = deployments.get("sito-web").await.expect("Deployment").metadata.uid;
     deployments.delete("sito-web", &DeleteParams::default()).await.expect("delete the Deployment");
