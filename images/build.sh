@@ -53,7 +53,8 @@ build_one() (
     add_nonroot "$root"
     assemble "$root"
     oci_from_rootfs "$root" "$out"
-    rm -f "$IMAGES_CACHE/$name-"*.oci.tar.old
+    # Archives of earlier recipes of this image are never used again.
+    find "$IMAGES_CACHE" -maxdepth 1 -name "$name-*.oci.tar" ! -path "$out" -delete
     log "$name: $(du -m "$out" | cut -f1) MiB in $((SECONDS - start)) s"
   fi
   echo "$IMAGE:$TAG $out"
