@@ -114,6 +114,11 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "database.managed and database.external are mutually exclusive",
         ),
         (
+            "a PostgreSQL version mediana builds no image of, without an image",
+            set(catalog_node(), "/spec/database", json!({"managed": {"version": 16}})),
+            "spec.database.managed: Invalid value: \"object\": mediana builds a PostgreSQL image for version 15 only",
+        ),
+        (
             "TLS with neither secret nor issuer",
             set(catalog_node(), "/spec/ingress/tls", json!({})),
             "tls needs exactly one of secretName and certManager",
@@ -244,7 +249,9 @@ async fn valid_objects_are_accepted_and_invalid_ones_refused_naming_the_field() 
     common::namespace(&client, "admission").await;
     let discovery = common::discovery(&client).await;
 
-    for valid in [catalog_node(), harvest_job(), reusable_solution(), cloud_target()] {
+    // Another PostgreSQL version is fine with an image of it.
+    let own_postgres = set(catalog_node(), "/spec/database", json!({"managed": {"version": 16, "image": "postgres:16"}}));
+    for valid in [catalog_node(), own_postgres, harvest_job(), reusable_solution(), cloud_target()] {
         if let Err(err) = common::admit(&client, &discovery, &valid).await {
             panic!("valid {} refused: {err}", valid["kind"]);
         }

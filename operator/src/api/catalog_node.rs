@@ -190,12 +190,14 @@ pub struct DatabaseSpec {
 /// A PostgreSQL server run by the operator. Shared with ReusableSolution's database.
 #[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.image) || self.version == 15").message("mediana builds a PostgreSQL image for version 15 only: set image for another version"))]
 pub struct ManagedPostgres {
     /// PostgreSQL major version.
     #[serde(default = "default_postgres_version")]
     #[schemars(range(min = 13, max = 18))]
     pub version: i32,
-    /// PostgreSQL image; defaults to the official image of `version`.
+    /// PostgreSQL image; defaults to mediana's image of `version` (`ghcr.io/mediana-dev/postgres`,
+    /// built for version 15; any other version needs an image, which runs as a non-root user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(patterns::IMAGE))]
     pub image: Option<String>,
@@ -509,7 +511,7 @@ fn default_sysadmin_name() -> String {
     "admin".to_owned()
 }
 fn default_postgres_version() -> i32 {
-    16
+    15
 }
 fn default_retention() -> i32 {
     7

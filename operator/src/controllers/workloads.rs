@@ -366,12 +366,20 @@ pub fn ingress(owner: &Owner, component: &str, route: Route) -> Ingress {
     }
 }
 
-/// UID of the `postgres` user in the official PostgreSQL images.
-const POSTGRES_UID: i64 = 999;
+/// The user every image of mediana runs as (`nonroot`, images/lib.sh).
+pub const IMAGE_UID: i64 = 65532;
+
+/// Registry path of mediana's PostgreSQL image (images/postgres); the tag is the major
+/// version, one of [`POSTGRES_IMAGE_VERSIONS`].
+pub const POSTGRES_IMAGE: &str = "ghcr.io/mediana-dev/postgres";
+
+/// The PostgreSQL major versions mediana builds an image of (Debian's); another version
+/// needs its `image` (the CRD refuses it without one).
+pub const POSTGRES_IMAGE_VERSIONS: [i32; 1] = [15];
 
 /// Default image of a managed PostgreSQL.
 pub fn postgres_image(spec: &ManagedPostgres) -> String {
-    spec.image.clone().unwrap_or_else(|| format!("postgres:{}", spec.version))
+    spec.image.clone().unwrap_or_else(|| format!("{POSTGRES_IMAGE}:{}", spec.version))
 }
 
 /// The port a managed PostgreSQL listens on.
@@ -433,7 +441,7 @@ pub fn postgres_statefulset(owner: &Owner, component: &str, spec: &ManagedPostgr
             template: pod_template(
                 owner,
                 component,
-                POSTGRES_UID,
+                IMAGE_UID,
                 PodSpec {
                     containers: vec![container],
                     volumes: Some(vec![empty_dir("run"), empty_dir("tmp")]),

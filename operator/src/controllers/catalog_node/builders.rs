@@ -46,12 +46,8 @@ pub const CKAN_IMAGE: &str = "ghcr.io/mediana-dev/ckan-dcatapit";
 pub const CKAN_UID: i64 = 503;
 /// UID of the `solr` user in the Solr images.
 const SOLR_UID: i64 = 8983;
-/// UID of the `redis` user in the official Redis images.
-const REDIS_UID: i64 = 999;
-/// UID of the `postgres` user, which also runs the backup dumps.
-const POSTGRES_UID: i64 = 999;
-/// Default Redis image.
-const REDIS_IMAGE: &str = "redis:7.4-alpine";
+/// Default Redis image (images/redis).
+const REDIS_IMAGE: &str = "ghcr.io/mediana-dev/redis:7.0";
 /// Where CKAN keeps uploaded files.
 const STORAGE_PATH: &str = "/var/lib/ckan";
 /// CKAN plugins always enabled, in order: DCAT, then the DCAT-AP_IT profile.
@@ -495,7 +491,7 @@ fn redis_deployment(owner: &Owner, redis: &ManagedRedis) -> Deployment {
             template: pod_template(
                 owner,
                 component::REDIS,
-                REDIS_UID,
+                workloads::IMAGE_UID,
                 PodSpec { containers: vec![container], volumes: Some(vec![empty_dir("data")]), ..Default::default() },
             ),
             ..Default::default()
@@ -547,7 +543,7 @@ fn backup_pod(spec: &CatalogNodeSpec, owner: &Owner, retention: i32, restart: &s
         .find(|v| v.name == "CKAN_SQLALCHEMY_URL")
         .map(|v| EnvVar { name: "DATABASE_URL".into(), ..v })
         .ok_or(Error::MissingObjectKey("database URL"))?;
-    let image = managed_database(spec).map(|db| workloads::postgres_image(&db)).unwrap_or_else(|| "postgres:16".into());
+    let image = managed_database(spec).map(|db| workloads::postgres_image(&db)).unwrap_or_else(|| workloads::postgres_image(&ManagedPostgres::default()));
     let retention = spec.backup.as_ref().map(|b| b.retention).unwrap_or(retention);
     let container = Container {
         name: "backup".into(),
@@ -562,7 +558,7 @@ fn backup_pod(spec: &CatalogNodeSpec, owner: &Owner, retention: i32, restart: &s
     Ok(pod_template(
         owner,
         component::BACKUP,
-        POSTGRES_UID,
+        workloads::IMAGE_UID,
         PodSpec {
             containers: vec![container],
             restart_policy: Some(restart.into()),

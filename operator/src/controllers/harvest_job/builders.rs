@@ -15,7 +15,7 @@ use crate::controllers::catalog_node::builders::{self as node_builders, Names as
 use crate::controllers::children::{Child, Owner, fingerprint};
 use crate::controllers::workloads::{
     default_resources, empty_dir, env, env_from_secret, metadata, mount, restricted_container_security,
-    restricted_pod_security,
+    restricted_pod_security, IMAGE_UID,
 };
 use crate::controllers::{Error, Settings};
 
@@ -26,8 +26,6 @@ pub const HARVEST_JOB_LABEL: &str = "mediana.dev/harvest-job";
 pub const COMPONENT: &str = "harvester";
 /// Where the harvester pod finds the target's API token, written by its first container.
 pub const TOKEN_FILE: &str = "/run/mediana/token";
-/// UID the operator image runs as (its `nonroot` user, images/mediana/recipe.sh).
-pub const HARVESTER_UID: i64 = 65532;
 
 /// The node a HarvestJob writes into, as the harvester pod needs it.
 pub struct TargetNode<'a> {
@@ -229,7 +227,7 @@ pub fn job_template(
                 }),
                 spec: Some(PodSpec {
                     service_account_name: Some(service_account_name(owner)),
-                    security_context: Some(restricted_pod_security(HARVESTER_UID)),
+                    security_context: Some(restricted_pod_security(IMAGE_UID)),
                     init_containers: Some(vec![token_step]),
                     containers: vec![harvester],
                     volumes: Some(vec![empty_dir("token"), empty_dir("tmp")]),

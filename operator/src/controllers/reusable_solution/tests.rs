@@ -29,7 +29,7 @@ fn spec(patch: Value) -> ReusableSolutionSpec {
              "volumes": [{"name": "uploads", "size": "20Gi", "mountPath": "/var/www/html/wp-content/uploads"}]},
             {"name": "worker", "image": "wordpress:6.8-cli", "command": ["wp", "cron", "event", "run", "--due-now"]}
         ],
-        "database": {"version": 16},
+        "database": {"version": 15},
         "exposure": {"component": "web", "port": "http", "host": "www.comune.recanati.mc.it",
                      "tls": {"certManager": {"issuer": "letsencrypt"}}}
     });
@@ -391,7 +391,7 @@ fn the_exposure_is_an_ingress_with_tls_and_a_url() {
 fn the_managed_database_is_the_shared_postgres_with_generated_credentials() {
     let built = children(&spec(json!({})));
     let database = find(&built, "StatefulSet", "sito-postgres");
-    assert_eq!(database["spec"]["template"]["spec"]["containers"][0]["image"], "postgres:16");
+    assert_eq!(database["spec"]["template"]["spec"]["containers"][0]["image"], "ghcr.io/mediana-dev/postgres:15");
     let secrets = builders::generated_secrets(&spec(json!({})), &owner());
     assert_eq!(secrets.len(), 1);
     assert_eq!(secrets[0].name, "sito-db");
