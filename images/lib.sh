@@ -38,9 +38,10 @@ rootfs_debian() {
     --customize-hook="cp -a \"\$1\"/var/cache/apt/archives/*.deb $apt_cache/ 2>/dev/null || true" \
     --customize-hook='rm -rf "$1"/var/cache/apt/archives/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/info/*' \
     "$DEBIAN_SUITE" "$root"
-  # Documentation, manuals and message translations: no container reads them (the hook
-  # above does not see what the extract variant unpacks).
-  rm -rf "$root"/usr/share/{doc,man,info,locale,i18n}
+  # The package cache and lists, documentation, manuals and message translations: no
+  # container reads them (the customize hook above does not see what the extract variant
+  # unpacks, nor the packages the setup hook copied in).
+  rm -rf "$root"/usr/share/{doc,man,info,locale,i18n} "$root"/var/cache/apt/archives/* "$root"/var/lib/apt/lists/*
 }
 
 # add_nonroot ROOTFS: /etc/passwd and /etc/group with root and nonroot (65532), kept as

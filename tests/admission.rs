@@ -250,7 +250,8 @@ async fn valid_objects_are_accepted_and_invalid_ones_refused_naming_the_field() 
     let discovery = common::discovery(&client).await;
 
     // Another PostgreSQL version is fine with an image of it.
-    let own_postgres = set(catalog_node(), "/spec/database", json!({"managed": {"version": 16, "image": "postgres:16"}}));
+    let own_postgres =
+        set(catalog_node(), "/spec/database", json!({"managed": {"version": 16, "image": "postgres:16"}}));
     for valid in [catalog_node(), own_postgres, harvest_job(), reusable_solution(), cloud_target()] {
         if let Err(err) = common::admit(&client, &discovery, &valid).await {
             panic!("valid {} refused: {err}", valid["kind"]);

@@ -185,7 +185,7 @@ async fn leader(client: &Client, ns: &str) -> Option<String> {
 }
 
 #[tokio::test]
-async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves() {
+async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
     let Some(kubeconfig) = node_kubeconfig() else { return };
     let client = node_client(&kubeconfig).await;
     let system = restricted_namespace(&client, "mediana-system").await;
@@ -262,6 +262,8 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves()
     let (ok, out) = run(&client, &ns, "visit", "wget -qO- http://sito-web:8080/", v.clone(), m.clone()).await;
     assert!(ok && out.contains("benvenuti-a-recanati"), "the solution answers through its Service:\n{out}");
 
+    recanati_example_serves_wordpress_from_its_mariadb(&client).await;
+
     // The leader's pod deleted: the other replica takes over.
     Api::<Pod>::namespaced(client.clone(), &system).delete(&first, &DeleteParams::default()).await.expect("delete");
     // The survivor or the pod replacing the deleted one may win: either way a live pod.
@@ -286,4 +288,122 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_a_solution_that_serves()
     for n in [&ns, &system] {
         Api::<Namespace>::all(client.clone()).delete(n, &DeleteParams::default()).await.expect("delete namespace");
     }
+}
+
+/// examples/reuse-sito-comune-recanati.yaml as a user applies it, in a namespace of its own:
+/// WordPress and MariaDB from mediana's images, Ready, and the WordPress installer (which
+/// PHP renders only once it has connected to MariaDB) read through the Service from a pod.
+async fn recanati_example_serves_wordpress_from_its_mariadb(client: &Client) {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/reuse-sito-comune-recanati.yaml");
+    let mut solution = common::read_manifests(&example)
+        .into_iter()
+        .find(|m| m["kind"] == "ReusableSolution")
+        .expect("the example's ReusableSolution");
+    let name = solution["metadata"]["name"].as_str().expect("a name").to_owned();
+    for component in solution["spec"]["components"].as_array().expect("components") {
+        let wanted = component["image"].as_str().expect("an image");
+        let on_node = image(component["name"].as_str().expect("a component name"));
+        assert_eq!(wanted, on_node, "the example names the image mediana builds");
+    }
+    let ns = restricted_namespace(client, "comune-recanati").await;
+    solution["metadata"]["namespace"] = json!(ns);
+    // The Secret the example's comment tells the user to create.
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": format!("{name}-mariadb")},
+        "stringData": {"MARIADB_DATABASE": "wordpress", "MARIADB_USER": "wordpress",
+                       "MARIADB_PASSWORD": "pa'ss\\word", "MARIADB_ROOT_PASSWORD": common::unique_name("root")}});
+    Api::<k8s_openapi::api::core::v1::Secret>::namespaced(client.clone(), &ns)
+        .patch(&format!("{name}-mariadb"), &PatchParams::apply(TEST_MANAGER), &Patch::Apply(secret))
+        .await
+        .expect("the database Secret");
+    let solutions: Api<ReusableSolution> = Api::namespaced(client.clone(), &ns);
+    solutions
+        .patch(&name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(solution))
+        .await
+        .expect("the example is admitted");
+    wait_for(&solutions, &name, "Ready", "True", "Available", 300).await;
+
+    let (v, m) = no_volumes();
+    let script = format!("wget -qO- http://{name}-wordpress:8080/wp-admin/install.php");
+    let (ok, page) = run(client, &ns, "visit", &script, v, m).await;
+    assert!(
+        ok && page.contains("<title>WordPress &rsaquo; Installation</title>"),
+        "WordPress answers through its Service with its installer:\n{page}"
+    );
+    assert!(!page.contains("Error establishing a database connection"), "WordPress reached MariaDB:\n{page}");
+    Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
+}
+
+/// A restricted pod of `image` whose readiness probe is `probe`, run in the container: the
+/// pod is Ready only once the software itself answered the probe's query.
+fn server_pod(name: &str, image: &str, env: Value, probe: &[&str], writable: &[&str]) -> Value {
+    let volumes: Vec<Value> = (0..writable.len()).map(|i| json!({"name": format!("w{i}"), "emptyDir": {}})).collect();
+    let mounts: Vec<Value> =
+        writable.iter().enumerate().map(|(i, path)| json!({"name": format!("w{i}"), "mountPath": path})).collect();
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"server": name}},
+        "spec": {
+            "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{"name": name, "image": image, "env": env,
+                "readinessProbe": {"exec": {"command": probe}, "periodSeconds": 2, "failureThreshold": 60},
+                "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
+                                    "readOnlyRootFilesystem": true},
+                "volumeMounts": mounts}],
+            "volumes": volumes}})
+}
+
+#[tokio::test]
+async fn the_database_and_cache_images_start_as_nonroot_and_answer_queries() {
+    let Some(kubeconfig) = node_kubeconfig() else { return };
+    let client = node_client(&kubeconfig).await;
+    let ns = restricted_namespace(&client, "images").await;
+    let env =
+        |pairs: &[(&str, &str)]| Value::Array(pairs.iter().map(|(k, v)| json!({"name": k, "value": v})).collect());
+    let servers = [
+        server_pod(
+            "postgres",
+            &image("postgres"),
+            env(&[
+                ("POSTGRES_USER", "ckan"),
+                ("POSTGRES_PASSWORD", "se'cret"),
+                ("POSTGRES_DB", "ckan_default"),
+                ("PGDATA", "/var/lib/postgresql/data/pgdata"),
+            ]),
+            &["psql", "postgresql://ckan:se%27cret@127.0.0.1/ckan_default", "-Atc", "select current_database()"],
+            &["/var/lib/postgresql/data", "/var/run/postgresql", "/tmp"],
+        ),
+        server_pod("redis", &image("redis"), json!([]), &["redis-cli", "-h", "127.0.0.1", "ping"], &["/data"]),
+        server_pod(
+            "mariadb",
+            &image("mariadb"),
+            // A quote and a backslash: the SQL the entrypoint writes must keep them.
+            env(&[
+                ("MARIADB_ROOT_PASSWORD", r"r'o\ot"),
+                ("MARIADB_DATABASE", "wp"),
+                ("MARIADB_USER", "wp"),
+                ("MARIADB_PASSWORD", "wp"),
+            ]),
+            &["mariadb", "-h", "127.0.0.1", "-u", "root", r"-pr'o\ot", "wp", "-e", "select 1"],
+            &["/var/lib/mysql", "/tmp"],
+        ),
+    ];
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    for pod in &servers {
+        let name = pod["metadata"]["name"].as_str().expect("a name");
+        pods.patch(name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(pod))
+            .await
+            .unwrap_or_else(|err| panic!("pod {name}: {err}"));
+    }
+    for pod in &servers {
+        let name = pod["metadata"]["name"].as_str().expect("a name");
+        // runAsNonRoot: the kubelet starts the container only if the image's user is not root.
+        eventually(&format!("{name} to answer its readiness query"), 180, || async {
+            ready_pods(&client, &ns, &format!("server={name}")).await.into_iter().next()
+        })
+        .await;
+    }
+    // Reachable over the pod network too: redis from a busybox pod, through the pod IP.
+    let redis_ip = pods.get("redis").await.ok().and_then(|p| p.status?.pod_ip).expect("redis has a pod IP");
+    let (v, m) = no_volumes();
+    let (ok, out) = run(&client, &ns, "ping", &format!("printf 'PING\\r\\n' | nc -w 5 {redis_ip} 6379"), v, m).await;
+    assert!(ok && out.contains("+PONG"), "redis answers another pod:\n{out}");
+    Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
 }

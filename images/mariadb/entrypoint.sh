@@ -14,17 +14,24 @@ named() { printf '%s' "$1" | sed -e 's/`/``/g'; }
 if [ ! -d /var/lib/mysql/mysql ]; then
   # --force: no host name to resolve in a pod, and none needed (skip-name-resolve).
   mariadb-install-db --force --skip-test-db --skip-name-resolve --auth-root-authentication-method=normal
+  # printf, not echo: dash's echo would turn the doubled backslashes back into one.
   {
-    echo "FLUSH PRIVILEGES;"
-    echo "ALTER USER 'root'@'localhost' IDENTIFIED BY '$(quoted "$MARIADB_ROOT_PASSWORD")';"
+    # install-db also makes root@127.0.0.1, root@::1 and root@<host name> without a password.
+    printf '%s\n' "DELETE FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost';" "FLUSH PRIVILEGES;"
+    root_password=$(quoted "$MARIADB_ROOT_PASSWORD")
+    printf '%s\n' "ALTER USER 'root'@'localhost' IDENTIFIED BY '$root_password';"
+    # As in the official image, root may also connect over TCP (MARIADB_ROOT_HOST, default %).
+    root_host=$(quoted "${MARIADB_ROOT_HOST:-%}")
+    printf '%s\n' "CREATE USER 'root'@'$root_host' IDENTIFIED BY '$root_password';" \
+      "GRANT ALL ON *.* TO 'root'@'$root_host' WITH GRANT OPTION;"
     if [ -n "${MARIADB_DATABASE:-}" ]; then
-      echo "CREATE DATABASE IF NOT EXISTS \`$(named "$MARIADB_DATABASE")\`;"
+      printf '%s\n' "CREATE DATABASE IF NOT EXISTS \`$(named "$MARIADB_DATABASE")\`;"
     fi
     if [ -n "${MARIADB_USER:-}" ]; then
       : "${MARIADB_PASSWORD:?MARIADB_USER is set without MARIADB_PASSWORD}"
-      echo "CREATE USER '$(quoted "$MARIADB_USER")'@'%' IDENTIFIED BY '$(quoted "$MARIADB_PASSWORD")';"
+      printf '%s\n' "CREATE USER '$(quoted "$MARIADB_USER")'@'%' IDENTIFIED BY '$(quoted "$MARIADB_PASSWORD")';"
       if [ -n "${MARIADB_DATABASE:-}" ]; then
-        echo "GRANT ALL ON \`$(named "$MARIADB_DATABASE")\`.* TO '$(quoted "$MARIADB_USER")'@'%';"
+        printf '%s\n' "GRANT ALL ON \`$(named "$MARIADB_DATABASE")\`.* TO '$(quoted "$MARIADB_USER")'@'%';"
       fi
     fi
   } | mariadbd --bootstrap --skip-networking

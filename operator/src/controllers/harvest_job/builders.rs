@@ -14,8 +14,8 @@ use crate::api::harvest_job::{HarvestJobSpec, SourceType};
 use crate::controllers::catalog_node::builders::{self as node_builders, Names as NodeNames, Release};
 use crate::controllers::children::{Child, Owner, fingerprint};
 use crate::controllers::workloads::{
-    default_resources, empty_dir, env, env_from_secret, metadata, mount, restricted_container_security,
-    restricted_pod_security, IMAGE_UID,
+    IMAGE_UID, default_resources, empty_dir, env, env_from_secret, metadata, mount, restricted_container_security,
+    restricted_pod_security,
 };
 use crate::controllers::{Error, Settings};
 
