@@ -134,7 +134,10 @@ async fn helm_install_brings_the_operator_up_under_restricted_pod_security() {
 
     // kwok only pretends to run the pod, so run the operator binary here with the identity
     // the chart gives the pod: its RBAC must be enough for everything the operator does,
-    // leader election included.
+    // leader election included. tests/real_node.rs checks the same on the chart's real pods
+    // (leader, hand-over, /metrics, CloudTarget probe, Events, a ReusableSolution served);
+    // what only this test still covers is a whole CatalogNode reconciled under the chart's
+    // RBAC, until a CatalogNode's CKAN runs on the real node (the CKAN issue).
     let as_operator = common::impersonating_kubeconfig(&kubeconfig, &format!("system:serviceaccount:{ns}:mediana"), ns);
     let port = common::free_port();
     let log =

@@ -228,6 +228,25 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
     let first =
         eventually("a leader", 60, || async { leader(&client, &system).await.filter(|h| names.contains(h)) }).await;
 
+    // The chart's local CloudTarget, probed by the operator's pods with the chart's RBAC:
+    // Ready, the real node counted, and an Event recorded about it.
+    let targets: Api<mediana::api::CloudTarget> = Api::all(client.clone());
+    let probed = eventually("the chart's CloudTarget probed from the operator's pods", 60, || async {
+        let status = targets.get(&release).await.ok()?.status?;
+        status.common.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True").then_some(status)
+    })
+    .await;
+    assert!(probed.nodes.unwrap_or(0) >= 1, "the operator lists the nodes: {probed:?}");
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::all(client.clone());
+    eventually("an Event about the CloudTarget from the operator's pods", 60, || async {
+        let list = events.list(&Default::default()).await.ok()?;
+        list.items.into_iter().find(|e| {
+            e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(release.as_str())
+                && e.reporting_controller.as_deref() == Some("mediana")
+        })
+    })
+    .await;
+
     // /metrics through the Service, from another pod.
     let (v, m) = no_volumes();
     let script = format!("wget -qO- http://{release}-metrics.{system}.svc:8080/metrics");
