@@ -116,7 +116,7 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
         (
             "a PostgreSQL version mediana builds no image of, without an image",
             set(catalog_node(), "/spec/database", json!({"managed": {"version": 16}})),
-            "spec.database.managed: Invalid value: \"object\": mediana builds a PostgreSQL image for version 15 only",
+            "spec.database.managed: Invalid value: mediana builds a PostgreSQL image for version 15 only",
         ),
         (
             "TLS with neither secret nor issuer",
