@@ -129,7 +129,7 @@ fn solution(ns: &str, name: &str, target: &str, class: &str, replicas: i32) -> V
             "administration": {"ipaCode": "c_h211"},
             "dataClassification": class,
             "placement": {"target": target},
-            "database": {"version": 16, "storage": {"size": "1Gi"}},
+            "database": {"version": 15, "storage": {"size": "1Gi"}},
             "components": [{"name": "web", "image": "wordpress:6.8", "replicas": replicas,
                             "ports": [{"name": "http", "containerPort": 8080}],
                             "envFrom": [{"secretRef": {"name": format!("{name}-db")}}]}]

@@ -72,7 +72,7 @@ fn site(ns: &str, target: &str, web_replicas: i32) -> Value {
             "administration": {"ipaCode": "c_h211", "name": "Comune di Recanati"},
             "dataClassification": "Critical",
             "placement": {"target": target},
-            "database": {"version": 16, "storage": {"size": "1Gi"}},
+            "database": {"version": 15, "storage": {"size": "1Gi"}},
             "components": [
                 {"name": "web", "image": "wordpress:6.8", "replicas": web_replicas,
                  "ports": [{"name": "http", "containerPort": 8080}],
