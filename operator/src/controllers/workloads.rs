@@ -370,12 +370,9 @@ pub fn ingress(owner: &Owner, component: &str, route: Route) -> Ingress {
 pub const IMAGE_UID: i64 = 65532;
 
 /// Registry path of mediana's PostgreSQL image (images/postgres); the tag is the major
-/// version, one of [`POSTGRES_IMAGE_VERSIONS`].
+/// version. Only Debian's major (15) is built: the CRD's rule on `ManagedPostgres` refuses
+/// another version without an `image`.
 pub const POSTGRES_IMAGE: &str = "ghcr.io/mediana-dev/postgres";
-
-/// The PostgreSQL major versions mediana builds an image of (Debian's); another version
-/// needs its `image` (the CRD refuses it without one).
-pub const POSTGRES_IMAGE_VERSIONS: [i32; 1] = [15];
 
 /// Default image of a managed PostgreSQL.
 pub fn postgres_image(spec: &ManagedPostgres) -> String {

@@ -543,9 +543,8 @@ fn backup_pod(spec: &CatalogNodeSpec, owner: &Owner, retention: i32, restart: &s
         .find(|v| v.name == "CKAN_SQLALCHEMY_URL")
         .map(|v| EnvVar { name: "DATABASE_URL".into(), ..v })
         .ok_or(Error::MissingObjectKey("database URL"))?;
-    let image = managed_database(spec)
-        .map(|db| workloads::postgres_image(&db))
-        .unwrap_or_else(|| workloads::postgres_image(&ManagedPostgres::default()));
+    // An external database is dumped with the default version's client.
+    let image = workloads::postgres_image(&managed_database(spec).unwrap_or_default());
     let retention = spec.backup.as_ref().map(|b| b.retention).unwrap_or(retention);
     let container = Container {
         name: "backup".into(),
