@@ -49,7 +49,7 @@ NETNS ?= mediana-dev
 controlplane-up:
 	@ip netns list | grep -qw '$(NETNS)' || ip netns add $(NETNS)
 	@ip netns exec $(NETNS) ip link set lo up && nsenter --net=/run/netns/$(NETNS) tests/controlplane/cluster.sh up-node $(CLUSTER_DIR) >/dev/null
-	@images/build.sh mediana postgres redis mariadb wordpress >/dev/null 2>&1 && nsenter --net=/run/netns/$(NETNS) tests/controlplane/node.sh load $(CLUSTER_DIR) mediana postgres redis mariadb wordpress >/dev/null || echo "(the operator image is not built: cargo build --release first to load it)"
+	@images/build.sh --all >/dev/null 2>&1 && nsenter --net=/run/netns/$(NETNS) tests/controlplane/node.sh load $(CLUSTER_DIR) >/dev/null || echo "(the operator image is not built: cargo build --release first to load it)"
 	@echo "the cluster runs in the network namespace $(NETNS); use it with:"
 	@echo "  nsenter --net=/run/netns/$(NETNS) env KUBECONFIG=$(CLUSTER_DIR)/kubeconfig bash"
 

@@ -47,7 +47,8 @@ build_one() (
   exec {lock}>"$IMAGES_CACHE/.lock-$name"; flock "$lock"
   if [[ ! -f $out ]]; then
     local start=$SECONDS root; root=$(mktemp -d "$IMAGES_CACHE/.rootfs.XXXXXX")
-    trap 'rm -rf "$root"' EXIT
+    # "$root".*: what a recipe builds beside it (python_venv's build root).
+    trap 'rm -rf "$root" "$root".*' EXIT
     log "$name: building $IMAGE:$TAG"
     rm -rf "$root"; rootfs_debian "$root"
     add_nonroot "$root"

@@ -354,7 +354,14 @@ async fn recanati_example_serves_wordpress_from_its_mariadb(client: &Client) {
 
 /// A restricted pod of `image` whose readiness probe is `probe`, run in the container: the
 /// pod is Ready only once the software itself answered the probe's query.
-fn server_pod(name: &str, image: &str, env: Value, probe: &[&str], writable: &[&str]) -> Value {
+/// A readiness probe that runs `command` in the container.
+fn exec_probe(command: &[&str]) -> Value {
+    json!({"exec": {"command": command}})
+}
+
+fn server_pod(name: &str, image: &str, env: Value, mut probe: Value, writable: &[&str]) -> Value {
+    probe["periodSeconds"] = json!(2);
+    probe["failureThreshold"] = json!(90);
     let volumes: Vec<Value> = (0..writable.len()).map(|i| json!({"name": format!("w{i}"), "emptyDir": {}})).collect();
     let mounts: Vec<Value> =
         writable.iter().enumerate().map(|(i, path)| json!({"name": format!("w{i}"), "mountPath": path})).collect();
@@ -362,7 +369,7 @@ fn server_pod(name: &str, image: &str, env: Value, probe: &[&str], writable: &[&
         "spec": {
             "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
             "containers": [{"name": name, "image": image, "env": env,
-                "readinessProbe": {"exec": {"command": probe}, "periodSeconds": 2, "failureThreshold": 60},
+                "readinessProbe": probe,
                 "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
                                     "readOnlyRootFilesystem": true},
                 "volumeMounts": mounts}],
@@ -370,7 +377,7 @@ fn server_pod(name: &str, image: &str, env: Value, probe: &[&str], writable: &[&
 }
 
 #[tokio::test]
-async fn the_database_and_cache_images_start_as_nonroot_and_answer_queries() {
+async fn the_server_images_start_as_nonroot_and_answer_queries() {
     let Some(kubeconfig) = node_kubeconfig() else { return };
     let client = node_client(&kubeconfig).await;
     let ns = restricted_namespace(&client, "images").await;
@@ -386,10 +393,21 @@ async fn the_database_and_cache_images_start_as_nonroot_and_answer_queries() {
                 ("POSTGRES_DB", "ckan_default"),
                 ("PGDATA", "/var/lib/postgresql/data/pgdata"),
             ]),
-            &["psql", "postgresql://ckan:se%27cret@127.0.0.1/ckan_default", "-Atc", "select current_database()"],
+            exec_probe(&[
+                "psql",
+                "postgresql://ckan:se%27cret@127.0.0.1/ckan_default",
+                "-Atc",
+                "select current_database()",
+            ]),
             &["/var/lib/postgresql/data", "/var/run/postgresql", "/tmp"],
         ),
-        server_pod("redis", &image("redis"), json!([]), &["redis-cli", "-h", "127.0.0.1", "ping"], &["/data"]),
+        server_pod(
+            "redis",
+            &image("redis"),
+            json!([]),
+            exec_probe(&["redis-cli", "-h", "127.0.0.1", "ping"]),
+            &["/data"],
+        ),
         server_pod(
             "mariadb",
             &image("mariadb"),
@@ -400,8 +418,16 @@ async fn the_database_and_cache_images_start_as_nonroot_and_answer_queries() {
                 ("MARIADB_USER", "wp"),
                 ("MARIADB_PASSWORD", "wp"),
             ]),
-            &["mariadb", "-h", "127.0.0.1", "-u", "root", r"-pr'o\ot", "wp", "-e", "select 1"],
+            exec_probe(&["mariadb", "-h", "127.0.0.1", "-u", "root", r"-pr'o\ot", "wp", "-e", "select 1"]),
             &["/var/lib/mysql", "/tmp"],
+        ),
+        // The probe a CatalogNode's search StatefulSet uses: the ckan core answers a ping.
+        server_pod(
+            "solr",
+            &image("solr"),
+            env(&[("SOLR_HEAP", "256m")]),
+            json!({"httpGet": {"path": "/solr/ckan/admin/ping", "port": 8983}}),
+            &["/var/solr", "/tmp"],
         ),
     ];
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
@@ -424,5 +450,12 @@ async fn the_database_and_cache_images_start_as_nonroot_and_answer_queries() {
     let (v, m) = no_volumes();
     let (ok, out) = run(&client, &ns, "ping", &format!("printf 'PING\\r\\n' | nc -w 5 {redis_ip} 6379"), v, m).await;
     assert!(ok && out.contains("+PONG"), "redis answers another pod:\n{out}");
+    // Solr serves on the pod's address (its embedded runner binds loopback unless told), with
+    // CKAN's schema in the ckan core.
+    let solr_ip = pods.get("solr").await.ok().and_then(|p| p.status?.pod_ip).expect("solr has a pod IP");
+    let (v, m) = no_volumes();
+    let (ok, out) =
+        run(&client, &ns, "schema", &format!("wget -qO- http://{solr_ip}:8983/solr/ckan/schema/name"), v, m).await;
+    assert!(ok && out.contains("\"ckan-2.12\""), "Solr serves CKAN's schema to another pod:\n{out}");
     Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
 }

@@ -72,7 +72,7 @@ phase2() {
   log "spokes ready after $((SECONDS - started)) s: $MEDIANA_SPOKE_1_KUBECONFIG, $MEDIANA_SPOKE_2_KUBECONFIG"
   if [[ -n $node_pid ]]; then
     if ! wait "$node_pid"; then log "starting the real node failed; see $node_dir.log"; tail -n 40 "$node_dir.log" >&2; exit 1; fi
-    tests/controlplane/node.sh load "$node_dir" mediana postgres redis mariadb wordpress >/dev/null
+    tests/controlplane/node.sh load "$node_dir" >/dev/null
     export MEDIANA_NODE_KUBECONFIG=$node_dir/kubeconfig MEDIANA_NODE_DIR=$node_dir
     log "real node ready after $((SECONDS - started)) s: $MEDIANA_NODE_KUBECONFIG"
   fi

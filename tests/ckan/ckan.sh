@@ -24,8 +24,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 eval "$("$here/setup.sh" --print)"   # CKAN_CACHE=...
 VENV=$CKAN_CACHE/venv
-SOLR_VERSION=$(sed -n 's:.*<solr.version>\(.*\)</solr.version>.*:\1:p' "$here/solr/pom.xml")
-SOLR_DIR=$CKAN_CACHE/solr-$SOLR_VERSION
+SOLR_IMAGE=$here/../../images/solr   # Solr's conf and core conf, shared with the Solr image
+SOLR_DIR=$("$SOLR_IMAGE/jars.sh" --print)
+SOLR_VERSION=${SOLR_DIR##*/solr-}
 
 # How long each component may take to become ready, in seconds. Generous: on a 2-core machine
 # shared with compilers (CPU pressure ~97%), a gunicorn worker has been seen to need 40 s to
@@ -180,13 +181,12 @@ start_solr() {
   local n=$1 i core
   local home=$DIR/solr/home
   mkdir -p "$home"
-  cp "$here/solr/conf/solr.xml" "$home/solr.xml"
+  cp "$SOLR_IMAGE/conf/solr.xml" "$home/solr.xml"
   for ((i = 1; i <= n; i++)); do
     core=$home/ckan_$i
     mkdir -p "$core/conf"
-    # CKAN's own schema, straight from the installed wheel; our solrconfig.xml beside it.
-    cp "$VENV"/lib/python3*/site-packages/ckan/config/solr/schema.xml "$core/conf/schema.xml"
-    cp "$here/solr/conf/solrconfig.xml" "$here/solr/conf/protwords.txt" "$here/solr/conf/synonyms.txt" "$core/conf/"
+    # The image's ckan core: CKAN's own schema and our solrconfig.xml.
+    cp "$SOLR_IMAGE"/core/* "$core/conf/"
     echo "name=ckan_$i" >"$core/core.properties"
   done
   log "Solr $SOLR_VERSION: starting (cores ckan_1..ckan_$n)"
@@ -195,9 +195,9 @@ start_solr() {
   # start faster and use less memory than the defaults on a 2-core machine.
   (cd "$DIR/solr" && exec java -Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-    -Dsolr.log.dir="$DIR/logs" -Dlog4j.configurationFile="$here/solr/conf/log4j2.xml" \
+    -Dsolr.log.dir="$DIR/logs" -Dlog4j.configurationFile="$SOLR_IMAGE/conf/log4j2.xml" \
     -Dsolr.solr.home="$home" \
-    -cp "$SOLR_DIR/classes:$SOLR_DIR/lib/*" mediana.solr.SolrLauncher "$home" 0 "$DIR/solr.port" \
+    -cp "$SOLR_DIR/classes:$SOLR_DIR/lib/*" mediana.solr.SolrLauncher "$home" 127.0.0.1 0 "$DIR/solr.port" \
     >"$DIR/logs/solr.log" 2>&1 < /dev/null) &
   echo $! >"$DIR/pids/solr.pid"
 }

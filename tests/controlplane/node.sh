@@ -4,8 +4,9 @@
 # pods, from mediana's own images. Called by cluster.sh; needs root.
 #
 #   node.sh up RUN      start the node of the control plane in RUN (its pki/ and kubeconfig)
-#   node.sh load RUN NAME...  build the images NAME (images/build.sh) and import them into
-#                       the node's containerd, e.g. `node.sh load RUN mediana`
+#   node.sh load RUN [NAME...]  build the images NAME (images/build.sh) and import them into
+#                       the node's containerd, e.g. `node.sh load RUN mediana`; without NAME,
+#                       every image of images/ the node has not loaded yet
 #   node.sh down RUN    stop it: pods removed, processes stopped, mounts undone
 #   node.sh leftovers RUN   print what the node left behind (processes, mounts, cgroups and
 #                       the processes in them, links); prints nothing once `down` is complete
@@ -178,6 +179,9 @@ cgroup_root() {
   done
 }
 
+# The names (images/<name>) of the images in $N/images.
+loaded_names() { awk '{n = $1; sub(/:[^:]*$/, "", n); sub(/.*\//, "", n); print n}' "$N/images"; }
+
 # Imports the "REFERENCE ARCHIVE" lines read from stdin; each name is in the index, so
 # containerd records that name and no other.
 import_images() {
@@ -188,6 +192,11 @@ import_images() {
 }
 
 load() {
+  if (($# == 0)); then
+    mapfile -t names < <(comm -23 <("$repo/images/build.sh" --list | sort) <(loaded_names | sort))
+    ((${#names[@]})) || return 0
+    set -- "${names[@]}"
+  fi
   local built; built=$("$repo/images/build.sh" "$@" 2>>"$RUN/logs/images.log") || { tail -20 "$RUN/logs/images.log" >&2; return 1; }
   import_images <<<"$built"
   echo "$built" >>"$N/images"

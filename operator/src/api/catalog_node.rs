@@ -241,7 +241,9 @@ pub struct SearchSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedSolr {
-    /// Solr image with CKAN's schema; defaults to the CKAN project's Solr 9 image.
+    /// Solr image with CKAN's schema; defaults to mediana's Solr 9 image with the schema of
+    /// the node's CKAN line (`ghcr.io/mediana-dev/solr:9.10.1-ckan2.12`), which runs as a
+    /// non-root user and keeps its core under `/var/solr`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(patterns::IMAGE))]
     pub image: Option<String>,

@@ -44,8 +44,11 @@ pub mod component {
 pub const CKAN_IMAGE: &str = "ghcr.io/mediana-dev/ckan-dcatapit";
 /// UID of the `ckan` user in the CKAN images.
 pub const CKAN_UID: i64 = 503;
-/// UID of the `solr` user in the Solr images.
-const SOLR_UID: i64 = 8983;
+/// Solr image with CKAN's schema that mediana builds (images/solr), tagged
+/// `SOLR_VERSION-ckanX.Y` after the CKAN line whose schema it carries.
+const SOLR_IMAGE: &str = "ghcr.io/mediana-dev/solr";
+/// The Solr release of mediana's Solr image (images/solr/pom.xml).
+const SOLR_VERSION: &str = "9.10.1";
 /// Default Redis image (images/redis).
 const REDIS_IMAGE: &str = "ghcr.io/mediana-dev/redis:7.0";
 /// Where CKAN keeps uploaded files.
@@ -164,10 +167,10 @@ impl Release {
     }
 }
 
-/// The Solr image for a CKAN version: the CKAN project's image with its schema.
+/// The Solr image for a CKAN version: mediana's Solr with that CKAN line's schema.
 fn solr_image(spec: &ManagedSolr, ckan_version: &str) -> String {
     let minor: String = ckan_version.split('.').take(2).collect::<Vec<_>>().join(".");
-    spec.image.clone().unwrap_or_else(|| format!("ckan/ckan-solr:{minor}-solr9"))
+    spec.image.clone().unwrap_or_else(|| format!("{SOLR_IMAGE}:{SOLR_VERSION}-ckan{minor}"))
 }
 
 /// The public base URL of the node.
@@ -451,7 +454,7 @@ fn solr_statefulset(owner: &Owner, solr: &ManagedSolr, ckan_version: &str) -> St
             template: pod_template(
                 owner,
                 component::SEARCH,
-                SOLR_UID,
+                workloads::IMAGE_UID,
                 PodSpec { containers: vec![container], volumes: Some(vec![empty_dir("tmp")]), ..Default::default() },
             ),
             volume_claim_templates: Some(vec![PersistentVolumeClaim {

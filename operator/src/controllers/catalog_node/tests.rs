@@ -100,6 +100,28 @@ fn default_node_builds_the_whole_stack() {
     );
 }
 
+/// The recipe images/solr builds: Solr's version from its pom, the CKAN line from its schema.
+fn solr_image_the_recipe_builds() -> String {
+    let pom = include_str!("../../../../images/solr/pom.xml");
+    let schema = include_str!("../../../../images/solr/core/schema.xml");
+    let between = |text: &'static str, start: &str, end: &str| -> &'static str {
+        let from = text.find(start).map(|i| i + start.len()).expect("start marker");
+        text[from..].split(end).next().expect("end marker")
+    };
+    let solr = between(pom, "<solr.version>", "</solr.version>");
+    let ckan = between(schema, "<schema name=\"ckan-", "\"");
+    format!("ghcr.io/mediana-dev/solr:{solr}-ckan{ckan}")
+}
+
+#[test]
+fn the_default_solr_for_ckan_2_12_is_the_image_the_recipe_builds() {
+    let built = children(&spec(json!({"version": "2.12.0"})));
+    let solr = find(&built, "StatefulSet", "marche-solr");
+    let pod = &solr["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"][0]["image"], solr_image_the_recipe_builds());
+    assert_eq!(pod["securityContext"]["runAsUser"], crate::controllers::workloads::IMAGE_UID);
+}
+
 #[test]
 fn every_child_is_labelled_owned_and_hashed_but_claims_outlive_the_node() {
     for child in children(&spec(json!({"replicas": 2, "backup": {"schedule": "0 2 * * *"}}))) {

@@ -1,5 +1,6 @@
 package mediana.solr;
 
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,12 +8,19 @@ import java.nio.file.StandardCopyOption;
 import java.util.concurrent.CountDownLatch;
 import org.apache.solr.embedded.JettyConfig;
 import org.apache.solr.embedded.JettySolrRunner;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * Serves a Solr home over HTTP on 127.0.0.1 with Solr's own embedded Jetty runner (the one
- * Solr's integration tests use), so the CKAN test peers talk to a real, unmodified Solr 9.
+ * Serves a Solr home over HTTP with Solr's own embedded Jetty runner (the one Solr's
+ * integration tests use): a real, unmodified Solr 9 from Maven Central's jars, for the image
+ * (images/solr, on 0.0.0.0:8983) and for the CKAN test peers (tests/ckan, on 127.0.0.1).
  *
- * <pre>java -cp 'classes:lib/*' mediana.solr.SolrLauncher SOLR_HOME PORT PORT_FILE</pre>
+ * <pre>java -cp 'classes:lib/*' mediana.solr.SolrLauncher SOLR_HOME HOST PORT PORT_FILE</pre>
+ *
+ * The runner binds 127.0.0.1 whatever it is told, which a pod cannot serve from, so HOST is set
+ * on its connectors before it starts (see {@link #bind}).
  *
  * PORT 0 lets the kernel pick a free port, which avoids the race of choosing one beforehand;
  * the bound port is written to PORT_FILE (atomically, via a rename) once Jetty serves and the
@@ -21,13 +29,14 @@ import org.apache.solr.embedded.JettySolrRunner;
  */
 public final class SolrLauncher {
   public static void main(String[] args) throws Exception {
-    if (args.length != 3) {
-      System.err.println("usage: SolrLauncher SOLR_HOME PORT PORT_FILE");
+    if (args.length != 4) {
+      System.err.println("usage: SolrLauncher SOLR_HOME HOST PORT PORT_FILE");
       System.exit(2);
     }
     String home = args[0];
-    int port = Integer.parseInt(args[1]);
-    Path portFile = Path.of(args[2]);
+    String host = args[1];
+    int port = Integer.parseInt(args[2]);
+    Path portFile = Path.of(args[3]);
 
     JettyConfig config =
         JettyConfig.builder()
@@ -39,6 +48,7 @@ public final class SolrLauncher {
             .waitForLoadingCoresToFinish(120_000L)
             .build();
     JettySolrRunner solr = new JettySolrRunner(home, config);
+    bind(solr, host);
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -61,8 +71,23 @@ public final class SolrLauncher {
     Files.writeString(tmp, bound + "\n", StandardCharsets.US_ASCII);
     Files.move(tmp, portFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     System.err.println("mediana SolrLauncher: Solr " + SolrLauncher.solrVersion()
-        + " serving " + home + " at http://127.0.0.1:" + bound + "/solr");
+        + " serving " + home + " at http://" + host + ":" + bound + "/solr");
     stopped.await();
+  }
+
+  /**
+   * Sets the address the runner's connectors will listen on. JettySolrRunner (9.10) creates its
+   * Jetty server in the constructor, with the host fixed to 127.0.0.1 and no accessor; the
+   * connectors are not open until start(), so setting their host here is all it takes. The
+   * Solr version is pinned in pom.xml, and a runner without the field fails loudly here.
+   */
+  private static void bind(JettySolrRunner solr, String host) throws ReflectiveOperationException {
+    Field field = JettySolrRunner.class.getDeclaredField("server");
+    field.setAccessible(true);
+    Server server = (Server) field.get(solr);
+    for (Connector connector : server.getConnectors()) {
+      ((ServerConnector) connector).setHost(host);
+    }
   }
 
   /** Solr's version, from the manifest of the jar the runner was loaded from. */
