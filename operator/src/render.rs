@@ -66,7 +66,7 @@ pub fn render(manifests: &str) -> Result<String, RenderError> {
                 let node: CatalogNode = parse(&document, index)?;
                 preview(&node, |owner| {
                     let spec = &node.spec;
-                    let children = builders::children(spec, owner, &builders::Release::desired(spec))?;
+                    let children = builders::children(spec, owner, Some(&builders::Release::desired(spec)))?;
                     Ok((builders::generated_secrets(spec, owner), children))
                 })?
             }

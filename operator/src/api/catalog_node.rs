@@ -14,7 +14,7 @@ use super::shared::{
 };
 
 /// CKAN version deployed when `spec.version` is omitted.
-pub const DEFAULT_CKAN_VERSION: &str = "2.11.3";
+pub const DEFAULT_CKAN_VERSION: &str = "2.12.0";
 
 /// A CKAN open-data catalogue node with the DCAT-AP_IT profile: the CKAN web application,
 /// PostgreSQL, Solr, Redis, upload storage, Ingress, backups and NetworkPolicies, declared
@@ -62,8 +62,10 @@ pub struct CatalogNodeSpec {
     #[schemars(pattern(patterns::VERSION))]
     pub version: String,
 
-    /// CKAN image. Defaults to the image matching `version`; set it to use a mirror or an
-    /// image with extra extensions. It must contain ckanext-dcat and ckanext-dcatapit.
+    /// CKAN image. Defaults to mediana's image of `version` (`ghcr.io/mediana-dev/ckan`); set it
+    /// to use a mirror or an image with extra extensions. It must contain ckanext-dcat and
+    /// gunicorn, serve `wsgi:application` from its working directory, and read its
+    /// configuration from `CKAN_INI`, as mediana's image does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(patterns::IMAGE))]
     pub image: Option<String>,
@@ -82,14 +84,16 @@ pub struct CatalogNodeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
 
-    /// Additional CKAN plugins to enable after the DCAT and DCAT-AP_IT ones
-    /// (`dcat dcat_rdf_harvester dcatapit_pkg ...` are always enabled).
+    /// Additional CKAN plugins to enable after the ones always enabled (`activity dcat
+    /// dcat_json_interface structured_data`); the image must contain them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub extra_plugins: Vec<String>,
 
     /// Extra CKAN configuration options (`ckan.ini` keys such as
-    /// `ckan.datasets_per_page`). Options the operator manages cannot be overridden.
+    /// `ckan.datasets_per_page`), written into the node's `ckan.ini`. Options the operator
+    /// sets (the site URL, plugins, secrets, URLs of the database, Solr and Redis) are refused:
+    /// the node reports `Stalled` with reason `InvalidSpec`, naming the key, and changes nothing.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config: BTreeMap<String, String>,
 

@@ -55,6 +55,9 @@ pub enum Error {
     /// A desired object could not be serialized.
     #[error("cannot serialize a desired object: {0}")]
     Serialize(#[source] serde_json::Error),
+    /// The spec asks for something the operator cannot build; the message names the field.
+    #[error("{0}")]
+    InvalidSpec(String),
     /// The operating system's random number generator failed.
     #[error("no randomness for a generated secret: {0}")]
     Random(String),
@@ -95,6 +98,7 @@ impl Error {
             Self::Kube(_) => "KubeApiError",
             Self::MissingObjectKey(_) => "InvalidObject",
             Self::Serialize(_) => "SerializationFailed",
+            Self::InvalidSpec(_) => "InvalidSpec",
             Self::Random(_) => "RandomnessUnavailable",
             Self::Target { .. } => "KubeconfigInvalid",
             Self::TargetUnreachable { .. } => "TargetUnreachable",

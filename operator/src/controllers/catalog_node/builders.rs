@@ -5,10 +5,14 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{Container, EnvVar, PersistentVolumeClaim, PodSpec, PodTemplateSpec, Volume};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, PersistentVolumeClaim, PodSpec, PodTemplateSpec, Volume,
+    VolumeMount,
+};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::ObjectMeta;
 
+use super::config;
 use crate::api::catalog_node::{
     CatalogEndpoints, CatalogNodeSpec, ComponentVersions, ExternalService, ManagedPostgres, ManagedRedis, ManagedSolr,
 };
@@ -39,11 +43,8 @@ pub mod component {
     pub const MAINTENANCE: &str = "maintenance";
 }
 
-/// Registry path of the CKAN image with ckanext-dcat and ckanext-dcatapit that mediana
-/// builds (images/ckan/Dockerfile); the tag is the CKAN version.
-pub const CKAN_IMAGE: &str = "ghcr.io/mediana-dev/ckan-dcatapit";
-/// UID of the `ckan` user in the CKAN images.
-pub const CKAN_UID: i64 = 503;
+/// Registry path of mediana's CKAN image (images/ckan); the tag is the CKAN version.
+pub const CKAN_IMAGE: &str = "ghcr.io/mediana-dev/ckan";
 /// Solr image with CKAN's schema that mediana builds (images/solr), tagged
 /// `SOLR_VERSION-ckanX.Y` after the CKAN line whose schema it carries.
 const SOLR_IMAGE: &str = "ghcr.io/mediana-dev/solr";
@@ -51,11 +52,9 @@ const SOLR_IMAGE: &str = "ghcr.io/mediana-dev/solr";
 const SOLR_VERSION: &str = "9.10.1";
 /// Default Redis image (images/redis).
 const REDIS_IMAGE: &str = "ghcr.io/mediana-dev/redis:7.0";
-/// Where CKAN keeps uploaded files.
-const STORAGE_PATH: &str = "/var/lib/ckan";
-/// CKAN plugins always enabled, in order: DCAT, then the DCAT-AP_IT profile.
-const BASE_PLUGINS: &[&str] =
-    &["activity", "dcat", "dcat_json_interface", "structured_data", "dcatapit_pkg", "dcatapit_org", "dcatapit_config"];
+/// The annotation of CKAN's pod templates holding a hash of `ckan.ini`, so a change of the
+/// configuration rolls the pods (a mounted ConfigMap alone changes under running processes).
+pub const CONFIG_HASH_ANNOTATION: &str = "mediana.dev/ckan-config-hash";
 
 /// Names of the children, derived from the node's name (documented for users).
 pub struct Names {
@@ -82,6 +81,10 @@ impl Names {
     /// Redis Deployment and Service.
     pub fn redis(&self) -> String {
         self.owner.child_name("redis")
+    }
+    /// ConfigMap with `ckan.ini`.
+    pub fn config(&self) -> String {
+        self.owner.child_name("ckan-config")
     }
     /// Generated Secret with CKAN's secret key and the sysadmin password.
     pub fn ckan_secret(&self) -> String {
@@ -157,13 +160,15 @@ impl Release {
         Self { version, image }
     }
 
+    /// The release the status records as serving traffic; none before the first rollout.
+    pub fn recorded(versions: Option<&ComponentVersions>) -> Option<Self> {
+        versions.and_then(|v| Some(Self { version: v.ckan.clone()?, image: v.ckan_image.clone()? }))
+    }
+
     /// The release serving traffic according to the status; the desired one before the
     /// first rollout (a new node has nothing to upgrade from).
     pub fn serving(spec: &CatalogNodeSpec, versions: Option<&ComponentVersions>) -> Self {
-        match versions.and_then(|v| Some((v.ckan.clone()?, v.ckan_image.clone()?))) {
-            Some((version, image)) => Self { version, image },
-            None => Self::desired(spec),
-        }
+        Self::recorded(versions).unwrap_or_else(|| Self::desired(spec))
     }
 }
 
@@ -197,71 +202,67 @@ fn url_env(name: &str, external: &ExternalService) -> EnvVar {
     }
 }
 
-/// The CKAN configuration as environment variables, for the web pods and the maintenance
-/// Jobs alike (they must see the same database, index and plugins).
+/// The environment of every CKAN container (web pods and maintenance Jobs alike: they must see
+/// the same database, index and configuration): where `ckan.ini` is, and the values it must
+/// not hold, the URLs and the secret key.
 pub fn ckan_env(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<EnvVar> {
     let names = Names::new(owner);
-    let mut vars = vec![env("CKAN_SITE_URL", site_url(spec))];
-    vars.push(match &spec.database.external {
+    let database = match &spec.database.external {
         Some(external) if spec.database.managed.is_none() => {
             env_from_secret("CKAN_SQLALCHEMY_URL", &external.url_secret_ref.name, &external.url_secret_ref.key)
         }
         _ => env_from_secret("CKAN_SQLALCHEMY_URL", &names.database_secret(), "url"),
-    });
-    vars.push(match (&spec.search.external, managed_search(spec)) {
+    };
+    let search = match (&spec.search.external, managed_search(spec)) {
         (Some(external), None) => url_env("CKAN_SOLR_URL", external),
         _ => env("CKAN_SOLR_URL", format!("http://{}:8983/solr/ckan", names.solr())),
-    });
-    vars.push(match (&spec.redis.external, managed_redis(spec)) {
+    };
+    let redis = match (&spec.redis.external, managed_redis(spec)) {
         (Some(external), None) => url_env("CKAN_REDIS_URL", external),
         _ => env("CKAN_REDIS_URL", format!("redis://{}:6379/0", names.redis())),
-    });
-    let plugins: Vec<&str> = BASE_PLUGINS
-        .iter()
-        .copied()
-        .chain(spec.extra_plugins.iter().map(String::as_str).filter(|p| !BASE_PLUGINS.contains(p) && *p != "envvars"))
-        // envvars reads the CKAN___ variables below; CKAN requires it last.
-        .chain(["envvars"])
-        .collect();
-    vars.extend([
-        env("CKAN__PLUGINS", plugins.join(" ")),
-        env("CKAN_STORAGE_PATH", STORAGE_PATH),
-        env("CKAN_SYSADMIN_NAME", spec.sysadmin.name.clone()),
-        env_from_secret("CKAN_SYSADMIN_PASSWORD", &names.ckan_secret(), "sysadmin-password"),
-        env_from_secret("CKAN___BEAKER__SESSION__SECRET", &names.ckan_secret(), "secret-key"),
-        env_from_secret("CKAN___API_TOKEN__JWT__ENCODE__SECRET", &names.ckan_secret(), "secret-key"),
-        env_from_secret("CKAN___API_TOKEN__JWT__DECODE__SECRET", &names.ckan_secret(), "secret-key"),
-        env("CKAN__LOCALE_DEFAULT", spec.locale.default.clone()),
-        env("CKAN__LOCALES_OFFERED", spec.locale.offered.join(" ")),
-        env("CKANEXT__DCAT__RDF__PROFILES", "euro_dcat_ap_2 it_dcat_ap"),
-        env("CKANEXT__DCAT__BASE_URI", site_url(spec)),
-    ]);
-    if let Some(email) = &spec.sysadmin.email {
-        vars.push(env("CKAN_SYSADMIN_EMAIL", email.clone()));
-    }
-    if let Some(title) = &spec.title {
-        vars.push(env("CKAN__SITE_TITLE", title.clone()));
-    }
-    let managed: Vec<String> = vars.iter().map(|v| v.name.clone()).collect();
-    for (key, value) in &spec.config {
-        // ckanext-envvars maps CKAN___A__B to a.b; options the operator sets win.
-        let name = format!("CKAN___{}", key.to_uppercase().replace('.', "__"));
-        if !managed.contains(&name) {
-            vars.push(env(&name, value.clone()));
-        }
-    }
-    vars
+    };
+    vec![
+        env("CKAN_INI", format!("{}/{}", config::CONFIG_DIR, config::CONFIG_FILE)),
+        database,
+        search,
+        redis,
+        env_from_secret(config::SECRET_KEY_ENV, &names.ckan_secret(), "secret-key"),
+    ]
 }
 
-/// Every child of a node whose web runs `release` (the release serving traffic, which
-/// differs from the desired one while an upgrade waits for its migration).
-pub fn children(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Result<Vec<Child>, Error> {
+/// The node's `ckan.ini` (see [`config`]).
+pub fn ckan_ini(spec: &CatalogNodeSpec, owner: &Owner) -> Result<String, config::ConfigError> {
+    config::render(spec, &owner.instance, &site_url(spec))
+}
+
+/// The ConfigMap holding `ckan.ini`.
+fn config_map(owner: &Owner, ini: &str) -> ConfigMap {
+    ConfigMap {
+        metadata: metadata(owner, &Names::new(owner).config(), component::WEB),
+        data: Some(BTreeMap::from([(config::CONFIG_FILE.to_owned(), ini.to_owned())])),
+        ..Default::default()
+    }
+}
+
+/// Every child of a node whose web runs `web` (the release serving traffic, which differs
+/// from the desired one while an upgrade waits for its migration); with no `web`, the node
+/// waits for its database to be initialised and runs no CKAN web pod yet.
+pub fn children(spec: &CatalogNodeSpec, owner: &Owner, web: Option<&Release>) -> Result<Vec<Child>, Error> {
     let names = Names::new(owner);
+    let ini = ckan_ini(spec, owner).map_err(|err| Error::InvalidSpec(err.to_string()))?;
     let mut out = vec![
-        Child::new(&web_deployment(spec, owner, release))?,
+        Child::new(&config_map(owner, &ini))?,
         Child::new(&service(owner, &names.web(), component::WEB, &[("http", 80)]))?,
         Child::new(&uploads_claim(spec, owner))?,
     ];
+    if let Some(release) = web {
+        out.push(Child::new(&web_deployment(spec, owner, release))?);
+        if spec.replicas > 1 {
+            out.push(Child::new(&disruption_budget(owner, &names.web(), component::WEB))?);
+        }
+    }
+    // Solr carries the schema of the CKAN line that serves (or is about to).
+    let ckan_version = web.map_or(spec.version.as_str(), |release| release.version.as_str());
     if let Some(database) = managed_database(spec) {
         out.extend(workloads::managed_postgres(
             owner,
@@ -271,7 +272,7 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Res
         )?);
     }
     if let Some(search) = managed_search(spec) {
-        out.push(Child::new(&solr_statefulset(owner, &search, &release.version))?);
+        out.push(Child::new(&solr_statefulset(owner, &search, ckan_version))?);
         out.push(Child::new(&service(owner, &names.solr(), component::SEARCH, &[("solr", 8983)]))?);
         out.push(Child::new(&allow_only_from(
             owner,
@@ -293,9 +294,6 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Res
     if spec.ingress.enabled {
         out.push(Child::new(&ingress(spec, owner))?);
     }
-    if spec.replicas > 1 {
-        out.push(Child::new(&disruption_budget(owner, &names.web(), component::WEB))?);
-    }
     if let Some(cron) = backup_cronjob(spec, owner)? {
         out.push(Child::new(&backup_claim(spec, owner))?);
         out.push(Child::new(&cron)?);
@@ -310,13 +308,42 @@ pub fn ckan_container(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) 
         image: Some(release.image.clone()),
         env: Some(ckan_env(spec, owner)),
         security_context: Some(restricted_container_security()),
-        volume_mounts: Some(vec![mount("uploads", STORAGE_PATH), mount("tmp", "/tmp")]),
+        volume_mounts: Some(vec![config_mount(), mount("uploads", config::STORAGE_PATH), mount("tmp", "/tmp")]),
         ..Default::default()
     }
 }
 
+/// `ckan.ini`, read-only where the image's `CKAN_INI` expects it.
+pub fn config_mount() -> VolumeMount {
+    VolumeMount { read_only: Some(true), ..mount("config", config::CONFIG_DIR) }
+}
+
+/// The volume of [`config_mount`]: the node's ConfigMap.
+pub fn config_volume(owner: &Owner) -> Volume {
+    Volume {
+        name: "config".into(),
+        config_map: Some(ConfigMapVolumeSource { name: Names::new(owner).config(), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// A CKAN pod template: the restricted pod of `component`, annotated with the hash of
+/// `ckan.ini` so that a configuration change rolls it.
+pub fn ckan_pod_template(spec: &CatalogNodeSpec, owner: &Owner, component: &str, pod: PodSpec) -> PodTemplateSpec {
+    let mut template = pod_template(owner, component, workloads::IMAGE_UID, pod);
+    // An invalid spec.config builds no children at all (see `children`); no hash then.
+    if let Ok(ini) = ckan_ini(spec, owner) {
+        let hash = crate::controllers::children::fingerprint(&ini);
+        template.metadata.get_or_insert_default().annotations =
+            Some(BTreeMap::from([(CONFIG_HASH_ANNOTATION.to_owned(), hash)]));
+    }
+    template
+}
+
+/// The volumes of the web pods: `ckan.ini`, the uploads, `/tmp`.
 fn ckan_volumes(owner: &Owner) -> Vec<Volume> {
     vec![
+        config_volume(owner),
         Volume {
             name: "uploads".into(),
             persistent_volume_claim: Some(k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
@@ -332,6 +359,17 @@ fn ckan_volumes(owner: &Owner) -> Vec<Volume> {
 /// The CKAN web Deployment running `release`.
 pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Deployment {
     let container = Container {
+        // The image's command, with logging as ckan.ini configures it.
+        command: Some(
+            ["gunicorn", "--bind=0.0.0.0:5000", "--workers=2", "--timeout=120", "--no-control-socket"]
+                .into_iter()
+                .map(str::to_owned)
+                .chain([
+                    format!("--log-config={}/{}", config::CONFIG_DIR, config::CONFIG_FILE),
+                    "wsgi:application".into(),
+                ])
+                .collect(),
+        ),
         ports: Some(vec![container_port("http", 5000)]),
         readiness_probe: Some(http_probe("/api/3/action/status_show", "http", 10, 10)),
         liveness_probe: Some(http_probe("/api/3/action/status_show", "http", 60, 20)),
@@ -343,10 +381,10 @@ pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) 
         spec: Some(DeploymentSpec {
             replicas: Some(spec.replicas),
             selector: selector(owner, component::WEB),
-            template: pod_template(
+            template: ckan_pod_template(
+                spec,
                 owner,
                 component::WEB,
-                CKAN_UID,
                 PodSpec { containers: vec![container], volumes: Some(ckan_volumes(owner)), ..Default::default() },
             ),
             ..Default::default()
@@ -406,20 +444,59 @@ pub fn upgrade_job(spec: &CatalogNodeSpec, owner: &Owner, kind: UpgradeJob, rele
     })
 }
 
-/// A one-off CKAN command in a Job's pod, with the node's configuration and volumes.
+/// The sysadmin's e-mail address: `spec.sysadmin.email`, else the user at the portal's host
+/// (CKAN requires one).
+pub fn sysadmin_email(spec: &CatalogNodeSpec) -> String {
+    spec.sysadmin.email.clone().unwrap_or_else(|| format!("{}@{}", spec.sysadmin.name, spec.hostname))
+}
+
+/// Name of the Job that sets up the sysadmin with `release`: one per release and account, so
+/// that a change of either runs it again.
+pub fn sysadmin_job_name(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> String {
+    let account = format!("{}\n{}\n{}", release.image, spec.sysadmin.name, sysadmin_email(spec));
+    owner.child_name(&format!("sysadmin-{}", &crate::controllers::children::fingerprint(&account)[..8]))
+}
+
+/// The script of the sysadmin Job: CKAN's own commands, each idempotent. `sysadmin add
+/// --create` creates the user when missing and makes it a sysadmin; `setpass` sets the
+/// generated password, also on a user that existed before.
+pub const SYSADMIN_SCRIPT: &str = "set -eu\n\
+     ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" --create email=\"$CKAN_SYSADMIN_EMAIL\" password=\"$CKAN_SYSADMIN_PASSWORD\"\n\
+     ckan user setpass \"$CKAN_SYSADMIN_NAME\" --password \"$CKAN_SYSADMIN_PASSWORD\"\n";
+
+/// The Job that creates or updates the sysadmin account, once the database is initialised.
+pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Job {
+    let mut pod = maintenance_pod(spec, owner, release, &["/bin/sh", "-c", SYSADMIN_SCRIPT]);
+    if let Some(container) = pod.spec.as_mut().and_then(|p| p.containers.first_mut()) {
+        container.env.get_or_insert_default().extend([
+            env("CKAN_SYSADMIN_NAME", spec.sysadmin.name.clone()),
+            env("CKAN_SYSADMIN_EMAIL", sysadmin_email(spec)),
+            env_from_secret("CKAN_SYSADMIN_PASSWORD", &Names::new(owner).ckan_secret(), "sysadmin-password"),
+        ]);
+    }
+    Job {
+        metadata: metadata(owner, &sysadmin_job_name(spec, owner, release), component::MAINTENANCE),
+        spec: Some(JobSpec { backoff_limit: Some(2), template: pod, ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// A one-off CKAN command in a Job's pod, with the node's configuration; not its uploads,
+/// which the web pods hold (a ReadWriteOnce claim) and no command here reads.
 fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, command: &[&str]) -> PodTemplateSpec {
     let container = Container {
         command: Some(command.iter().map(|c| (*c).to_owned()).collect()),
         resources: Some(default_resources("250m", "1Gi")),
+        volume_mounts: Some(vec![config_mount(), mount("tmp", "/tmp")]),
         ..ckan_container(spec, owner, release)
     };
-    pod_template(
+    ckan_pod_template(
+        spec,
         owner,
         component::MAINTENANCE,
-        CKAN_UID,
         PodSpec {
             containers: vec![container],
-            volumes: Some(ckan_volumes(owner)),
+            volumes: Some(vec![config_volume(owner), empty_dir("tmp")]),
             restart_policy: Some("Never".into()),
             ..Default::default()
         },

@@ -5,6 +5,7 @@
 //! workloads, and report what was observed in the status.
 
 pub mod builders;
+pub mod config;
 pub mod upgrade;
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{DeleteParams, ListParams};
@@ -37,6 +38,7 @@ use upgrade::{JobState, JobStates, Plan};
 /// generated Secrets are not in the list: data and credentials outlive spec changes.
 pub fn prunable() -> Vec<ApiResource> {
     vec![
+        api_resource::<ConfigMap>(),
         api_resource::<Deployment>(),
         api_resource::<StatefulSet>(),
         api_resource::<Service>(),
@@ -72,6 +74,9 @@ pub struct Observation {
     pub search: Observed,
     /// Redis.
     pub redis: Observed,
+    /// The Job setting up the sysadmin account and its state; none before the database is
+    /// initialised.
+    pub sysadmin: Option<(String, JobState)>,
 }
 
 impl Placed for CatalogNode {
@@ -101,6 +106,21 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
         }
         let removal = if wants_cleanup { Removal::Everything } else { Removal::KeepData };
         return sites::finish_deletion(&ctx, &api, node.as_ref(), &targets, removal, &prunable(), &[FINALIZER]).await;
+    }
+
+    // Options of spec.config the operator owns, or that no ini can hold: nothing changes until
+    // the spec is fixed, and the condition says which key.
+    if let Err(err) = config::check(&node.spec.config) {
+        let status = node.status.clone().unwrap_or_default();
+        write_status(
+            &ctx,
+            &api,
+            node.as_ref(),
+            status,
+            &conditions::not_rolled_out(Reason::InvalidSpec, &err.to_string()),
+        )
+        .await?;
+        return Ok(Action::requeue(Duration::from_secs(300)));
     }
 
     let named = node.spec.placement.target.as_deref();
@@ -166,12 +186,12 @@ async fn roll_out(
         }
         let previous = node.status.as_ref();
         let desired_release = Release::desired(spec);
-        let serving = Release::serving(spec, previous.and_then(|s| s.versions.as_ref()));
+        let serving = Release::recorded(previous.and_then(|s| s.versions.as_ref()));
         let jobs = observe_upgrade_jobs(client, owner, &desired_release).await?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let backup_first = spec.backup.as_ref().is_some_and(|b| b.before_upgrade);
         let plan = upgrade::plan(
-            &serving,
+            serving.as_ref(),
             &desired_release,
             backup_first,
             &jobs,
@@ -179,19 +199,34 @@ async fn roll_out(
             &now,
         );
 
-        let mut children = builders::children(spec, owner, &plan.web)?;
+        let mut children = builders::children(spec, owner, plan.web.as_ref())?;
         if let Some(kind) = plan.start {
             info!(job = ?kind, to = desired_release.version, "starting an upgrade step");
             children.push(Child::new(&builders::upgrade_job(spec, owner, kind, &desired_release)?)?);
         }
+        // Once the database is initialised, the sysadmin account is set up by a Job of the
+        // release that serves, created once per release and account.
+        let sysadmin = match &plan.web {
+            Some(web) => {
+                let job = builders::sysadmin_job(spec, owner, web);
+                let state = job_state(
+                    Api::<Job>::namespaced(client.clone(), &owner.namespace).get_opt(&job.name_any()).await?.as_ref(),
+                );
+                if state == JobState::Missing {
+                    children.push(Child::new(&job)?);
+                }
+                Some((job.name_any(), state))
+            }
+            None => None,
+        };
         let report = apply_and_prune(client, owner, &children, &prunable()).await?;
         ctx.metrics.wrote(kind, report.applied.len() + report.pruned.len());
         if report.wrote() {
             info!(target = site.target, applied = ?report.applied, pruned = ?report.pruned, "children updated");
         }
 
-        let observation = observe(client, owner, spec).await?;
-        let mut status = status(spec, &observation, &plan.web, previous);
+        let observation = Observation { sysadmin, ..observe(client, owner, spec).await? };
+        let mut status = status(spec, &observation, plan.web.as_ref(), previous);
         status.upgrade = plan.status.clone();
         status.last_backup = last_backup(client, owner, &desired_release, previous).await?;
         status.sites = recorded;
@@ -304,7 +339,7 @@ async fn observe(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Resu
     } else {
         deployment_readiness(deployments.get_opt(&names.redis()).await?.as_ref())
     };
-    Ok(Observation { web, database, search, redis })
+    Ok(Observation { web, database, search, redis, sysadmin: None })
 }
 
 fn component_condition(type_: ConditionType, what: &str, observed: &Observed) -> DesiredCondition {
@@ -323,8 +358,18 @@ pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredConditio
     let search = component_condition(ConditionType::SearchReady, "Solr", &observation.search);
     let redis = component_condition(ConditionType::WebReady, "Redis", &observation.redis);
     let web = if redis.status { component_condition(ConditionType::WebReady, "CKAN", &observation.web) } else { redis };
-    let waiting: Vec<&str> =
-        [&database, &search, &web].iter().filter(|c| !c.status).map(|c| c.message.as_str()).collect();
+    let sysadmin = match &observation.sysadmin {
+        None => Some("the database initialisation".to_owned()),
+        Some((_, JobState::Succeeded)) => None,
+        Some((job, JobState::Failed(message))) => Some(format!("the sysadmin account (Job {job} failed: {message})")),
+        Some((job, _)) => Some(format!("the sysadmin account (Job {job})")),
+    };
+    let waiting: Vec<&str> = [&database, &search, &web]
+        .iter()
+        .filter(|c| !c.status)
+        .map(|c| c.message.as_str())
+        .chain(sysadmin.as_deref())
+        .collect();
     let upgrading = plan
         .status
         .as_ref()
@@ -360,7 +405,7 @@ pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredConditio
 pub fn status(
     spec: &CatalogNodeSpec,
     observation: &Observation,
-    web: &Release,
+    web: Option<&Release>,
     previous: Option<&CatalogNodeStatus>,
 ) -> CatalogNodeStatus {
     let mut status = previous.cloned().unwrap_or_default();
@@ -368,10 +413,9 @@ pub fn status(
     status.endpoints = Some(builders::endpoints(spec));
     // The release serving traffic: the new one only once the web rollout is complete.
     let previous_versions = previous.and_then(|p| p.versions.clone()).unwrap_or_default();
-    let (ckan, ckan_image) = if observation.web == Observed::Ready {
-        (Some(web.version.clone()), Some(web.image.clone()))
-    } else {
-        (previous_versions.ckan, previous_versions.ckan_image)
+    let (ckan, ckan_image) = match web {
+        Some(web) if observation.web == Observed::Ready => (Some(web.version.clone()), Some(web.image.clone())),
+        _ => (previous_versions.ckan, previous_versions.ckan_image),
     };
     status.versions = Some(ComponentVersions {
         ckan,

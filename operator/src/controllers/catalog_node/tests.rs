@@ -48,7 +48,7 @@ fn owner() -> Owner {
 }
 
 fn children(spec: &CatalogNodeSpec) -> Vec<Child> {
-    builders::children(spec, &owner(), &builders::Release::desired(spec)).expect("children build")
+    builders::children(spec, &owner(), Some(&builders::Release::desired(spec))).expect("children build")
 }
 
 fn env_of(container: &Value) -> Vec<(String, Value)> {
@@ -64,6 +64,7 @@ fn default_node_builds_the_whole_stack() {
     assert_eq!(
         kinds_and_names(&built),
         [
+            "ConfigMap/marche-ckan-config",
             "Deployment/marche-ckan",
             "Deployment/marche-redis",
             "Ingress/marche",
@@ -87,16 +88,32 @@ fn default_node_builds_the_whole_stack() {
     );
     let vars = env_of(container);
     let value = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
-    assert_eq!(value("CKAN_SITE_URL")["value"], "http://dati.regione.marche.it");
+    assert_eq!(value("CKAN_INI")["value"], "/etc/ckan/ckan.ini");
     assert_eq!(value("CKAN_SQLALCHEMY_URL")["valueFrom"]["secretKeyRef"], json!({"name": "marche-db", "key": "url"}));
     assert_eq!(value("CKAN_SOLR_URL")["value"], "http://marche-solr:8983/solr/ckan");
     assert_eq!(value("CKAN_REDIS_URL")["value"], "redis://marche-redis:6379/0");
-    let plugins = value("CKAN__PLUGINS")["value"].as_str().unwrap_or_default().to_owned();
-    assert!(plugins.contains("dcat ") && plugins.contains("dcatapit_pkg"), "{plugins}");
-    assert!(plugins.ends_with("envvars"), "envvars comes last: {plugins}");
     assert_eq!(
-        value("CKAN_SYSADMIN_PASSWORD")["valueFrom"]["secretKeyRef"],
-        json!({"name": "marche-ckan-secrets", "key": "sysadmin-password"})
+        value("CKAN_SECRET_KEY")["valueFrom"]["secretKeyRef"],
+        json!({"name": "marche-ckan-secrets", "key": "secret-key"})
+    );
+    let ini =
+        find(&built, "ConfigMap", "marche-ckan-config")["data"]["ckan.ini"].as_str().unwrap_or_default().to_owned();
+    for line in [
+        "ckan.site_url = http://dati.regione.marche.it",
+        "ckan.site_id = marche",
+        "SECRET_KEY = %(CKAN_SECRET_KEY)s",
+        "api_token.jwt.encode.secret = string:%(CKAN_SECRET_KEY)s",
+        "ckan.plugins = activity dcat dcat_json_interface structured_data",
+        "ckan.storage_path = /var/lib/ckan",
+    ] {
+        assert!(ini.lines().any(|l| l == line), "ckan.ini has {line:?}:\n{ini}");
+    }
+    assert!(!ini.contains("sqlalchemy.url"), "the database URL stays in the Secret:\n{ini}");
+    let template = &web["spec"]["template"];
+    assert_eq!(
+        template["metadata"]["annotations"][builders::CONFIG_HASH_ANNOTATION],
+        crate::controllers::children::fingerprint(&ini),
+        "a change of ckan.ini rolls the pods"
     );
 }
 
@@ -265,16 +282,40 @@ fn backups_dump_on_schedule_and_keep_the_newest() {
 }
 
 #[test]
-fn extra_configuration_cannot_override_managed_options() {
-    let node = spec(
-        json!({"config": {"ckan.datasets_per_page": "50", "ckan.plugins": "nothing", "api_token.jwt.encode.secret": "x"}}),
-    );
-    let vars = builders::ckan_env(&node, &owner());
-    let find = |name: &str| vars.iter().filter(|v| v.name == name).count();
-    assert_eq!(find("CKAN___CKAN__DATASETS_PER_PAGE"), 1);
-    assert_eq!(find("CKAN___API_TOKEN__JWT__ENCODE__SECRET"), 1, "the managed secret is not duplicated");
-    let secret = vars.iter().find(|v| v.name == "CKAN___API_TOKEN__JWT__ENCODE__SECRET").expect("managed");
-    assert!(secret.value_from.is_some(), "the managed value (from the Secret) wins");
+fn extra_configuration_goes_into_ckan_ini_escaped() {
+    let node = spec(json!({"config": {"ckan.datasets_per_page": "50", "ckan.display_timezone": "100%"}}));
+    let ini = builders::ckan_ini(&node, &owner()).expect("valid");
+    assert!(ini.lines().any(|l| l == "ckan.datasets_per_page = 50"), "{ini}");
+    assert!(ini.lines().any(|l| l == "ckan.display_timezone = 100%%"), "a % is doubled for interpolation: {ini}");
+}
+
+#[test]
+fn options_the_operator_owns_are_refused_naming_the_key() {
+    for (config, message) in [
+        (
+            json!({"ckan.plugins": "nothing"}),
+            "spec.config sets ckan.plugins, which the operator sets from spec.extraPlugins",
+        ),
+        (
+            json!({"API_TOKEN.jwt.encode.secret": "x"}),
+            "spec.config sets API_TOKEN.jwt.encode.secret, which the operator sets from the generated Secret",
+        ),
+        (
+            json!({"ckan.site_title": "a\nb"}),
+            "spec.config sets ckan.site_title, which the operator sets from spec.title",
+        ),
+        (json!({"ckan.about": "line\nbreak"}), "spec.config.ckan.about spans several lines; a CKAN option is one line"),
+        (
+            json!({"[app:main]": "x"}),
+            "spec.config key \"[app:main]\" is not a CKAN option name (letters, digits, '.', '_' and '-')",
+        ),
+    ] {
+        let node = spec(json!({ "config": config }));
+        let err = builders::ckan_ini(&node, &owner()).expect_err("refused");
+        assert_eq!(err.to_string(), message);
+        let built = builders::children(&node, &owner(), Some(&builders::Release::desired(&node)));
+        assert!(built.is_err(), "nothing is built from {config}");
+    }
 }
 
 #[test]
@@ -313,8 +354,10 @@ fn ready_summarises_the_components() {
         database: Observed::Ready,
         search: Observed::External,
         redis: Observed::Ready,
+        sysadmin: Some(("marche-sysadmin-0123abcd".into(), JobState::Succeeded)),
     };
-    let idle = Plan { web: builders::Release::desired(&spec(json!({}))), start: None, status: None, failure: None };
+    let idle =
+        Plan { web: Some(builders::Release::desired(&spec(json!({})))), start: None, status: None, failure: None };
     let ready = conditions(&all, &idle);
     let get =
         |list: &[DesiredCondition], t: ConditionType| list.iter().find(|c| c.type_ == t).cloned().expect("condition");
@@ -329,6 +372,19 @@ fn ready_summarises_the_components() {
     assert!(summary.message.contains("PostgreSQL: 0/1 replicas ready"), "{}", summary.message);
     assert!(get(&pending, ConditionType::Reconciling).status);
     assert!(!get(&pending, ConditionType::Stalled).status);
+
+    // Serving, but the sysadmin account is not set up: not Ready, and the message says why.
+    let no_admin = Observation {
+        sysadmin: Some(("marche-sysadmin-0123abcd".into(), JobState::Failed("BackoffLimitExceeded".into()))),
+        ..all.clone()
+    };
+    let summary = get(&conditions(&no_admin, &idle), ConditionType::Ready);
+    assert!(!summary.status);
+    assert!(
+        summary.message.contains("Job marche-sysadmin-0123abcd failed: BackoffLimitExceeded"),
+        "{}",
+        summary.message
+    );
 
     // A failed migration: the old release serves (Ready), the node is Stalled.
     let failed = Plan { failure: Some((Reason::MigrationFailed, "the database migration failed".into())), ..idle };
@@ -351,12 +407,13 @@ fn serving_version_moves_only_after_the_rollout() {
         database: Observed::Ready,
         search: Observed::Ready,
         redis: Observed::Ready,
+        sysadmin: None,
     };
     let new = builders::Release::desired(&node);
-    let during = status(&node, &rolling, &new, Some(&previous));
+    let during = status(&node, &rolling, Some(&new), Some(&previous));
     assert_eq!(during.versions.and_then(|v| v.ckan).as_deref(), Some("2.11.3"));
     let done = Observation { web: Observed::Ready, ..rolling };
-    let after = status(&node, &done, &new, Some(&previous));
+    let after = status(&node, &done, Some(&new), Some(&previous));
     assert_eq!(after.versions.as_ref().and_then(|v| v.ckan.as_deref()), Some("2.11.4"));
     assert_eq!(
         after.endpoints.and_then(|e| e.catalog_turtle).as_deref(),
@@ -374,4 +431,40 @@ fn the_newest_backup_wins() {
     ]);
     assert_eq!(newest.map(|b| b.job).as_deref(), Some("before-upgrade"));
     assert_eq!(super::newest([None, None]), None);
+}
+
+#[test]
+fn before_its_database_is_initialised_a_node_runs_no_ckan_web_pod() {
+    let node = spec(json!({"replicas": 2}));
+    let built = builders::children(&node, &owner(), None).expect("children build");
+    let kinds = kinds_and_names(&built);
+    assert!(!kinds.iter().any(|k| k == "Deployment/marche-ckan" || k.starts_with("PodDisruptionBudget/")), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "StatefulSet/marche-postgres"), "the database starts: {kinds:?}");
+}
+
+#[test]
+fn the_sysadmin_job_sets_up_the_account_with_the_generated_password() {
+    let node = spec(json!({"sysadmin": {"name": "admin-marche"}}));
+    let release = builders::Release::desired(&node);
+    let job = serde_json::to_value(builders::sysadmin_job(&node, &owner(), &release)).expect("json");
+    let pod = &job["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(container["command"][2], builders::SYSADMIN_SCRIPT);
+    assert!(builders::SYSADMIN_SCRIPT.contains("ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" --create"));
+    let vars = env_of(container);
+    let value = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+    assert_eq!(value("CKAN_SYSADMIN_EMAIL")["value"], "admin-marche@dati.regione.marche.it", "CKAN needs an e-mail");
+    assert_eq!(
+        value("CKAN_SYSADMIN_PASSWORD")["valueFrom"]["secretKeyRef"],
+        json!({"name": "marche-ckan-secrets", "key": "sysadmin-password"})
+    );
+    let claims: Vec<&Value> =
+        pod["volumes"].as_array().into_iter().flatten().filter(|v| v.get("persistentVolumeClaim").is_some()).collect();
+    assert!(claims.is_empty(), "a Job never holds the uploads claim: {claims:?}");
+    // Another account, another Job: it runs again.
+    let renamed = spec(json!({"sysadmin": {"name": "admin-marche", "email": "opendata@regione.marche.it"}}));
+    assert_ne!(
+        builders::sysadmin_job_name(&node, &owner(), &release),
+        builders::sysadmin_job_name(&renamed, &owner(), &release)
+    );
 }

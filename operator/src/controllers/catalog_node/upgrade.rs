@@ -1,9 +1,11 @@
-//! The CKAN upgrade as a pure plan: given what serves, what is desired and the state of the
-//! upgrade Jobs, which release the web runs, which Job to start, and what to report.
+//! The CKAN install and upgrade as a pure plan: given what serves, what is desired and the
+//! state of the Jobs, which release the web runs, which Job to start, and what to report.
 //!
-//! Order: backup (when backups are configured and `beforeUpgrade`), migration with the new
-//! release, web rollout, search-index rebuild. The web moves to the new release only after
-//! the migration succeeded; a failed step leaves the old release serving.
+//! Install: the migration Job (`ckan db upgrade`, CKAN's `db init`) initialises the database;
+//! the web starts only once it succeeded. Upgrade: backup (when backups are configured and
+//! `beforeUpgrade`), migration with the new release, web rollout, search-index rebuild. The
+//! web moves to the new release only after the migration succeeded; a failed step leaves the
+//! old release serving.
 
 use crate::api::catalog_node::{UpgradePhase, UpgradeStatus};
 use crate::controllers::conditions::Reason;
@@ -37,8 +39,8 @@ pub struct JobStates {
 /// What the reconcile does about upgrades this time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
-    /// The release the web Deployment runs.
-    pub web: Release,
+    /// The release the web Deployment runs; none while the database is first initialised.
+    pub web: Option<Release>,
     /// A Job to create now.
     pub start: Option<UpgradeJob>,
     /// What `status.upgrade` says.
@@ -48,16 +50,17 @@ pub struct Plan {
 }
 
 /// Plans the next step. `serving` is the release the status records as serving (it moves
-/// to the desired one when the web rollout completes); `now` is the time to record when an
-/// upgrade starts.
+/// to the desired one when the web rollout completes; none before the first); `now` is the
+/// time to record when an upgrade starts.
 pub fn plan(
-    serving: &Release,
+    serving: Option<&Release>,
     desired: &Release,
     backup_first: bool,
     jobs: &JobStates,
     previous: Option<&UpgradeStatus>,
     now: &str,
 ) -> Plan {
+    let Some(serving) = serving else { return install(desired, &jobs.migrate) };
     let ongoing = previous.filter(|p| p.to_version == desired.version && p.phase != UpgradePhase::Completed);
     let status = |phase: UpgradePhase, message: Option<String>| {
         Some(UpgradeStatus {
@@ -69,13 +72,13 @@ pub fn plan(
         })
     };
     let keep = |start: Option<UpgradeJob>, phase: UpgradePhase, web: &Release| Plan {
-        web: web.clone(),
+        web: Some(web.clone()),
         start,
         status: status(phase, None),
         failure: None,
     };
     let fail = |reason: Reason, what: &str, message: &str| Plan {
-        web: serving.clone(),
+        web: Some(serving.clone()),
         start: None,
         status: status(UpgradePhase::Failed, Some(format!("{what}: {message}"))),
         failure: Some((
@@ -87,14 +90,14 @@ pub fn plan(
     if serving == desired {
         // Rolled out: only the index rebuild may remain, for an upgrade that got this far.
         if !ongoing.is_some_and(|p| matches!(p.phase, UpgradePhase::RollingOut | UpgradePhase::Reindexing)) {
-            return Plan { web: desired.clone(), start: None, status: previous.cloned(), failure: None };
+            return Plan { web: Some(desired.clone()), start: None, status: previous.cloned(), failure: None };
         }
         return match &jobs.reindex {
             JobState::Missing => keep(Some(UpgradeJob::Reindex), UpgradePhase::Reindexing, desired),
             JobState::Running => keep(None, UpgradePhase::Reindexing, desired),
             JobState::Succeeded => keep(None, UpgradePhase::Completed, desired),
             JobState::Failed(message) => Plan {
-                web: desired.clone(),
+                web: Some(desired.clone()),
                 start: None,
                 status: status(UpgradePhase::Failed, Some(format!("index rebuild: {message}"))),
                 failure: Some((Reason::ReindexFailed, format!("the search-index rebuild failed: {message}"))),
@@ -121,6 +124,23 @@ pub fn plan(
     }
 }
 
+/// The first install: the migration initialises the database, then the web starts.
+fn install(desired: &Release, migrate: &JobState) -> Plan {
+    let waiting = |start| Plan { web: None, start, status: None, failure: None };
+    match migrate {
+        JobState::Missing => waiting(Some(UpgradeJob::Migrate)),
+        JobState::Running => waiting(None),
+        JobState::Failed(message) => Plan {
+            failure: Some((
+                Reason::MigrationFailed,
+                format!("the database initialisation for CKAN {} failed: {message}", desired.version),
+            )),
+            ..waiting(None)
+        },
+        JobState::Succeeded => Plan { web: Some(desired.clone()), start: None, status: None, failure: None },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,14 +158,30 @@ mod tests {
     #[test]
     fn nothing_to_do_when_serving_the_desired_release() {
         let plan = plan(
-            &release("2.11.3"),
+            Some(&release("2.11.3")),
             &release("2.11.3"),
             true,
             &jobs(JobState::Missing, JobState::Missing, JobState::Missing),
             None,
             NOW,
         );
-        assert_eq!(plan, Plan { web: release("2.11.3"), start: None, status: None, failure: None });
+        assert_eq!(plan, Plan { web: Some(release("2.11.3")), start: None, status: None, failure: None });
+    }
+
+    #[test]
+    fn a_new_node_initialises_its_database_before_the_web_starts() {
+        use JobState::*;
+        let new = release("2.12.0");
+        let step = |migrate: JobState| plan(None, &new, true, &jobs(Missing, migrate, Missing), None, NOW);
+        let p = step(Missing);
+        assert_eq!((p.start, p.web), (Some(UpgradeJob::Migrate), None), "no backup of an empty database");
+        assert_eq!(step(Running), Plan { web: None, start: None, status: None, failure: None });
+        let failed = step(Failed("could not connect to server".into()));
+        assert_eq!(failed.web, None);
+        let (reason, message) = failed.failure.expect("reported");
+        assert_eq!(reason, Reason::MigrationFailed);
+        assert!(message.contains("initialisation for CKAN 2.12.0 failed: could not connect"), "{message}");
+        assert_eq!(step(Succeeded), Plan { web: Some(new.clone()), start: None, status: None, failure: None });
     }
 
     #[test]
@@ -153,11 +189,11 @@ mod tests {
         let (old, new) = (release("2.11.3"), release("2.11.4"));
         use JobState::*;
         let step = |j: JobStates, serving: &Release, previous: Option<&UpgradeStatus>| {
-            plan(serving, &new, true, &j, previous, NOW)
+            plan(Some(serving), &new, true, &j, previous, NOW)
         };
 
         let p = step(jobs(Missing, Missing, Missing), &old, None);
-        assert_eq!((p.start, p.web.clone()), (Some(UpgradeJob::Backup), old.clone()));
+        assert_eq!((p.start, p.web.clone()), (Some(UpgradeJob::Backup), Some(old.clone())));
         let status = p.status.clone().expect("status");
         assert_eq!(
             (status.phase, status.from_version.as_str(), status.to_version.as_str()),
@@ -167,15 +203,18 @@ mod tests {
         let p = step(jobs(Succeeded, Missing, Missing), &old, p.status.as_ref());
         assert_eq!(
             (p.start, p.web.clone()),
-            (Some(UpgradeJob::Migrate), old.clone()),
+            (Some(UpgradeJob::Migrate), Some(old.clone())),
             "the web waits for the migration"
         );
         let p = step(jobs(Succeeded, Running, Missing), &old, p.status.as_ref());
         assert_eq!((p.start, p.status.as_ref().map(|s| s.phase)), (None, Some(UpgradePhase::Migrating)));
-        assert_eq!(p.web, old);
+        assert_eq!(p.web, Some(old.clone()));
 
         let p = step(jobs(Succeeded, Succeeded, Missing), &old, p.status.as_ref());
-        assert_eq!((p.web.clone(), p.status.as_ref().map(|s| s.phase)), (new.clone(), Some(UpgradePhase::RollingOut)));
+        assert_eq!(
+            (p.web.clone(), p.status.as_ref().map(|s| s.phase)),
+            (Some(new.clone()), Some(UpgradePhase::RollingOut))
+        );
 
         // Rolled out: the status now says the new release serves.
         let p = step(jobs(Succeeded, Succeeded, Missing), &new, p.status.as_ref());
@@ -194,14 +233,14 @@ mod tests {
     fn a_failed_migration_keeps_the_old_release_serving() {
         let (old, new) = (release("2.11.3"), release("2.12.0"));
         let p = plan(
-            &old,
+            Some(&old),
             &new,
             false,
             &jobs(JobState::Missing, JobState::Failed("alembic: duplicate column".into()), JobState::Missing),
             None,
             NOW,
         );
-        assert_eq!(p.web, old);
+        assert_eq!(p.web, Some(old));
         assert_eq!(p.start, None, "a failed migration is not retried blindly");
         let (reason, message) = p.failure.expect("failure reported");
         assert_eq!(reason, Reason::MigrationFailed);
@@ -212,7 +251,7 @@ mod tests {
     #[test]
     fn without_backups_the_migration_comes_first() {
         let p = plan(
-            &release("2.11.3"),
+            Some(&release("2.11.3")),
             &release("2.11.4"),
             false,
             &jobs(JobState::Missing, JobState::Missing, JobState::Missing),
@@ -225,7 +264,7 @@ mod tests {
     #[test]
     fn a_failed_backup_stops_the_upgrade() {
         let p = plan(
-            &release("2.11.3"),
+            Some(&release("2.11.3")),
             &release("2.11.4"),
             true,
             &jobs(JobState::Failed("disk full".into()), JobState::Missing, JobState::Missing),
@@ -234,6 +273,6 @@ mod tests {
         );
         assert_eq!(p.failure.map(|f| f.0), Some(Reason::BackupFailed));
         assert_eq!(p.start, None);
-        assert_eq!(p.web, release("2.11.3"));
+        assert_eq!(p.web, Some(release("2.11.3")));
     }
 }

@@ -164,14 +164,21 @@ pub fn job_template(
                 "ckan -c \"$CKAN_INI\" user token add \"$CKAN_SYSADMIN_NAME\" {token_name} > /tmp/token.out && tail -n 1 /tmp/token.out | tr -d ' \\t' > {TOKEN_FILE}"
             ),
         ]),
-        volume_mounts: Some(vec![mount("token", "/run/mediana"), mount("tmp", "/tmp")]),
         resources: Some(default_resources("100m", "512Mi")),
-        // The CKAN image's files belong to its own user, not to the harvester's.
-        security_context: Some(k8s_openapi::api::core::v1::SecurityContext {
-            run_as_user: Some(node_builders::CKAN_UID),
-            ..restricted_container_security()
-        }),
         ..node_builders::ckan_container(&target.node.spec, &target.owner, &target.release)
+    };
+    let token_step = Container {
+        env: Some(
+            token_step
+                .env
+                .into_iter()
+                .flatten()
+                .chain([env("CKAN_SYSADMIN_NAME", target.node.spec.sysadmin.name.clone())])
+                .collect(),
+        ),
+        // ckan.ini and /tmp; not the node's uploads, which the web pods hold.
+        volume_mounts: Some(vec![node_builders::config_mount(), mount("tmp", "/tmp"), mount("token", "/run/mediana")]),
+        ..token_step
     };
     let mut args = vec![
         "harvest-job".to_owned(),
@@ -230,7 +237,11 @@ pub fn job_template(
                     security_context: Some(restricted_pod_security(IMAGE_UID)),
                     init_containers: Some(vec![token_step]),
                     containers: vec![harvester],
-                    volumes: Some(vec![empty_dir("token"), empty_dir("tmp")]),
+                    volumes: Some(vec![
+                        node_builders::config_volume(&target.owner),
+                        empty_dir("token"),
+                        empty_dir("tmp"),
+                    ]),
                     restart_policy: Some("Never".into()),
                     ..Default::default()
                 }),

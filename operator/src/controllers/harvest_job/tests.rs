@@ -122,8 +122,14 @@ fn the_harvester_pod_is_restricted_and_gets_its_token_from_the_node() {
         pod["initContainers"].as_array().into_iter().chain(pod["containers"].as_array()).flatten().collect();
     assert_eq!(containers.len(), 2);
     let token_step = containers[0];
-    assert!(token_step["image"].as_str().is_some_and(|i| i.starts_with("ghcr.io/mediana-dev/ckan-dcatapit:")));
+    assert!(token_step["image"].as_str().is_some_and(|i| i.starts_with("ghcr.io/mediana-dev/ckan:")));
     assert!(token_step["command"][2].as_str().is_some_and(|c| c.contains("user token add")));
+    // The node's ckan.ini, read-only; never the node's uploads, which its web pods hold.
+    let mounts: Vec<&str> =
+        token_step["volumeMounts"].as_array().into_iter().flatten().filter_map(|m| m["mountPath"].as_str()).collect();
+    assert_eq!(mounts, ["/etc/ckan", "/tmp", "/run/mediana"]);
+    let volumes = pod["volumes"].as_array().expect("volumes");
+    assert!(volumes.iter().any(|v| v["configMap"]["name"] == "marche-ckan-config"), "{volumes:?}");
     let harvester = containers[1];
     assert_eq!(harvester["image"], Settings::default().harvester_image);
     let args: Vec<&str> = harvester["args"].as_array().expect("args").iter().filter_map(Value::as_str).collect();
