@@ -329,10 +329,14 @@ async fn upgrades_are_orchestrated_and_a_failed_migration_keeps_the_old_release(
         .iter()
         .map(|(_, name)| name.rsplit_once('-').map(|(kind, _)| kind.to_owned()).unwrap_or_default())
         .collect();
-    assert_eq!(order, ["up-upgrade-backup", "up-migrate", "up-reindex"], "backup, then migration, then index rebuild");
+    assert_eq!(
+        order,
+        ["up-migrate", "up-sysadmin", "up-upgrade-backup", "up-migrate", "up-reindex"],
+        "install (database, sysadmin), then the upgrade: backup, migration, index rebuild"
+    );
 
     // A failing migration (kwok fails Job pods whose image tag ends in "-failing").
-    let failing = "registry.example.it/ckan-dcatapit:2.12.0-failing";
+    let failing = "registry.example.it/ckan:2.12.0-failing";
     nodes
         .patch("up", &apply, &Patch::Apply(manifest("2.12.0", Some(failing))))
         .await

@@ -282,6 +282,7 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
     assert!(ok && out.contains("benvenuti-a-recanati"), "the solution answers through its Service:\n{out}");
 
     recanati_example_serves_wordpress_from_its_mariadb(&client).await;
+    catalog_node_serves_ckan(&client).await;
 
     // The leader's pod deleted: the other replica takes over.
     Api::<Pod>::namespaced(client.clone(), &system).delete(&first, &DeleteParams::default()).await.expect("delete");
@@ -307,6 +308,63 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
     for n in [&ns, &system] {
         Api::<Namespace>::all(client.clone()).delete(n, &DeleteParams::default()).await.expect("delete namespace");
     }
+}
+
+/// A CatalogNode reconciled by the chart's operator, with the chart's RBAC, on mediana's CKAN,
+/// Solr, PostgreSQL and Redis images: Ready once its database is initialised by the migration
+/// Job, its sysadmin set up by a Job, and CKAN answers; then CKAN itself, asked through the
+/// Service from another pod, reports the version and the plugins the node asked for.
+async fn catalog_node_serves_ckan(client: &Client) {
+    let ns = restricted_namespace(client, "opendata").await;
+    let node = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "metadata": {"name": "marche", "namespace": ns},
+        "spec": {
+            "hostname": "dati.regione.marche.it",
+            "title": "Dati aperti della Regione Marche",
+            "publisher": {"ipaCode": "r_marche", "name": "Regione Marche"},
+            "config": {"ckan.datasets_per_page": "7"},
+        }
+    });
+    let nodes: Api<mediana::api::CatalogNode> = Api::namespaced(client.clone(), &ns);
+    nodes.patch("marche", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(node)).await.expect("admitted");
+    let ready = wait_for(&nodes, "marche", "Ready", "True", "Available", 600).await;
+    let versions = ready.status.and_then(|s| s.versions).expect("versions");
+    assert_eq!(versions.ckan.as_deref(), Some(mediana::api::catalog_node::DEFAULT_CKAN_VERSION));
+    let (v, m) = no_volumes();
+    let (ok, out) = run(client, &ns, "status", "wget -qO- http://marche-ckan/api/3/action/status_show", v, m).await;
+    assert!(ok, "status_show through the Service:\n{out}");
+    let answer: Value = serde_json::from_str(out.trim()).unwrap_or_else(|err| panic!("status_show: {err}:\n{out}"));
+    assert_eq!(answer["result"]["ckan_version"], "2.12.0", "{answer}");
+    assert_eq!(answer["result"]["site_title"], "Dati aperti della Regione Marche", "{answer}");
+    let extensions: Vec<&str> =
+        answer["result"]["extensions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    for plugin in ["activity", "dcat", "dcat_json_interface", "structured_data"] {
+        assert!(extensions.contains(&plugin), "{plugin} runs: {extensions:?}");
+    }
+
+    // A harvester pod from the chart's image: its first step takes an API token from this
+    // CKAN, then it reports into the HarvestJob's status that its source cannot be reached (a
+    // name in the cluster's own domain, which CoreDNS answers itself: no packet leaves).
+    let source = format!("http://no-such-catalogue.{ns}.svc.cluster.local/catalog.ttl");
+    let harvest = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "HarvestJob",
+        "metadata": {"name": "recanati", "namespace": ns},
+        "spec": {"target": {"catalogNode": "marche"},
+                 "publisher": {"organization": "comune-di-recanati", "ipaCode": "c_h211"},
+                 "source": {"type": "dcat", "url": source}}
+    });
+    let harvests: Api<mediana::api::HarvestJob> = Api::namespaced(client.clone(), &ns);
+    harvests.patch("recanati", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(harvest)).await.expect("admitted");
+    let run = eventually("the harvester's report of its run", 300, || async {
+        let run = harvests.get("recanati").await.ok()?.status?.last_run?;
+        (run.result != mediana::api::harvest_job::RunResult::Running).then_some(run)
+    })
+    .await;
+    assert_eq!(run.result, mediana::api::harvest_job::RunResult::Failed, "{run:?}");
+    let message = run.message.unwrap_or_default();
+    assert!(message.contains("no-such-catalogue"), "the report names the unreachable source: {message}");
+    Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
 }
 
 /// examples/reuse-sito-comune-recanati.yaml as a user applies it, in a namespace of its own:

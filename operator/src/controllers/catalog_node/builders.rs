@@ -450,10 +450,10 @@ pub fn sysadmin_email(spec: &CatalogNodeSpec) -> String {
     spec.sysadmin.email.clone().unwrap_or_else(|| format!("{}@{}", spec.sysadmin.name, spec.hostname))
 }
 
-/// Name of the Job that sets up the sysadmin with `release`: one per release and account, so
-/// that a change of either runs it again.
-pub fn sysadmin_job_name(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> String {
-    let account = format!("{}\n{}\n{}", release.image, spec.sysadmin.name, sysadmin_email(spec));
+/// Name of the Job that sets up the sysadmin: one per account, so that a change of its name or
+/// e-mail runs it again (the account lives in the database, which upgrades keep).
+pub fn sysadmin_job_name(spec: &CatalogNodeSpec, owner: &Owner) -> String {
+    let account = format!("{}\n{}", spec.sysadmin.name, sysadmin_email(spec));
     owner.child_name(&format!("sysadmin-{}", &crate::controllers::children::fingerprint(&account)[..8]))
 }
 
@@ -464,7 +464,8 @@ pub const SYSADMIN_SCRIPT: &str = "set -eu\n\
      ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" --create email=\"$CKAN_SYSADMIN_EMAIL\" password=\"$CKAN_SYSADMIN_PASSWORD\"\n\
      ckan user setpass \"$CKAN_SYSADMIN_NAME\" --password \"$CKAN_SYSADMIN_PASSWORD\"\n";
 
-/// The Job that creates or updates the sysadmin account, once the database is initialised.
+/// The Job that creates or updates the sysadmin account with `release` (the one serving),
+/// once the database is initialised.
 pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Job {
     let mut pod = maintenance_pod(spec, owner, release, &["/bin/sh", "-c", SYSADMIN_SCRIPT]);
     if let Some(container) = pod.spec.as_mut().and_then(|p| p.containers.first_mut()) {
@@ -475,7 +476,7 @@ pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) ->
         ]);
     }
     Job {
-        metadata: metadata(owner, &sysadmin_job_name(spec, owner, release), component::MAINTENANCE),
+        metadata: metadata(owner, &sysadmin_job_name(spec, owner), component::MAINTENANCE),
         spec: Some(JobSpec { backoff_limit: Some(2), template: pod, ..Default::default() }),
         ..Default::default()
     }

@@ -205,7 +205,7 @@ async fn roll_out(
             children.push(Child::new(&builders::upgrade_job(spec, owner, kind, &desired_release)?)?);
         }
         // Once the database is initialised, the sysadmin account is set up by a Job of the
-        // release that serves, created once per release and account.
+        // release that serves, created once per account.
         let sysadmin = match &plan.web {
             Some(web) => {
                 let job = builders::sysadmin_job(spec, owner, web);
