@@ -483,12 +483,13 @@ pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) ->
 }
 
 /// A one-off CKAN command in a Job's pod, with the node's configuration; not its uploads,
-/// which the web pods hold (a ReadWriteOnce claim) and no command here reads.
+/// which the web pods hold (a ReadWriteOnce claim) and no command here reads: an empty
+/// directory stands at the storage path, where CKAN creates its folders as it starts.
 fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, command: &[&str]) -> PodTemplateSpec {
     let container = Container {
         command: Some(command.iter().map(|c| (*c).to_owned()).collect()),
         resources: Some(default_resources("250m", "1Gi")),
-        volume_mounts: Some(vec![config_mount(), mount("tmp", "/tmp")]),
+        volume_mounts: Some(vec![config_mount(), mount("storage", config::STORAGE_PATH), mount("tmp", "/tmp")]),
         ..ckan_container(spec, owner, release)
     };
     ckan_pod_template(
@@ -497,7 +498,7 @@ fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, com
         component::MAINTENANCE,
         PodSpec {
             containers: vec![container],
-            volumes: Some(vec![config_volume(owner), empty_dir("tmp")]),
+            volumes: Some(vec![config_volume(owner), empty_dir("storage"), empty_dir("tmp")]),
             restart_policy: Some("Never".into()),
             ..Default::default()
         },

@@ -190,14 +190,16 @@ async fn roll_out(
         let jobs = observe_upgrade_jobs(client, owner, &desired_release).await?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let backup_first = spec.backup.as_ref().is_some_and(|b| b.before_upgrade);
-        let plan = upgrade::plan(
-            serving.as_ref(),
-            &desired_release,
+        let database_ready = !matches!(observe_database(client, owner, spec).await?, Observed::Pending(_));
+        let plan = upgrade::plan(&upgrade::Situation {
+            serving: serving.as_ref(),
+            desired: &desired_release,
             backup_first,
-            &jobs,
-            previous.and_then(|s| s.upgrade.as_ref()),
-            &now,
-        );
+            jobs: &jobs,
+            previous: previous.and_then(|s| s.upgrade.as_ref()),
+            database_ready,
+            now: &now,
+        });
 
         let mut children = builders::children(spec, owner, plan.web.as_ref())?;
         if let Some(kind) = plan.start {
@@ -319,16 +321,21 @@ pub fn job_state(job: Option<&Job>) -> JobState {
     }
 }
 
+/// Whether the node's PostgreSQL is ready (an external one is taken to be).
+async fn observe_database(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observed, Error> {
+    if managed_database(spec).is_none() {
+        return Ok(Observed::External);
+    }
+    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
+    Ok(statefulset_readiness(statefulsets.get_opt(&Names::new(owner).postgres()).await?.as_ref()))
+}
+
 async fn observe(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observation, Error> {
     let names = Names::new(owner);
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &owner.namespace);
     let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
     let web = deployment_readiness(deployments.get_opt(&names.web()).await?.as_ref());
-    let database = if managed_database(spec).is_some() {
-        statefulset_readiness(statefulsets.get_opt(&names.postgres()).await?.as_ref())
-    } else {
-        Observed::External
-    };
+    let database = observe_database(client, owner, spec).await?;
     let search = if spec.search.external.is_some() && spec.search.managed.is_none() {
         Observed::External
     } else {

@@ -49,18 +49,29 @@ pub struct Plan {
     pub failure: Option<(Reason, String)>,
 }
 
-/// Plans the next step. `serving` is the release the status records as serving (it moves
-/// to the desired one when the web rollout completes; none before the first); `now` is the
-/// time to record when an upgrade starts.
-pub fn plan(
-    serving: Option<&Release>,
-    desired: &Release,
-    backup_first: bool,
-    jobs: &JobStates,
-    previous: Option<&UpgradeStatus>,
-    now: &str,
-) -> Plan {
-    let Some(serving) = serving else { return install(desired, &jobs.migrate) };
+/// What the plan is made from: the releases, the Jobs, and the node's state.
+pub struct Situation<'a> {
+    /// The release the status records as serving (it moves to the desired one when the web
+    /// rollout completes); none before the first.
+    pub serving: Option<&'a Release>,
+    /// The release the spec asks for.
+    pub desired: &'a Release,
+    /// Whether an upgrade starts with a backup.
+    pub backup_first: bool,
+    /// The Jobs of the desired release.
+    pub jobs: &'a JobStates,
+    /// The upgrade the status records.
+    pub previous: Option<&'a UpgradeStatus>,
+    /// Whether the database accepts connections (the first migration waits for it).
+    pub database_ready: bool,
+    /// The time to record when an upgrade starts.
+    pub now: &'a str,
+}
+
+/// Plans the next step.
+pub fn plan(situation: &Situation<'_>) -> Plan {
+    let Situation { serving, desired, backup_first, jobs, previous, database_ready, now } = *situation;
+    let Some(serving) = serving else { return install(desired, &jobs.migrate, database_ready) };
     let ongoing = previous.filter(|p| p.to_version == desired.version && p.phase != UpgradePhase::Completed);
     let status = |phase: UpgradePhase, message: Option<String>| {
         Some(UpgradeStatus {
@@ -124,10 +135,12 @@ pub fn plan(
     }
 }
 
-/// The first install: the migration initialises the database, then the web starts.
-fn install(desired: &Release, migrate: &JobState) -> Plan {
+/// The first install: once the database accepts connections, the migration initialises it;
+/// then the web starts.
+fn install(desired: &Release, migrate: &JobState, database_ready: bool) -> Plan {
     let waiting = |start| Plan { web: None, start, status: None, failure: None };
     match migrate {
+        JobState::Missing if !database_ready => waiting(None),
         JobState::Missing => waiting(Some(UpgradeJob::Migrate)),
         JobState::Running => waiting(None),
         JobState::Failed(message) => Plan {
@@ -155,15 +168,25 @@ mod tests {
 
     const NOW: &str = "2026-11-23T13:00:00Z";
 
+    /// The plan with the database up.
+    fn planned(
+        serving: Option<&Release>,
+        desired: &Release,
+        backup_first: bool,
+        jobs: &JobStates,
+        previous: Option<&UpgradeStatus>,
+    ) -> Plan {
+        plan(&Situation { serving, desired, backup_first, jobs, previous, database_ready: true, now: NOW })
+    }
+
     #[test]
     fn nothing_to_do_when_serving_the_desired_release() {
-        let plan = plan(
+        let plan = planned(
             Some(&release("2.11.3")),
             &release("2.11.3"),
             true,
             &jobs(JobState::Missing, JobState::Missing, JobState::Missing),
             None,
-            NOW,
         );
         assert_eq!(plan, Plan { web: Some(release("2.11.3")), start: None, status: None, failure: None });
     }
@@ -172,7 +195,17 @@ mod tests {
     fn a_new_node_initialises_its_database_before_the_web_starts() {
         use JobState::*;
         let new = release("2.12.0");
-        let step = |migrate: JobState| plan(None, &new, true, &jobs(Missing, migrate, Missing), None, NOW);
+        let step = |migrate: JobState| planned(None, &new, true, &jobs(Missing, migrate, Missing), None);
+        let before_the_database = plan(&Situation {
+            serving: None,
+            desired: &new,
+            backup_first: true,
+            jobs: &jobs(Missing, Missing, Missing),
+            previous: None,
+            database_ready: false,
+            now: NOW,
+        });
+        assert_eq!(before_the_database.start, None, "the migration waits for PostgreSQL to accept connections");
         let p = step(Missing);
         assert_eq!((p.start, p.web), (Some(UpgradeJob::Migrate), None), "no backup of an empty database");
         assert_eq!(step(Running), Plan { web: None, start: None, status: None, failure: None });
@@ -189,7 +222,7 @@ mod tests {
         let (old, new) = (release("2.11.3"), release("2.11.4"));
         use JobState::*;
         let step = |j: JobStates, serving: &Release, previous: Option<&UpgradeStatus>| {
-            plan(Some(serving), &new, true, &j, previous, NOW)
+            planned(Some(serving), &new, true, &j, previous)
         };
 
         let p = step(jobs(Missing, Missing, Missing), &old, None);
@@ -232,13 +265,12 @@ mod tests {
     #[test]
     fn a_failed_migration_keeps_the_old_release_serving() {
         let (old, new) = (release("2.11.3"), release("2.12.0"));
-        let p = plan(
+        let p = planned(
             Some(&old),
             &new,
             false,
             &jobs(JobState::Missing, JobState::Failed("alembic: duplicate column".into()), JobState::Missing),
             None,
-            NOW,
         );
         assert_eq!(p.web, Some(old));
         assert_eq!(p.start, None, "a failed migration is not retried blindly");
@@ -250,26 +282,24 @@ mod tests {
 
     #[test]
     fn without_backups_the_migration_comes_first() {
-        let p = plan(
+        let p = planned(
             Some(&release("2.11.3")),
             &release("2.11.4"),
             false,
             &jobs(JobState::Missing, JobState::Missing, JobState::Missing),
             None,
-            NOW,
         );
         assert_eq!(p.start, Some(UpgradeJob::Migrate));
     }
 
     #[test]
     fn a_failed_backup_stops_the_upgrade() {
-        let p = plan(
+        let p = planned(
             Some(&release("2.11.3")),
             &release("2.11.4"),
             true,
             &jobs(JobState::Failed("disk full".into()), JobState::Missing, JobState::Missing),
             None,
-            NOW,
         );
         assert_eq!(p.failure.map(|f| f.0), Some(Reason::BackupFailed));
         assert_eq!(p.start, None);
