@@ -132,67 +132,9 @@ async fn helm_install_brings_the_operator_up_under_restricted_pod_security() {
     let local = targets.get("helm-local").await.expect("the chart creates the local CloudTarget");
     assert!(local.spec.kubeconfig_secret_ref.is_none(), "the local target has no kubeconfig");
 
-    // kwok only pretends to run the pod, so run the operator binary here with the identity
-    // the chart gives the pod: its RBAC must be enough for everything the operator does,
-    // leader election included. tests/real_node.rs checks the same on the chart's real pods
-    // (leader, hand-over, /metrics, CloudTarget probe, Events, a ReusableSolution served);
-    // what only this test still covers is a whole CatalogNode reconciled under the chart's
-    // RBAC, until a CatalogNode's CKAN runs on the real node (the CKAN issue).
-    let as_operator = common::impersonating_kubeconfig(&kubeconfig, &format!("system:serviceaccount:{ns}:mediana"), ns);
-    let port = common::free_port();
-    let log =
-        std::fs::File::create(std::env::temp_dir().join(format!("mediana-helm-operator-{}.log", std::process::id())))
-            .expect("log file");
-    let mut operator = Command::new(env!("CARGO_BIN_EXE_mediana"))
-        .args(["run", "--probe-addr", &format!("127.0.0.1:{port}"), "--lease-namespace", ns])
-        .env("KUBECONFIG", &as_operator)
-        .env("POD_NAME", "mediana-helm-test")
-        .stderr(log)
-        .spawn()
-        .expect("start the operator");
-    common::eventually("the operator leading under the chart's RBAC", 30, || async {
-        common::http_get(port, "/metrics")?.lines().any(|l| l == "mediana_leader 1").then_some(())
-    })
-    .await;
-    let probed = common::eventually("the chart's local CloudTarget probed under the chart's RBAC", 30, || async {
-        let status = targets.get("helm-local").await.ok()?.status?;
-        status.common.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True").then_some(status)
-    })
-    .await;
-    assert!(probed.nodes.unwrap_or(0) >= 1, "listing nodes is allowed");
-    let events: Api<k8s_openapi::api::events::v1::Event> = Api::all(client.clone());
-    common::eventually("an Event recorded under the chart's RBAC", 30, || async {
-        let list = events.list(&Default::default()).await.ok()?;
-        list.items.into_iter().find(|e| {
-            e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("helm-local")
-                && e.reporting_controller.as_deref() == Some("mediana")
-        })
-    })
-    .await;
-
-    // A whole CatalogNode reconciled to Ready under the chart's RBAC, in a namespace that
-    // enforces the restricted Pod Security Standard.
-    let nodes: Api<mediana::api::CatalogNode> = Api::namespaced(client.clone(), ns);
-    let node = serde_json::json!({
-        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
-        "metadata": {"name": "rbac-check", "namespace": ns},
-        "spec": {"hostname": "dati.rbac.example.it", "publisher": {"ipaCode": "agid"}, "replicas": 2,
-                 "ingress": {"tls": {"secretName": "tls"}}, "backup": {"schedule": "0 3 * * *"}}
-    });
-    nodes
-        .patch("rbac-check", &PatchParams::apply(common::TEST_MANAGER).force(), &Patch::Apply(&node))
-        .await
-        .expect("create CatalogNode");
-    common::eventually("a CatalogNode Ready under the chart's RBAC", 90, || async {
-        let node = nodes.get("rbac-check").await.ok()?;
-        node.status?.common.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True").then_some(())
-    })
-    .await;
-    nodes.delete("rbac-check", &Default::default()).await.expect("delete CatalogNode");
-    let pid = operator.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
-    assert!(operator.wait().expect("operator exits").success(), "the operator stops cleanly on SIGTERM");
-    std::fs::remove_file(&as_operator).ok();
+    // kwok only pretends to run the pod; tests/real_node.rs runs the chart's real pods and
+    // checks what they do under the chart's RBAC (leader, hand-over, /metrics, the CloudTarget
+    // probe, Events, a ReusableSolution and a CatalogNode served, a harvester pod's report).
 
     helm(&["uninstall", "mediana", "-n", ns, "--kubeconfig", &kubeconfig, "--wait"]);
     assert!(
