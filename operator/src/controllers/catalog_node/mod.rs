@@ -321,6 +321,24 @@ pub fn job_state(job: Option<&Job>) -> JobState {
     }
 }
 
+/// Why the web waits, when it is for its uploads claim: several replicas share it, which needs a
+/// ReadWriteMany volume that the claim's StorageClass (that of kind and of most clusters
+/// included) may not provide, so it stays Pending and no pod starts.
+pub fn unbound_shared_claim(claim: Option<&PersistentVolumeClaim>) -> Option<String> {
+    let claim = claim?;
+    let spec = claim.spec.as_ref()?;
+    let shared = spec.access_modes.iter().flatten().any(|mode| mode == "ReadWriteMany");
+    let pending = claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending");
+    (shared && pending).then(|| {
+        let class = spec.storage_class_name.as_deref().unwrap_or("the default StorageClass");
+        format!(
+            "the uploads claim {} is Pending: the web replicas share it, which needs a ReadWriteMany volume that {class} \
+             does not provide yet; set spec.storage.storageClassName to a class that does, or replicas: 1",
+            claim.name_any()
+        )
+    })
+}
+
 /// Whether the node's PostgreSQL is ready (an external one is taken to be).
 async fn observe_database(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observed, Error> {
     if managed_database(spec).is_none() {
@@ -334,7 +352,14 @@ async fn observe(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Resu
     let names = Names::new(owner);
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &owner.namespace);
     let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
-    let web = deployment_readiness(deployments.get_opt(&names.web()).await?.as_ref());
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &owner.namespace);
+    let web = match deployment_readiness(deployments.get_opt(&names.web()).await?.as_ref()) {
+        Observed::Pending(detail) => {
+            let uploads = claims.get_opt(&names.uploads()).await?;
+            Observed::Pending(unbound_shared_claim(uploads.as_ref()).unwrap_or(detail))
+        }
+        observed => observed,
+    };
     let database = observe_database(client, owner, spec).await?;
     let search = if spec.search.external.is_some() && spec.search.managed.is_none() {
         Observed::External
@@ -368,7 +393,9 @@ pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredConditio
     let sysadmin = match &observation.sysadmin {
         None => Some("the database initialisation".to_owned()),
         Some((_, JobState::Succeeded)) => None,
-        Some((job, JobState::Failed(message))) => Some(format!("the sysadmin account (Job {job} failed: {message})")),
+        Some((job, JobState::Failed(message))) => {
+            Some(format!("the sysadmin account (Job {job} failed: {message}; delete the Job to run it again)"))
+        }
         Some((job, _)) => Some(format!("the sysadmin account (Job {job})")),
     };
     let waiting: Vec<&str> = [&database, &search, &web]

@@ -465,3 +465,22 @@ fn the_sysadmin_job_sets_up_the_account_with_the_generated_password() {
     let renamed = spec(json!({"sysadmin": {"name": "admin-marche", "email": "opendata@regione.marche.it"}}));
     assert_ne!(builders::sysadmin_job_name(&node, &owner()), builders::sysadmin_job_name(&renamed, &owner()));
 }
+
+#[test]
+fn a_pending_shared_uploads_claim_is_named_as_the_reason_the_web_waits() {
+    let claim = |modes: &[&str], phase: &str| -> PersistentVolumeClaim {
+        serde_json::from_value(json!({"metadata": {"name": "marche-uploads"},
+            "spec": {"accessModes": modes}, "status": {"phase": phase}}))
+        .expect("claim")
+    };
+    let why = super::unbound_shared_claim(Some(&claim(&["ReadWriteMany"], "Pending"))).expect("named");
+    assert!(why.contains("marche-uploads is Pending") && why.contains("ReadWriteMany"), "{why}");
+    assert!(why.contains("the default StorageClass"), "{why}");
+    assert_eq!(super::unbound_shared_claim(Some(&claim(&["ReadWriteMany"], "Bound"))), None);
+    assert_eq!(
+        super::unbound_shared_claim(Some(&claim(&["ReadWriteOnce"], "Pending"))),
+        None,
+        "one replica waits for its own reasons"
+    );
+    assert_eq!(super::unbound_shared_claim(None), None);
+}
