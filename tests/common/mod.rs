@@ -136,7 +136,14 @@ pub async fn discovery(client: &Client) -> Discovery {
 pub struct Operator {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+/// One operator at a time in a test binary, as leader election ensures in a cluster: two
+/// operators reconciling the same objects from caches of different ages would overwrite
+/// each other's status, and a test asserting that an unchanged status is not rewritten
+/// would fail for a reason no user meets.
+static OPERATOR_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Operator {
     pub fn start(client: Client) -> Self {
@@ -145,10 +152,12 @@ impl Operator {
 
     /// Runs the controllers with the given operator settings.
     pub fn start_with(client: Client, settings: mediana::controllers::Settings) -> Self {
+        // A test that panicked with its operator running poisons the lock; the next may run.
+        let turn = OPERATOR_TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (stop, shutdown) = watch::channel(false);
         let metrics = std::sync::Arc::new(mediana::telemetry::metrics::Metrics::default());
         let task = tokio::spawn(mediana::controllers::run(client, shutdown, metrics, settings));
-        Self { stop, task }
+        Self { stop, task, _turn: turn }
     }
 
     /// Ends the controllers abruptly, like a killed process: reconciles in progress are
