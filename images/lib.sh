@@ -93,14 +93,16 @@ PY
   rm -rf "$work"
 }
 
-# python_venv ROOTFS VENV REQUIREMENTS: a venv at VENV (an absolute path inside the image) with
-# the requirements file REQUIREMENTS installed from PyPI, built in a throw-away root of Debian's
+# python_venv ROOTFS VENV REQUIREMENTS [PACKAGE_DIR...]: a venv at VENV (an absolute path inside
+# the image) with the requirements file REQUIREMENTS installed from PyPI, then the Python
+# packages of this repository in PACKAGE_DIRs (without dependencies: the requirements file
+# names them all), built in a throw-away root of Debian's
 # Python, compilers and BUILD_DEBIAN (headers of what packages build against), then copied
 # into ROOTFS, whose python3 is the same Debian package. pip reaches PyPI as the host does
 # (its resolver, CA bundle and index settings); /proc, /dev and pip's cache are mounted in a
 # mount namespace of its own, so nothing stays mounted whatever happens.
 python_venv() {
-  local root=$1 venv=$2 requirements=$3
+  local root=$1 venv=$2 requirements=$3 package
   local build=$root.venv-build
   (
     DEBIAN=(python3 python3-venv python3-dev gcc libc6-dev ca-certificates "${BUILD_DEBIAN[@]}") VARIANT=minbase
@@ -109,13 +111,19 @@ python_venv() {
   cp /etc/resolv.conf "$build/etc/resolv.conf"
   cp "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$build/etc/ssl/certs/host-ca.crt"
   cp "$requirements" "$build/tmp/requirements.txt"
+  mkdir -p "$build/tmp/packages"
+  for package in "${@:4}"; do
+    cp -r "$package" "$build/tmp/packages/"
+    rm -rf "$build/tmp/packages/${package##*/}"/{build,*.egg-info} && find "$build/tmp/packages" -name __pycache__ -prune -exec rm -rf {} +
+  done
   # pip's cache (the wheels it built: with the wheel package, sdists such as psycopg2 become
   # wheels) outlives the build root, for the next build.
   mkdir -p "$IMAGES_CACHE/pip" "$build/var/cache/pip"
   unshare --mount --propagation private -- sh -c 'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && mount --bind "$2" "$1/var/cache/pip" && root=$1 && shift 2 && exec chroot "$root" "$@"' \
     sh "$build" "$IMAGES_CACHE/pip" env -i PATH=/usr/bin:/bin HOME=/tmp PIP_CERT=/etc/ssl/certs/host-ca.crt PIP_CACHE_DIR=/var/cache/pip \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 ${PIP_INDEX_URL:+PIP_INDEX_URL=$PIP_INDEX_URL} \
-    sh -c 'python3 -m venv "$0" && "$0/bin/pip" install -q --no-input wheel && "$0/bin/pip" install -q --no-input -r /tmp/requirements.txt' "$venv"
+    sh -c 'python3 -m venv "$0" && "$0/bin/pip" install -q --no-input wheel && "$0/bin/pip" install -q --no-input -r /tmp/requirements.txt \
+      && for p in /tmp/packages/*/; do [ ! -d "$p" ] || "$0/bin/pip" install -q --no-input --no-deps --no-build-isolation "$p" || exit 1; done' "$venv"
   mkdir -p "$root$(dirname "$venv")"
   cp -a "$build$venv" "$root$venv"
   rm -rf "$build"

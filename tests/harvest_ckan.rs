@@ -19,7 +19,8 @@ fn ckan(instance: u8) -> Ckan {
     let var = |key: &str| {
         std::env::var(format!("MEDIANA_CKAN_{instance}_{key}")).unwrap_or_else(|_| {
             panic!(
-                "no CKAN test peer: run the tests with `make test`, or `tests/ckan/ckan.sh up DIR` and export DIR/env"
+                "no CKAN test peer {instance}: run the tests with `make test`, or \
+                 `MEDIANA_CKAN_DCATAPIT=3 tests/ckan/ckan.sh up DIR 3` and export DIR/env"
             )
         })
     };
@@ -263,4 +264,38 @@ async fn a_second_real_ckan_is_harvested_through_its_action_api() {
     assert!(stored.iter().all(|d| d["num_resources"] == 1), "resources travel with the dataset");
     let again = harvest(config).await;
     assert_eq!((again.counts.created, again.counts.updated, again.counts.unchanged), (0, 0, 3));
+}
+
+#[tokio::test]
+async fn a_dcat_ap_it_portal_keeps_harvested_fields_and_serves_them_as_valid_dcat_ap_it() {
+    // Instance 3 runs ckanext-mediana, as a CatalogNode does (MEDIANA_CKAN_DCATAPIT).
+    let target = ckan(3);
+    let files = common::Files::default();
+    let base = files.serve();
+    files.put("/catalog_dati_unibo.rdf", "application/rdf+xml", fixture("catalog_dati_unibo.rdf"));
+    let organization = common::unique_name("dcatapit");
+    let url = format!("{base}/catalog_dati_unibo.rdf");
+    let first = harvest(config(&url, SourceType::Dcat, &target, &organization)).await;
+    assert_eq!(first.result, RunResult::Succeeded, "{} {:?}", first.message, first.errors);
+    assert_eq!((first.counts.found, first.counts.created), (12, 12), "{}", first.message);
+
+    // The DCAT-AP_IT fields are dataset fields of the schema, not extras.
+    for dataset in target.datasets_of(&organization) {
+        assert!(dataset["holder_identifier"].as_str().is_some_and(|id| !id.is_empty()), "holder: {dataset}");
+        assert!(dataset["themes_aggregate"].as_str().is_some_and(|t| t.contains("\"theme\"")), "themes: {dataset}");
+        assert!(extra(&dataset, "holder_identifier").is_none(), "not an extra: {dataset}");
+        assert_eq!(extra(&dataset, "mediana_harvest_source"), Some(url.as_str()), "provenance stays an extra");
+    }
+    let again = harvest(config(&url, SourceType::Dcat, &target, &organization)).await;
+    assert_eq!((again.counts.created, again.counts.updated, again.counts.unchanged), (0, 0, 12), "{}", again.message);
+
+    // What the portal serves is DCAT-AP_IT that mediana's validator passes with no error.
+    let catalogue = std::process::Command::new("curl")
+        .args(["-fsS", &format!("{}/catalog.ttl?q=organization:{organization}", target.url)])
+        .output()
+        .expect("run curl");
+    assert!(catalogue.status.success(), "{}", String::from_utf8_lossy(&catalogue.stderr));
+    let report = mediana::harvest::check::check(catalogue.stdout.as_slice(), None, "catalog.ttl").expect("parses");
+    assert_eq!(report.datasets.len(), 12, "{report}");
+    assert!(report.is_valid(), "{report}");
 }

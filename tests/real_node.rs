@@ -339,7 +339,9 @@ async fn catalog_node_serves_ckan(client: &Client) {
     assert_eq!(answer["result"]["site_title"], "Dati aperti della Regione Marche", "{answer}");
     let extensions: Vec<&str> =
         answer["result"]["extensions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    for plugin in ["activity", "dcat", "dcat_json_interface", "structured_data"] {
+    for plugin in
+        ["activity", "dcat", "dcat_json_interface", "structured_data", "scheming_datasets", "mediana_dcatapit"]
+    {
         assert!(extensions.contains(&plugin), "{plugin} runs: {extensions:?}");
     }
 

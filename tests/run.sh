@@ -2,12 +2,14 @@
 # `make test`: every test, against real Kubernetes control planes, a real node and real CKAN.
 #
 # Two phases. Outside any namespace (they need the package registries): the Go binaries
-# (built once, then cached) in the background while cargo compiles the tests and the release
-# binary, then mediana's images (cached by recipe) and the CKAN software. Then everything
-# that runs is started inside a network namespace of its own (tests/controplane/netns.sh),
-# which reaches nothing but itself: the hub control plane (kwok nodes) and two spokes for
-# the multi-cluster tests, a control plane with a real node for real pods, and the CKAN
-# peers; the tests run there, and at the end the node's teardown is checked.
+# (built once, then cached) in the background while cargo compiles mediana and its tests,
+# then mediana's images (cached by recipe; the operator's with the debug build) and the CKAN
+# software. Then everything that runs is started inside a network namespace of its own
+# (tests/controplane/netns.sh), which reaches nothing but itself: the hub control plane (kwok
+# nodes) and two spokes for the multi-cluster tests, a control plane with a real node for
+# real pods, and the CKAN peers (two stock, one with mediana's DCAT-AP_IT extension); the
+# extension's pytest tests and the cargo tests run there, and at the end the node's teardown
+# is checked.
 #
 # With KUBECONFIG pointing at a reachable cluster, the kwok tests use it, no namespace is
 # made and the real-node tests are skipped (MEDIANA_SKIP_REAL_NODE=1).
@@ -35,16 +37,12 @@ phase1() {
   tail -n +1 -f "$build_log" --pid=$build_pid >&2 &
   tests/ckan/setup.sh >"$ckan_log" 2>&1 &
   local ckan_pid=$!
-  log "compiling mediana and its tests, and the release binary for the operator image"
-  # The release build has a target directory in the machine's cache, like the Go binaries:
-  # its ~300 optimised dependencies (11 min on 2 cores) are compiled once per Cargo.lock, and
-  # a warm run recompiles mediana alone, beside the debug build.
-  local release_dir=${MEDIANA_CACHE:-$HOME/.cache/mediana}/cargo-release
-  CARGO_TARGET_DIR=$release_dir cargo build --locked --release --bin mediana --quiet &
-  local release_pid=$!
+  log "compiling mediana and its tests"
   cargo build --locked --workspace --all-targets
-  if ! wait $release_pid; then log "the release build failed"; exit 1; fi
-  install -D -m 0755 "$release_dir/release/mediana" target/release/mediana
+  # The operator image the tests run holds this debug build: an optimised build of the same
+  # source would add 10 minutes of compiling on 2 cores to every run, for pods whose speed
+  # no test measures. Releases and `make demo` build the image from `cargo build --release`.
+  export MEDIANA_BIN=$repo/target/debug/mediana
   # The unit tests from a copy of the repository with nothing beside it: a clone alone passes.
   tests/alone.sh
   log "compiled after $((SECONDS - started)) s"
@@ -62,7 +60,7 @@ phase2() {
   local node_pid=
   trap 'mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true; tests/controlplane/cluster.sh down "$node_dir" >/dev/null 2>&1 || true' EXIT
   rm -rf "$ckan_dir"; mkdir -p "$(dirname "$ckan_dir")"
-  tests/ckan/ckan.sh up "$ckan_dir" 2 >"$repo/.controlplane/ckan.log" 2>&1 &
+  MEDIANA_CKAN_DCATAPIT=3 tests/ckan/ckan.sh up "$ckan_dir" 3 >"$repo/.controlplane/ckan.log" 2>&1 &
   local ckan_pid=$!
   if [[ -z ${MEDIANA_SKIP_REAL_NODE:-} ]]; then
     tests/controlplane/cluster.sh up-node "$node_dir" >"$node_dir.log" 2>&1 &
@@ -89,7 +87,11 @@ phase2() {
     exit 1
   fi
   set -a; . "$ckan_dir/env"; set +a
-  log "CKAN peers ready after $((SECONDS - started)) s: $MEDIANA_CKAN_1_URL, $MEDIANA_CKAN_2_URL"
+  log "CKAN peers ready after $((SECONDS - started)) s: $MEDIANA_CKAN_1_URL, $MEDIANA_CKAN_2_URL, $MEDIANA_CKAN_3_URL (DCAT-AP_IT)"
+
+  (cd ckanext-mediana && MEDIANA_CKAN_DCATAPIT_URL=$MEDIANA_CKAN_3_URL MEDIANA_CKAN_DCATAPIT_TOKEN=$MEDIANA_CKAN_3_TOKEN \
+    PYTHONPATH=$MEDIANA_CKAN_SITE "$MEDIANA_CKAN_VENV/bin/python" -m pytest -q)
+  log "ckanext-mediana's tests passed in $((SECONDS - started)) s"
 
   cargo test --locked --workspace --all-targets
   log "all cargo tests passed in $((SECONDS - started)) s"

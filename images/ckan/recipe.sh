@@ -1,11 +1,14 @@
-# CKAN with ckanext-dcat, ckanext-scheming and gunicorn (images/ckan/requirements.txt) in a venv
-# on Debian's Python, as nonroot (65532), with no writable path but the volumes the operator
+# CKAN with ckanext-dcat, ckanext-scheming and gunicorn (images/ckan/requirements.txt) and
+# mediana's DCAT-AP_IT extension (ckanext-mediana/) in a venv on Debian's Python, as nonroot (65532), with no writable path but the volumes the operator
 # mounts: uploads at /var/lib/ckan, /tmp. CKAN_INI names the configuration (the operator mounts
 # it); the default command serves it with gunicorn on port 5000, and `ckan` is on PATH for the
 # operator's Jobs. Tagged with the CKAN version.
 REQUIREMENTS=$MEDIANA_REPO/images/ckan/requirements.txt
 IMAGE=ghcr.io/mediana-dev/ckan
 TAG=$(sed -n 's/^ckan\[requirements\]==//p' "$REQUIREMENTS")
+EXTENSION=$MEDIANA_REPO/ckanext-mediana
+# What the extension installs (not its tests, not what building it leaves) goes into the hash.
+mapfile -t INPUTS < <(find "$EXTENSION/ckanext" "$EXTENSION/pyproject.toml" "$EXTENSION/README.md" -type f ! -path '*/__pycache__/*' | sort)
 # libmagic1: python-magic, which CKAN uses to tell uploads' types; dash and coreutils: the
 # operator's Jobs run shell steps (the API token).
 DEBIAN=(python3 libpq5 libmagic1 ca-certificates tzdata dash coreutils)
@@ -20,7 +23,7 @@ CONFIG=(--config.user="$NONROOT:$NONROOT" --config.workingdir=/opt/ckan
 assemble() {
   local root=$1
   ca_bundle "$root"
-  python_venv "$root" /opt/ckan/venv "$REQUIREMENTS"
+  python_venv "$root" /opt/ckan/venv "$REQUIREMENTS" "$EXTENSION"
   install -D -m 0644 "$MEDIANA_REPO/images/ckan/wsgi.py" "$root/opt/ckan/wsgi.py"
   mkdir -p "$root/etc/ckan" "$root/var/lib/ckan"
   chown "$NONROOT:$NONROOT" "$root/var/lib/ckan"

@@ -6,6 +6,9 @@
 #   tests/ckan/ckan.sh status DIR   say what runs; exit 0 only when everything answers
 #   tests/ckan/ckan.sh down DIR     stop everything `up` started in DIR (by PID), keep DIR/logs
 #
+# Instances named in MEDIANA_CKAN_DCATAPIT (e.g. "3") run mediana's DCAT-AP_IT extension
+# (ckanext-mediana/, installed into DIR/site) with its schema and profile, as a CatalogNode
+# does; the others are stock CKAN with ckanext-dcat.
 # Everything binds 127.0.0.1 on ports picked at random, so several DIRs can be up at once.
 # Layout of DIR:
 #   env                    KEY=value lines (shell-sourceable), written last: it exists => ready
@@ -16,6 +19,7 @@
 #                          (a symlink to a folder in /tmp when postgres cannot reach DIR)
 #   solr/home/             solr.xml + one core per instance: ckan_I/{core.properties,conf/,data/}
 #   ckan_I/                ckan.ini, storage/
+#   site/                  ckanext-mediana, installed (on every instance's PYTHONPATH)
 #
 # The software itself (CKAN venv, Solr jars) comes from tests/ckan/setup.sh's cache; `up`
 # runs setup.sh first, which returns at once when the cache is complete.
@@ -27,6 +31,7 @@ VENV=$CKAN_CACHE/venv
 SOLR_IMAGE=$here/../../images/solr   # Solr's conf and core conf, shared with the Solr image
 SOLR_DIR=$("$SOLR_IMAGE/jars.sh" --print)
 SOLR_VERSION=${SOLR_DIR##*/solr-}
+EXTENSION=$here/../../ckanext-mediana
 
 # How long each component may take to become ready, in seconds. Generous: on a 2-core machine
 # shared with compilers (CPU pressure ~97%), a gunicorn worker has been seen to need 40 s to
@@ -221,6 +226,45 @@ wait_solr() {
   log "Solr ready at $SOLR_URL (PID $pid)"
 }
 
+# The readiness dataset of instance I: a DCAT-AP_IT instance refuses one without the
+# mandatory fields.
+readiness_dataset() {
+  if [[ " ${MEDIANA_CKAN_DCATAPIT:-} " == *" $1 "* ]]; then
+    echo '{"name": "mediana-readiness", "owner_org": "mediana-readiness", "title": "readiness", "notes": "readiness",
+      "identifier": "r_prova:readiness", "themes_aggregate": "GOVE", "frequency": "UNKNOWN", "modified": "2026-01-01",
+      "holder_name": "Regione di prova", "holder_identifier": "r_prova"}'
+  else
+    echo '{"name": "mediana-readiness", "owner_org": "mediana-readiness"}'
+  fi
+}
+
+# The plugins of instance I and their options: stock, or DCAT-AP_IT (MEDIANA_CKAN_DCATAPIT).
+plugin_options() {
+  if [[ " ${MEDIANA_CKAN_DCATAPIT:-} " == *" $1 "* ]]; then
+    cat <<EOF
+ckan.plugins = activity dcat scheming_datasets mediana_dcatapit
+scheming.dataset_schemas = ckanext.mediana:schemas/dcatapit.yaml
+scheming.presets = ckanext.scheming:presets.json
+ckanext.dcat.rdf.profiles = it_dcat_ap
+ckanext.mediana.publisher_name = Regione di prova $1
+ckanext.mediana.publisher_identifier = r_prova$1
+EOF
+  else
+    echo "ckan.plugins = activity dcat"
+  fi
+}
+
+# ckanext-mediana into DIR/site, built from a copy of its source (pip builds in the tree it
+# is given), without dependencies or PyPI: the venv has them all, and wheel.
+install_extension() {
+  rm -rf "$DIR/site" "$DIR/src"
+  mkdir -p "$DIR/src"
+  cp -r "$EXTENSION/ckanext" "$EXTENSION/pyproject.toml" "$EXTENSION/README.md" "$DIR/src/"
+  "$VENV/bin/pip" install -q --no-input --disable-pip-version-check --no-deps --no-build-isolation \
+    --target "$DIR/site" "$DIR/src" >"$DIR/logs/extension.log" 2>&1 \
+    || { show_log "$DIR/logs/extension.log"; die "installing ckanext-mediana"; }
+}
+
 write_ini() {
   local i=$1 port=$2 secret
   secret=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
@@ -246,9 +290,9 @@ solr_url = $SOLR_URL/ckan_$i
 # No Redis: CKAN only needs it for background jobs, which nothing here enqueues. A closed
 # port (1) rather than the default localhost:6379, so CKAN never talks to someone else's Redis.
 ckan.redis.url = redis://127.0.0.1:1/0
-ckan.plugins = activity dcat
 ckan.storage_path = $DIR/ckan_$i/storage
 ckan.locale_default = en
+$(plugin_options "$i")
 
 # Logging, for the ckan CLI and for gunicorn (--log-config): CKAN and gunicorn to stderr
 # (DIR/logs/ckan_$i.log), requests to DIR/logs/ckan_$i.access.log.
@@ -325,7 +369,7 @@ start_gunicorn() {
   # shared by every gunicorn of the user, so a second instance would take over the first's.
   # --graceful-timeout 3: after SIGTERM a worker finishes its request, then Python tears down
   # the whole CKAN app, which took up to 10 s on a loaded machine; past 3 s gunicorn kills it.
-  (cd "$DIR/ckan_$i" && CKAN_INI=$DIR/ckan_$i/ckan.ini exec "$VENV/bin/gunicorn" \
+  (cd "$DIR/ckan_$i" && CKAN_INI=$DIR/ckan_$i/ckan.ini PYTHONPATH=$DIR/site exec "$VENV/bin/gunicorn" \
     --workers 2 --bind "127.0.0.1:$port" --timeout 120 --graceful-timeout 3 \
     --pythonpath "$CKAN_CACHE" --pid "$DIR/pids/ckan_$i.gunicorn.pid" --no-control-socket \
     --log-config "$DIR/ckan_$i/ckan.ini" \
@@ -337,7 +381,7 @@ start_gunicorn() {
 # Runs in a background subshell per instance, so instances initialise side by side.
 up_instance() {
   local i=$1 port try pid url token out org_id pkg_id
-  local ilog=$DIR/logs/ckan_$i.init.log ckan=("$VENV/bin/ckan" -c "$DIR/ckan_$i/ckan.ini")
+  local ilog=$DIR/logs/ckan_$i.init.log ckan=(env "PYTHONPATH=$DIR/site" "$VENV/bin/ckan" -c "$DIR/ckan_$i/ckan.ini")
   port=$(free_port)
   write_ini "$i" "$port"
   psql_admin -c "CREATE ROLE ckan_$i LOGIN PASSWORD 'ckan_$i'" \
@@ -376,7 +420,7 @@ up_instance() {
   {
     out=$(api "$url" "$token" organization_create '{"name": "mediana-readiness"}') &&
       org_id=$(json_get "$out" 'r["result"]["id"]') &&
-      out=$(api "$url" "$token" package_create '{"name": "mediana-readiness", "owner_org": "mediana-readiness"}') &&
+      out=$(api "$url" "$token" package_create "$(readiness_dataset "$i")") &&
       pkg_id=$(json_get "$out" 'r["result"]["id"]') &&
       out=$(curl -fsS --max-time 30 -G "$url/api/3/action/package_search" --data-urlencode 'fq=name:"mediana-readiness"') &&
       [[ $(json_get "$out" 'r["result"]["count"]') == 1 ]] &&
@@ -401,6 +445,7 @@ cmd_up() {
   trap 'rc=$?; if ((rc)); then log "up failed: stopping what was started"; cmd_down || true; fi' EXIT
 
   start_solr "$n"           # the JVM boots while PostgreSQL initialises
+  install_extension
   start_postgres "$n"
   wait_solr "$n"
   for ((i = 1; i <= n; i++)); do
@@ -418,6 +463,8 @@ cmd_up() {
     echo "MEDIANA_CKAN_DIR=$DIR"
     echo "MEDIANA_CKAN_N=$n"
     echo "MEDIANA_CKAN_VERSION=2.12.0"
+    echo "MEDIANA_CKAN_VENV=$VENV"       # its python runs the extension's pytest tests,
+    echo "MEDIANA_CKAN_SITE=$DIR/site"   # with this on PYTHONPATH
     echo "MEDIANA_SOLR_URL=$SOLR_URL"
     echo "MEDIANA_PG_HOST=127.0.0.1"
     echo "MEDIANA_PG_PORT=$PG_PORT"
@@ -451,7 +498,7 @@ any_running() {
 
 clear_state() {
   local f
-  for f in env env.tmp pg.port solr.port pids solr; do rm -rf "${DIR:?}/$f"; done
+  for f in env env.tmp pg.port solr.port pids solr site src; do rm -rf "${DIR:?}/$f"; done
   rm -rf "$DIR"/ckan_[0-9]*
   if [[ -L $DIR/pg ]]; then rm -rf "$(readlink -f "$DIR/pg")"; fi
   rm -rf "$DIR/pg" "$DIR/pg.local"

@@ -3,6 +3,7 @@
 #
 #   ${MEDIANA_CACHE:-$HOME/.cache/mediana}/ckan-2.12.0/
 #     venv/          Python venv: images/ckan/requirements.txt (CKAN, ckanext-dcat, -scheming, gunicorn)
+#                    and tests/ckan/requirements-test.txt (pytest, wheel)
 #     wsgi.py        the WSGI entry point gunicorn serves (the wheel ships none)
 #   ${MEDIANA_CACHE:-$HOME/.cache/mediana}/solr-9.10.1/   Solr's jars and our launcher
 #                  (images/solr/jars.sh, shared with the Solr image)
@@ -22,6 +23,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The CKAN image's own list (CKAN, its extensions, gunicorn), so the peers run what it ships.
 REQUIREMENTS=$here/../../images/ckan/requirements.txt
+TEST_REQUIREMENTS=$here/requirements-test.txt
 CKAN_VERSION=$(sed -n 's/^ckan\[requirements\]==//p' "$REQUIREMENTS")
 SOLR_JARS=$here/../../images/solr/jars.sh
 CACHE_ROOT=${MEDIANA_CACHE:-$HOME/.cache/mediana}
@@ -84,7 +86,7 @@ PY=${MEDIANA_PYTHON:-python3}
 command -v "$PY" >/dev/null || die "$PY not found (CKAN $CKAN_VERSION needs Python 3.10 or newer)"
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
   || die "CKAN $CKAN_VERSION needs Python 3.10 or newer; $PY is $("$PY" -V 2>&1)"
-venv_spec="$(grep -v '^#' "$REQUIREMENTS" | tr '\n' ' ')python=$("$PY" -c 'import sys; print(sys.version.split()[0])')"
+venv_spec="$(grep -hv '^#' "$REQUIREMENTS" "$TEST_REQUIREMENTS" | tr '\n' ' ')python=$("$PY" -c 'import sys; print(sys.version.split()[0])')"
 if [[ $(cat "$VENV/.mediana-complete" 2>/dev/null) != "$venv_spec" ]]; then
   t=$SECONDS
   # A venv is not relocatable (its scripts hold absolute paths), so it is built in place; the
@@ -93,9 +95,9 @@ if [[ $(cat "$VENV/.mediana-complete" 2>/dev/null) != "$venv_spec" ]]; then
   log "creating venv $VENV ($("$PY" -V 2>&1))"
   "$PY" -m venv "$VENV" || die "python -m venv $VENV"
   log "pip install -r images/ckan/requirements.txt (builds psycopg2 from source)"
-  "$VENV/bin/pip" install -q --no-input --disable-pip-version-check -r "$REQUIREMENTS" \
+  "$VENV/bin/pip" install -q --no-input --disable-pip-version-check -r "$REQUIREMENTS" -r "$TEST_REQUIREMENTS" \
     >"$CACHE/pip.log" 2>&1 || { tail -30 "$CACHE/pip.log" >&2; die "pip install (log: $CACHE/pip.log)"; }
-  "$VENV/bin/python" -c 'import ckan.cli.cli, ckanext.dcat.plugins, ckanext.scheming.plugins, gunicorn, psycopg2' 2>>"$CACHE/pip.log" \
+  "$VENV/bin/python" -c 'import ckan.cli.cli, ckanext.dcat.plugins, ckanext.scheming.plugins, gunicorn, psycopg2, pytest' 2>>"$CACHE/pip.log" \
     || { tail -5 "$CACHE/pip.log" >&2; die "the installed packages do not import (log: $CACHE/pip.log)"; }
   echo "$venv_spec" >"$VENV/.mediana-complete"
   log "venv ready ($((SECONDS - t)) s)"

@@ -85,7 +85,8 @@ pub struct CatalogNodeSpec {
     pub resources: Option<ResourceRequirements>,
 
     /// Additional CKAN plugins to enable after the ones always enabled (`activity dcat
-    /// dcat_json_interface structured_data`); the image must contain them.
+    /// dcat_json_interface structured_data scheming_datasets mediana_dcatapit`); the image
+    /// must contain them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub extra_plugins: Vec<String>,

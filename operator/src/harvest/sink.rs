@@ -64,8 +64,9 @@ const CORE_FIELDS: &[&str] = &[
     "extras",
 ];
 
-/// Plugins that give a CKAN the DCAT-AP_IT dataset fields.
-const DCATAPIT_PLUGINS: &[&str] = &["dcatapit_pkg", "scheming_datasets"];
+/// Plugins that give a CKAN the DCAT-AP_IT dataset fields: mediana's own (ckanext-mediana/, what a
+/// CatalogNode runs) and ckanext-dcatapit, whose field names it keeps.
+const DCATAPIT_PLUGINS: &[&str] = &["mediana_dcatapit", "dcatapit_pkg"];
 
 /// `package` with every field outside CKAN's own schema moved into `extras` (strings as
 /// they are, other values as JSON), which is where ckanext-dcat's profiles read them.

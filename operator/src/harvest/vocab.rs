@@ -1,6 +1,7 @@
 //! Controlled vocabularies DCAT-AP_IT names (domain research §1.3), embedded as code lists
 //! so the binary needs no files at run time. A test checks each list against the copies in
-//! `operator/data/dcat-ap-it/vocabularies/` (sources in `operator/data/SOURCES.md`): the EU
+//! `ckanext-mediana/ckanext/mediana/vocabularies/` (sources in `operator/data/SOURCES.md`),
+//! the files mediana's CKAN extension reads, so portal and harvester agree: the EU
 //! data-theme, frequency and file-type tables as ckanext-dcatapit loads them, and the AgID
 //! licence vocabulary.
 
@@ -415,10 +416,13 @@ mod tests {
     use std::collections::BTreeSet;
 
     /// The vocabularies the lists come from, embedded in the test binary.
-    const THEME_TABLE: &str = include_str!("../../data/dcat-ap-it/vocabularies/data-theme-filtered.rdf");
-    const FREQUENCY_TABLE: &str = include_str!("../../data/dcat-ap-it/vocabularies/frequencies-filtered.rdf");
-    const FILE_TYPE_TABLE: &str = include_str!("../../data/dcat-ap-it/vocabularies/filetypes-filtered.rdf");
-    const LICENCE_TABLE: &str = include_str!("../../data/dcat-ap-it/vocabularies/licences.ttl");
+    const THEME_TABLE: &str =
+        include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/data-theme-filtered.rdf");
+    const FREQUENCY_TABLE: &str =
+        include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/frequencies-filtered.rdf");
+    const FILE_TYPE_TABLE: &str =
+        include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/filetypes-filtered.rdf");
+    const LICENCE_TABLE: &str = include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/licences.ttl");
 
     /// The codes of `base` that the file describes (`rdf:about` or `<…>` in Turtle).
     fn codes_in(text: &str, base: &str) -> BTreeSet<String> {

@@ -40,11 +40,21 @@ pub const OWNED_OPTIONS: &[(&str, &str)] = &[
     ("api_token.jwt.decode.secret", "the generated Secret"),
     ("ckanext.dcat.base_uri", "spec.hostname"),
     ("ckanext.dcat.rdf.profiles", "the DCAT-AP_IT profile of the node"),
+    ("scheming.dataset_schemas", "the DCAT-AP_IT schema of the node"),
+    ("ckanext.mediana.publisher_name", "spec.publisher.name"),
+    ("ckanext.mediana.publisher_identifier", "spec.publisher.ipaCode"),
 ];
 
-/// CKAN plugins always enabled, in order: the activity stream, then DCAT (RDF endpoints, the
-/// JSON interface, schema.org markup).
-pub const BASE_PLUGINS: &[&str] = &["activity", "dcat", "dcat_json_interface", "structured_data"];
+/// CKAN plugins always enabled, in order: the activity stream, DCAT (RDF endpoints, the JSON
+/// interface, schema.org markup), then DCAT-AP_IT: ckanext-scheming's dataset schemas and
+/// mediana's extension (ckanext-mediana/), whose schema and `it_dcat_ap` profile the file names.
+pub const BASE_PLUGINS: &[&str] =
+    &["activity", "dcat", "dcat_json_interface", "structured_data", "scheming_datasets", "mediana_dcatapit"];
+
+/// The DCAT-AP_IT dataset schema of ckanext-mediana.
+pub const DATASET_SCHEMA: &str = "ckanext.mediana:schemas/dcatapit.yaml";
+/// The ckanext-dcat profile writing and reading DCAT-AP_IT.
+pub const RDF_PROFILE: &str = "it_dcat_ap";
 
 /// What is wrong with `spec.config`.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -122,9 +132,16 @@ pub fn render(spec: &CatalogNodeSpec, site_id: &str, site_url: &str) -> Result<S
         ("ckan.storage_path", STORAGE_PATH.into()),
         ("ckan.locale_default", literal(&spec.locale.default)),
         ("ckan.locales_offered", literal(&spec.locale.offered.join(" "))),
-        ("ckanext.dcat.rdf.profiles", "euro_dcat_ap_2".into()),
+        ("ckanext.dcat.rdf.profiles", RDF_PROFILE.into()),
         ("ckanext.dcat.base_uri", literal(site_url)),
+        ("scheming.dataset_schemas", DATASET_SCHEMA.into()),
+        ("scheming.presets", "ckanext.scheming:presets.json".into()),
+        // The catalogue's dct:publisher (dcatapit:Catalog, mandatory).
+        ("ckanext.mediana.publisher_identifier", literal(&spec.publisher.ipa_code)),
     ];
+    if let Some(name) = &spec.publisher.name {
+        options.push(("ckanext.mediana.publisher_name", literal(name)));
+    }
     if let Some(title) = &spec.title {
         options.push(("ckan.site_title", literal(title)));
     }

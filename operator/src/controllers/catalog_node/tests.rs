@@ -103,8 +103,11 @@ fn default_node_builds_the_whole_stack() {
         "ckan.site_id = marche",
         "SECRET_KEY = %(CKAN_SECRET_KEY)s",
         "api_token.jwt.encode.secret = string:%(CKAN_SECRET_KEY)s",
-        "ckan.plugins = activity dcat dcat_json_interface structured_data",
+        "ckan.plugins = activity dcat dcat_json_interface structured_data scheming_datasets mediana_dcatapit",
         "ckan.storage_path = /var/lib/ckan",
+        "ckanext.dcat.rdf.profiles = it_dcat_ap",
+        "scheming.dataset_schemas = ckanext.mediana:schemas/dcatapit.yaml",
+        "ckanext.mediana.publisher_identifier = r_marche",
     ] {
         assert!(ini.lines().any(|l| l == line), "ckan.ini has {line:?}:\n{ini}");
     }
