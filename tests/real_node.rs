@@ -312,8 +312,9 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
 
 /// A CatalogNode reconciled by the chart's operator, with the chart's RBAC, on mediana's CKAN,
 /// Solr, PostgreSQL and Redis images: Ready once its database is initialised by the migration
-/// Job, its sysadmin set up by a Job, and CKAN answers; then CKAN itself, asked through the
-/// Service from another pod, reports the version and the plugins the node asked for.
+/// Job, its sysadmin set up by a Job, and CKAN, asked by the operator, answers with its
+/// version, plugins and components; then CKAN, asked through the Service from another pod,
+/// reports the same version and plugins.
 async fn catalog_node_serves_ckan(client: &Client) {
     let ns = restricted_namespace(client, "opendata").await;
     let node = json!({
@@ -331,6 +332,10 @@ async fn catalog_node_serves_ckan(client: &Client) {
     let ready = wait_for(&nodes, "marche", "Ready", "True", "Available", 600).await;
     let versions = ready.status.and_then(|s| s.versions).expect("versions");
     assert_eq!(versions.ckan.as_deref(), Some(mediana::api::catalog_node::DEFAULT_CKAN_VERSION));
+    // The versions CKAN found when it asked each component (mediana_status_show).
+    assert!(versions.postgres.as_deref().is_some_and(|v| v.starts_with("15.")), "{versions:?}");
+    assert_eq!(versions.solr.as_deref(), Some("9.10.1"), "{versions:?}");
+    assert!(versions.redis.as_deref().is_some_and(|v| v.starts_with("7.")), "{versions:?}");
     let (v, m) = no_volumes();
     let (ok, out) = run(client, &ns, "status", "wget -qO- http://marche-ckan/api/3/action/status_show", v, m).await;
     assert!(ok, "status_show through the Service:\n{out}");
@@ -339,9 +344,15 @@ async fn catalog_node_serves_ckan(client: &Client) {
     assert_eq!(answer["result"]["site_title"], "Dati aperti della Regione Marche", "{answer}");
     let extensions: Vec<&str> =
         answer["result"]["extensions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    for plugin in
-        ["activity", "dcat", "dcat_json_interface", "structured_data", "scheming_datasets", "mediana_dcatapit"]
-    {
+    for plugin in [
+        "activity",
+        "dcat",
+        "dcat_json_interface",
+        "structured_data",
+        "scheming_datasets",
+        "mediana_dcatapit",
+        "mediana_status",
+    ] {
         assert!(extensions.contains(&plugin), "{plugin} runs: {extensions:?}");
     }
 

@@ -331,9 +331,10 @@ async fn run(probe_addr: SocketAddr, election: Option<LeaderElection>, settings:
     let readiness = Readiness::default();
     let metrics = Arc::new(Metrics::default());
     let probes = tokio::spawn(telemetry::serve(probe_addr, readiness.clone(), metrics.clone(), shutdown.clone()));
-    let client = kube::Client::try_default()
+    let config = kube::Config::infer()
         .await
         .context("no Kubernetes client: set KUBECONFIG or run in a pod with a service account")?;
+    let client = mediana::controllers::targets::operator_client(config).context("a Kubernetes client")?;
     mediana::controllers::check_crds_served(&client).await?;
     // Ready means able to serve: a replica waiting for leadership is a ready standby.
     readiness.set_ready();

@@ -242,7 +242,7 @@ readiness_dataset() {
 plugin_options() {
   if [[ " ${MEDIANA_CKAN_DCATAPIT:-} " == *" $1 "* ]]; then
     cat <<EOF
-ckan.plugins = activity dcat scheming_datasets mediana_dcatapit
+ckan.plugins = activity dcat scheming_datasets mediana_dcatapit mediana_status
 scheming.dataset_schemas = ckanext.mediana:schemas/dcatapit.yaml
 scheming.presets = ckanext.scheming:presets.json
 ckanext.dcat.rdf.profiles = it_dcat_ap

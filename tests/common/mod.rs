@@ -24,9 +24,12 @@ static CRDS: OnceCell<()> = OnceCell::const_new();
 
 /// A client for the test cluster, with the mediana CRDs installed and established.
 pub async fn client() -> Client {
-    let client = Client::try_default().await.unwrap_or_else(|err| {
+    // The operator's own kind of client (no retries of its own), shared by the tests and the
+    // operators they start.
+    let config = kube::Config::infer().await.unwrap_or_else(|err| {
         panic!("no test cluster: run the tests with `make test`, or set KUBECONFIG to a cluster ({err})")
     });
+    let client = mediana::controllers::targets::operator_client(config).expect("a client");
     CRDS.get_or_init(|| install_crds(client.clone())).await;
     client
 }

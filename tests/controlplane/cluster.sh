@@ -27,6 +27,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cmd=${1:?usage: cluster.sh up|up-node|down|status|apiserver-stop|apiserver-start [DIR]}
 RUN=${2:-${MEDIANA_CLUSTER_DIR:-$repo/.controlplane}}
+# Absolute: the kubeconfig names its certificates by this path, read from other directories.
+mkdir -p "$RUN" && RUN=$(cd "$RUN" && pwd)
 eval "$("$here/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
 # shellcheck source=versions.env
 . "$here/versions.env"

@@ -85,8 +85,8 @@ pub struct CatalogNodeSpec {
     pub resources: Option<ResourceRequirements>,
 
     /// Additional CKAN plugins to enable after the ones always enabled (`activity dcat
-    /// dcat_json_interface structured_data scheming_datasets mediana_dcatapit`); the image
-    /// must contain them.
+    /// dcat_json_interface structured_data scheming_datasets mediana_dcatapit mediana_status`);
+    /// the image must contain them. WebReady checks that CKAN runs each one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub extra_plugins: Vec<String>,
@@ -442,19 +442,20 @@ pub struct CatalogEndpoints {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ComponentVersions {
-    /// CKAN version serving traffic.
+    /// CKAN version serving traffic: the release whose pods are rolled out (WebReady checks
+    /// that CKAN reports this version itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ckan: Option<String>,
     /// CKAN image serving traffic. An upgrade starts when the spec asks for another one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ckan_image: Option<String>,
-    /// PostgreSQL major version (managed database only).
+    /// PostgreSQL version, as the database CKAN uses reports it (`SHOW server_version`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postgres: Option<String>,
-    /// Solr image (managed search only).
+    /// Solr version, as CKAN's Solr core reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solr: Option<String>,
-    /// Redis image (managed Redis only).
+    /// Redis version, as the Redis CKAN uses reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redis: Option<String>,
 }

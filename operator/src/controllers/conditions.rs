@@ -83,6 +83,8 @@ pub enum Reason {
     Available,
     /// Work is in progress towards the spec.
     Progressing,
+    /// The workload is rolled out, but the software, asked, does not answer as it should.
+    NotServing,
     /// A CKAN upgrade is in progress.
     Upgrading,
     /// The database migration of an upgrade failed.
@@ -157,6 +159,7 @@ impl Reason {
             Self::External => "External",
             Self::Available => "Available",
             Self::Progressing => "Progressing",
+            Self::NotServing => "NotServing",
             Self::Upgrading => "Upgrading",
             Self::MigrationFailed => "MigrationFailed",
             Self::BackupFailed => "BackupFailed",

@@ -87,6 +87,10 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
     for kind in reusable_solution::listed() {
         all.extend(grants(&kind, None, &["list"]));
     }
+    // A CatalogNode's CKAN is asked whether it serves through the API server's proxy.
+    for kind in catalog_node::proxied() {
+        all.extend(grants(&kind, Some("proxy"), &["get"]));
+    }
     // Data volumes are deleted by the finalizer under `deletionPolicy: Delete`.
     all.extend(grants(&api_resource::<PersistentVolumeClaim>(), None, PRUNE_VERBS));
     // Generated secrets are created once and never read back beyond their existence.
@@ -120,6 +124,9 @@ pub fn spoke_grants() -> BTreeSet<Grant> {
     }
     for kind in reusable_solution::listed() {
         all.extend(grants(&kind, None, &["list"]));
+    }
+    for kind in catalog_node::proxied() {
+        all.extend(grants(&kind, Some("proxy"), &["get"]));
     }
     all.extend(grants(&api_resource::<Secret>(), None, &["get", "create"]));
     all.extend(grants(&api_resource::<Node>(), None, &["list"]));

@@ -170,6 +170,15 @@ async fn kubeconfig_text(local: &Client, reference: &KubeconfigSecretRef) -> Res
         .map_err(|_| TargetError::InvalidKubeconfig { secret: reference.clone(), reason: "not UTF-8 text".into() })
 }
 
+/// The operator's client of a cluster. It does not retry a 429, 503 or 504 itself (kube's
+/// default): the API server's proxy answers 503 when a Service's pods do not answer, which
+/// the status of a CatalogNode must report at once rather than after minutes of retries, and
+/// a failed reconcile is requeued by the controllers' error policy anyway.
+pub fn operator_client(mut config: Config) -> Result<Client, kube::Error> {
+    config.default_retry = false;
+    Client::try_from(config)
+}
+
 /// A client for the current context of a kubeconfig, with short timeouts. The kubeconfig
 /// must carry its credentials inline (`*-data` fields or a token): files it names would be
 /// looked up on the operator's own filesystem.
@@ -180,7 +189,7 @@ pub async fn client_from_kubeconfig(text: &str) -> Result<Client, String> {
         .map_err(|err| err.to_string())?;
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
-    Client::try_from(config).map_err(|err| err.to_string())
+    operator_client(config).map_err(|err| err.to_string())
 }
 
 /// Whether a failed request means the cluster could not be reached (no connection, TLS,

@@ -481,6 +481,15 @@ pub enum Observed {
     Ready,
     /// Desired but not yet ready, with what is missing.
     Pending(String),
+    /// Rolled out, but the software, asked, does not answer as it should: why.
+    NotServing(String),
+}
+
+impl Observed {
+    /// Whether the workload is rolled out (or run elsewhere), serving or not.
+    pub fn rolled_out(&self) -> bool {
+        !matches!(self, Self::Pending(_))
+    }
 }
 
 /// Whether a Deployment has rolled out its current generation with every replica ready.

@@ -29,6 +29,8 @@ use crate::controllers::workloads::{
 pub mod component {
     /// The CKAN web application.
     pub const WEB: &str = "web";
+    /// CKAN's background worker (`ckan jobs worker`).
+    pub const WORKER: &str = "worker";
     /// PostgreSQL.
     pub const DATABASE: &str = "database";
     /// Solr.
@@ -69,6 +71,10 @@ impl Names {
     /// CKAN Deployment and Service.
     pub fn web(&self) -> String {
         self.owner.child_name("ckan")
+    }
+    /// Background worker Deployment.
+    pub fn worker(&self) -> String {
+        self.owner.child_name("ckan-worker")
     }
     /// PostgreSQL StatefulSet and Service.
     pub fn postgres(&self) -> String {
@@ -257,6 +263,7 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, web: Option<&Release>) ->
     ];
     if let Some(release) = web {
         out.push(Child::new(&web_deployment(spec, owner, release))?);
+        out.push(Child::new(&worker_deployment(spec, owner, release))?);
         if spec.replicas > 1 {
             out.push(Child::new(&disruption_budget(owner, &names.web(), component::WEB))?);
         }
@@ -268,7 +275,7 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, web: Option<&Release>) ->
             owner,
             component::DATABASE,
             &database,
-            &[component::WEB, component::MAINTENANCE, component::BACKUP],
+            &[component::WEB, component::WORKER, component::MAINTENANCE, component::BACKUP],
         )?);
     }
     if let Some(search) = managed_search(spec) {
@@ -277,7 +284,7 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, web: Option<&Release>) ->
         out.push(Child::new(&allow_only_from(
             owner,
             component::SEARCH,
-            &[component::WEB, component::MAINTENANCE],
+            &[component::WEB, component::WORKER, component::MAINTENANCE],
             8983,
         ))?);
     }
@@ -287,7 +294,7 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, web: Option<&Release>) ->
         out.push(Child::new(&allow_only_from(
             owner,
             component::REDIS,
-            &[component::WEB, component::MAINTENANCE],
+            &[component::WEB, component::WORKER, component::MAINTENANCE],
             6379,
         ))?);
     }
@@ -386,6 +393,40 @@ pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) 
                 owner,
                 component::WEB,
                 PodSpec { containers: vec![container], volumes: Some(ckan_volumes(owner)), ..Default::default() },
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// CKAN's background worker running `release`: `ckan jobs worker` on the default queue, where
+/// CKAN and its plugins (XLoader, notifications, search-index jobs) enqueue work in Redis.
+/// One replica: jobs are taken one at a time from the queue, and a second worker would only
+/// matter for a node that enqueues more than one can run. Like the Jobs' pods it has an
+/// empty directory at the storage path, not the uploads (a ReadWriteOnce claim the web
+/// holds): CKAN's jobs read uploads through the web's URLs.
+pub fn worker_deployment(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Deployment {
+    let container = Container {
+        command: Some(["ckan", "jobs", "worker"].map(str::to_owned).to_vec()),
+        resources: Some(default_resources("100m", "512Mi")),
+        volume_mounts: Some(vec![config_mount(), mount("storage", config::STORAGE_PATH), mount("tmp", "/tmp")]),
+        ..ckan_container(spec, owner, release)
+    };
+    Deployment {
+        metadata: metadata(owner, &Names::new(owner).worker(), component::WORKER),
+        spec: Some(DeploymentSpec {
+            replicas: Some(1),
+            selector: selector(owner, component::WORKER),
+            template: ckan_pod_template(
+                spec,
+                owner,
+                component::WORKER,
+                PodSpec {
+                    containers: vec![container],
+                    volumes: Some(vec![config_volume(owner), empty_dir("storage"), empty_dir("tmp")]),
+                    ..Default::default()
+                },
             ),
             ..Default::default()
         }),

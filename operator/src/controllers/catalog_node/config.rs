@@ -47,9 +47,17 @@ pub const OWNED_OPTIONS: &[(&str, &str)] = &[
 
 /// CKAN plugins always enabled, in order: the activity stream, DCAT (RDF endpoints, the JSON
 /// interface, schema.org markup), then DCAT-AP_IT: ckanext-scheming's dataset schemas and
-/// mediana's extension (ckanext-mediana/), whose schema and `it_dcat_ap` profile the file names.
-pub const BASE_PLUGINS: &[&str] =
-    &["activity", "dcat", "dcat_json_interface", "structured_data", "scheming_datasets", "mediana_dcatapit"];
+/// mediana's extension (ckanext-mediana/), whose schema and `it_dcat_ap` profile the file
+/// names, and whose `mediana_status` action tells the operator whether the node serves.
+pub const BASE_PLUGINS: &[&str] = &[
+    "activity",
+    "dcat",
+    "dcat_json_interface",
+    "structured_data",
+    "scheming_datasets",
+    "mediana_dcatapit",
+    "mediana_status",
+];
 
 /// The DCAT-AP_IT dataset schema of ckanext-mediana.
 pub const DATASET_SCHEMA: &str = "ckanext.mediana:schemas/dcatapit.yaml";

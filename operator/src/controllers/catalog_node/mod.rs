@@ -6,6 +6,7 @@
 
 pub mod builders;
 pub mod config;
+pub mod serving;
 pub mod upgrade;
 
 use std::sync::Arc;
@@ -63,6 +64,12 @@ pub fn watched() -> Vec<ApiResource> {
     vec![api_resource::<Deployment>(), api_resource::<StatefulSet>(), api_resource::<Job>()]
 }
 
+/// Kinds whose objects the controller asks through the API server's proxy (`get` on their
+/// `proxy` subresource): the web Service, for CKAN's status.
+pub fn proxied() -> Vec<ApiResource> {
+    vec![api_resource::<Service>()]
+}
+
 /// What the operator found of a node's workloads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Observation {
@@ -74,9 +81,13 @@ pub struct Observation {
     pub search: Observed,
     /// Redis.
     pub redis: Observed,
+    /// The background worker Deployment.
+    pub worker: Observed,
     /// The Job setting up the sysadmin account and its state; none before the database is
     /// initialised.
     pub sysadmin: Option<(String, JobState)>,
+    /// What CKAN reported of itself and its components, once its pods are ready.
+    pub ckan: Option<serving::CkanStatus>,
 }
 
 impl Placed for CatalogNode {
@@ -190,7 +201,7 @@ async fn roll_out(
         let jobs = observe_upgrade_jobs(client, owner, &desired_release).await?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let backup_first = spec.backup.as_ref().is_some_and(|b| b.before_upgrade);
-        let database_ready = !matches!(observe_database(client, owner, spec).await?, Observed::Pending(_));
+        let database_ready = observe_database(client, owner, spec).await?.rolled_out();
         let plan = upgrade::plan(&upgrade::Situation {
             serving: serving.as_ref(),
             desired: &desired_release,
@@ -227,7 +238,7 @@ async fn roll_out(
             info!(target = site.target, applied = ?report.applied, pruned = ?report.pruned, "children updated");
         }
 
-        let observation = Observation { sysadmin, ..observe(client, owner, spec).await? };
+        let observation = Observation { sysadmin, ..observe(client, owner, spec, plan.web.as_ref()).await? };
         let mut status = status(spec, &observation, plan.web.as_ref(), previous);
         status.upgrade = plan.status.clone();
         status.last_backup = last_backup(client, owner, &desired_release, previous).await?;
@@ -348,12 +359,18 @@ async fn observe_database(client: &Client, owner: &Owner, spec: &CatalogNodeSpec
     Ok(statefulset_readiness(statefulsets.get_opt(&Names::new(owner).postgres()).await?.as_ref()))
 }
 
-async fn observe(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observation, Error> {
+/// What runs: each workload's rollout, then CKAN asked how it and its components are.
+async fn observe(
+    client: &Client,
+    owner: &Owner,
+    spec: &CatalogNodeSpec,
+    web: Option<&Release>,
+) -> Result<Observation, Error> {
     let names = Names::new(owner);
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &owner.namespace);
     let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &owner.namespace);
-    let web = match deployment_readiness(deployments.get_opt(&names.web()).await?.as_ref()) {
+    let rollout = match deployment_readiness(deployments.get_opt(&names.web()).await?.as_ref()) {
         Observed::Pending(detail) => {
             let uploads = claims.get_opt(&names.uploads()).await?;
             Observed::Pending(unbound_shared_claim(uploads.as_ref()).unwrap_or(detail))
@@ -371,7 +388,23 @@ async fn observe(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Resu
     } else {
         deployment_readiness(deployments.get_opt(&names.redis()).await?.as_ref())
     };
-    Ok(Observation { web, database, search, redis, sysadmin: None })
+    let worker = deployment_readiness(deployments.get_opt(&names.worker()).await?.as_ref());
+    let (web, answer) = match web {
+        Some(release) if rollout == Observed::Ready => {
+            let answer = serving::ask(client, owner).await;
+            (serving::web(rollout, &answer, release, &config::plugins(spec)), answer)
+        }
+        _ => (rollout, Err("not asked".to_owned())),
+    };
+    Ok(Observation {
+        web,
+        database: serving::database(database, &answer),
+        search: serving::search(search, &answer),
+        redis,
+        worker,
+        sysadmin: None,
+        ckan: answer.ok(),
+    })
 }
 
 fn component_condition(type_: ConditionType, what: &str, observed: &Observed) -> DesiredCondition {
@@ -379,6 +412,7 @@ fn component_condition(type_: ConditionType, what: &str, observed: &Observed) ->
         Observed::External => DesiredCondition::true_(type_, Reason::External, format!("{what} is external")),
         Observed::Ready => DesiredCondition::true_(type_, Reason::Available, format!("{what} is ready")),
         Observed::Pending(detail) => DesiredCondition::false_(type_, Reason::Progressing, format!("{what}: {detail}")),
+        Observed::NotServing(why) => DesiredCondition::false_(type_, Reason::NotServing, format!("{what}: {why}")),
     }
 }
 
@@ -398,23 +432,30 @@ pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredConditio
         }
         Some((job, _)) => Some(format!("the sysadmin account (Job {job})")),
     };
+    let worker = match &observation.worker {
+        Observed::Pending(detail) | Observed::NotServing(detail) => Some(format!("the background worker: {detail}")),
+        Observed::Ready | Observed::External => None,
+    };
     let waiting: Vec<&str> = [&database, &search, &web]
         .iter()
         .filter(|c| !c.status)
         .map(|c| c.message.as_str())
         .chain(sysadmin.as_deref())
+        .chain(worker.as_deref())
         .collect();
     let upgrading = plan
         .status
         .as_ref()
         .filter(|u| plan.failure.is_none() && !matches!(u.phase, UpgradePhase::Completed | UpgradePhase::Failed))
         .map(|u| format!("upgrading CKAN {} to {}: {:?}", u.from_version, u.to_version, u.phase));
+    // Rolled out but not answering as it should is worth its own reason: waiting may not help.
+    let not_serving = [&database, &search, &web].iter().any(|c| c.reason == Reason::NotServing);
     let ready = if waiting.is_empty() {
         DesiredCondition::true_(ConditionType::Ready, Reason::Available, "the catalogue node is serving")
     } else {
         DesiredCondition::false_(
             ConditionType::Ready,
-            Reason::Progressing,
+            if not_serving { Reason::NotServing } else { Reason::Progressing },
             format!("waiting for {}", waiting.join("; ")),
         )
     };
@@ -445,18 +486,24 @@ pub fn status(
     let mut status = previous.cloned().unwrap_or_default();
     status.url = Some(builders::site_url(spec));
     status.endpoints = Some(builders::endpoints(spec));
-    // The release serving traffic: the new one only once the web rollout is complete.
+    // The release serving traffic: the new one only once the web rollout is complete (whether
+    // CKAN answers as that release should is WebReady's concern).
     let previous_versions = previous.and_then(|p| p.versions.clone()).unwrap_or_default();
     let (ckan, ckan_image) = match web {
-        Some(web) if observation.web == Observed::Ready => (Some(web.version.clone()), Some(web.image.clone())),
+        Some(web) if observation.web.rolled_out() => (Some(web.version.clone()), Some(web.image.clone())),
         _ => (previous_versions.ckan, previous_versions.ckan_image),
+    };
+    // The other components' versions as CKAN last found them; kept while CKAN does not answer.
+    let components = observation.ckan.as_ref().map(|ckan| &ckan.components);
+    let reported = |component: fn(&serving::Components) -> &serving::Component, before: Option<String>| {
+        components.and_then(|c| component(c).version.clone()).or(before)
     };
     status.versions = Some(ComponentVersions {
         ckan,
         ckan_image,
-        postgres: managed_database(spec).map(|db| db.version.to_string()),
-        solr: (observation.search != Observed::External).then(|| "9".to_owned()),
-        redis: (observation.redis != Observed::External).then(|| "7.4".to_owned()),
+        postgres: reported(|c| &c.database, previous_versions.postgres),
+        solr: reported(|c| &c.search, previous_versions.solr),
+        redis: reported(|c| &c.redis, previous_versions.redis),
     });
     status
 }

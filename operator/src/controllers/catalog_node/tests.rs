@@ -66,6 +66,7 @@ fn default_node_builds_the_whole_stack() {
         [
             "ConfigMap/marche-ckan-config",
             "Deployment/marche-ckan",
+            "Deployment/marche-ckan-worker",
             "Deployment/marche-redis",
             "Ingress/marche",
             "NetworkPolicy/marche-database",
@@ -103,7 +104,7 @@ fn default_node_builds_the_whole_stack() {
         "ckan.site_id = marche",
         "SECRET_KEY = %(CKAN_SECRET_KEY)s",
         "api_token.jwt.encode.secret = string:%(CKAN_SECRET_KEY)s",
-        "ckan.plugins = activity dcat dcat_json_interface structured_data scheming_datasets mediana_dcatapit",
+        "ckan.plugins = activity dcat dcat_json_interface structured_data scheming_datasets mediana_dcatapit mediana_status",
         "ckan.storage_path = /var/lib/ckan",
         "ckanext.dcat.rdf.profiles = it_dcat_ap",
         "scheming.dataset_schemas = ckanext.mediana:schemas/dcatapit.yaml",
@@ -194,18 +195,18 @@ fn every_pod_is_restricted() {
         let name = child.name();
         crate::controllers::testing::assert_restricted(template, name);
     }
-    assert_eq!(pods, 5, "web, redis, postgres, solr and backup pods were checked");
+    assert_eq!(pods, 6, "web, worker, redis, postgres, solr and backup pods were checked");
 }
 
 #[test]
-fn only_ckan_and_its_jobs_reach_the_database() {
+fn only_ckan_its_worker_and_its_jobs_reach_the_database() {
     let built = children(&spec(json!({})));
     let policy = find(&built, "NetworkPolicy", "marche-database");
     assert_eq!(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"], "database");
     assert_eq!(policy["spec"]["policyTypes"], json!(["Ingress"]));
     let peer = &policy["spec"]["ingress"][0]["from"][0]["podSelector"];
     assert_eq!(peer["matchLabels"]["app.kubernetes.io/instance"], "marche");
-    assert_eq!(peer["matchExpressions"][0]["values"], json!(["web", "maintenance", "backup"]));
+    assert_eq!(peer["matchExpressions"][0]["values"], json!(["web", "worker", "maintenance", "backup"]));
     assert_eq!(policy["spec"]["ingress"][0]["ports"][0]["port"], 5432);
 }
 
@@ -357,7 +358,9 @@ fn ready_summarises_the_components() {
         database: Observed::Ready,
         search: Observed::External,
         redis: Observed::Ready,
+        worker: Observed::Ready,
         sysadmin: Some(("marche-sysadmin-0123abcd".into(), JobState::Succeeded)),
+        ckan: None,
     };
     let idle =
         Plan { web: Some(builders::Release::desired(&spec(json!({})))), start: None, status: None, failure: None };
@@ -410,7 +413,9 @@ fn serving_version_moves_only_after_the_rollout() {
         database: Observed::Ready,
         search: Observed::Ready,
         redis: Observed::Ready,
+        worker: Observed::Ready,
         sysadmin: None,
+        ckan: None,
     };
     let new = builders::Release::desired(&node);
     let during = status(&node, &rolling, Some(&new), Some(&previous));
@@ -437,11 +442,35 @@ fn the_newest_backup_wins() {
 }
 
 #[test]
+fn the_worker_runs_ckans_jobs_with_the_webs_release_and_reaches_what_they_need() {
+    let built = children(&spec(json!({})));
+    let worker = find(&built, "Deployment", "marche-ckan-worker");
+    let web = find(&built, "Deployment", "marche-ckan");
+    let pod = |d: &Value| d["spec"]["template"]["spec"].clone();
+    let (worker_pod, web_pod) = (pod(worker), pod(web));
+    assert_eq!(worker_pod["containers"][0]["command"], json!(["ckan", "jobs", "worker"]));
+    assert_eq!(worker_pod["containers"][0]["image"], web_pod["containers"][0]["image"]);
+    assert_eq!(worker_pod["containers"][0]["env"], web_pod["containers"][0]["env"]);
+    let claims: Vec<&Value> = worker_pod["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("persistentVolumeClaim").is_some())
+        .collect();
+    assert!(claims.is_empty(), "the worker does not hold the uploads claim: {claims:?}");
+    for policy in ["marche-search", "marche-redis"] {
+        let allowed = find(&built, "NetworkPolicy", policy)["spec"]["ingress"].to_string();
+        assert!(allowed.contains("\"worker\""), "{policy} admits the worker: {allowed}");
+    }
+}
+
+#[test]
 fn before_its_database_is_initialised_a_node_runs_no_ckan_web_pod() {
     let node = spec(json!({"replicas": 2}));
     let built = builders::children(&node, &owner(), None).expect("children build");
     let kinds = kinds_and_names(&built);
-    assert!(!kinds.iter().any(|k| k == "Deployment/marche-ckan" || k.starts_with("PodDisruptionBudget/")), "{kinds:?}");
+    let ckan = |k: &String| k.starts_with("Deployment/marche-ckan") || k.starts_with("PodDisruptionBudget/");
+    assert!(!kinds.iter().any(ckan), "neither web nor worker: {kinds:?}");
     assert!(kinds.iter().any(|k| k == "StatefulSet/marche-postgres"), "the database starts: {kinds:?}");
 }
 
@@ -486,4 +515,125 @@ fn a_pending_shared_uploads_claim_is_named_as_the_reason_the_web_waits() {
         "one replica waits for its own reasons"
     );
     assert_eq!(super::unbound_shared_claim(None), None);
+}
+
+/// An answer of `mediana_status_show`, as ckanext-mediana on CKAN 2.12.0 gave it (a test
+/// peer of tests/ckan without Redis, 2026-12-03).
+const STATUS_ANSWER: &str = r#"{"help": "http://127.0.0.1:39509/api/3/action/help_show?name=mediana_status_show", "success": true, "result": {"site_title": "mediana test CKAN 1", "site_description": "", "site_url": "http://127.0.0.1:39509", "error_emails_to": null, "locale_default": "en", "extensions": ["activity", "dcat", "scheming_datasets", "mediana_dcatapit", "mediana_status"], "ckan_version": "2.12.0", "components": {"database": {"ok": true, "version": "15.18", "migrations": {"ckan": {"current": ["9445ce34fc23"], "head": ["9445ce34fc23"], "at_head": true}, "activity": {"current": ["fab3bfdcf830"], "head": ["fab3bfdcf830"], "at_head": true}}}, "search": {"ok": true, "version": "9.10.1", "schema": "ckan-2.12"}, "redis": {"ok": false, "error": "ConnectionError: Error 111 connecting to 127.0.0.1:1. Connection refused."}}}}"#;
+
+/// The recorded answer, with Redis answering too.
+fn serving_answer() -> serving::CkanStatus {
+    let mut answer = serving::parse(STATUS_ANSWER).expect("the recorded answer parses");
+    answer.components.redis = serving::Component { ok: true, version: Some("7.0.15".into()), ..Default::default() };
+    answer
+}
+
+#[test]
+fn ckans_answer_is_read_and_a_failed_or_foreign_answer_named() {
+    let answer = serving::parse(STATUS_ANSWER).expect("parses");
+    assert_eq!(answer.ckan_version.as_deref(), Some("2.12.0"));
+    assert!(answer.components.database.migrations["activity"].at_head);
+    assert_eq!(answer.components.search.version.as_deref(), Some("9.10.1"));
+    assert!(!answer.components.redis.ok);
+
+    let refused =
+        serving::parse(r#"{"success": false, "error": {"message": "Access denied", "__type": "Authorization Error"}}"#);
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("mediana_status_show failed") && e.contains("Access denied")),
+        "{refused:?}"
+    );
+    let html = serving::parse("<html>502 Bad Gateway</html>");
+    assert!(html.as_ref().is_err_and(|e| e.contains("answered something else")), "{html:?}");
+}
+
+#[test]
+fn proxy_errors_say_the_same_whichever_pod_was_tried() {
+    let said = |address: &str| {
+        serving::without_pod_address(&format!(
+            "error trying to reach service: dial tcp {address}: connect: network is unreachable"
+        ))
+    };
+    assert_eq!(
+        said("10.0.0.13:5000"),
+        "error trying to reach service: dial tcp a pod: connect: network is unreachable"
+    );
+    assert_eq!(said("10.0.0.14:5000"), said("10.0.0.13:5000"));
+    assert_eq!(said("[fd00::1a]:5000"), said("10.0.0.13:5000"));
+}
+
+#[test]
+fn the_web_serves_only_when_ckan_answers_as_the_release_should() {
+    let release = builders::Release::desired(&spec(json!({"version": "2.12.0"})));
+    let plugins = ["activity", "dcat", "mediana_status"];
+    let web = |answer: &Result<serving::CkanStatus, String>| serving::web(Observed::Ready, answer, &release, &plugins);
+    assert_eq!(web(&Ok(serving_answer())), Observed::Ready);
+
+    let rolling = Observed::Pending("0/1 replicas ready".into());
+    assert_eq!(serving::web(rolling.clone(), &Ok(serving_answer()), &release, &plugins), rolling);
+    let not_serving = |observed: Observed| match observed {
+        Observed::NotServing(why) => why,
+        other => panic!("not NotServing: {other:?}"),
+    };
+    let silent = not_serving(web(&Err("no answer within 20 s".into())));
+    assert!(silent.contains("mediana_status_show gets no answer: no answer within 20 s"), "{silent}");
+    let older = builders::Release::desired(&spec(json!({"version": "2.11.3"})));
+    let mismatch = not_serving(serving::web(Observed::Ready, &Ok(serving_answer()), &older, &plugins));
+    assert!(mismatch.contains("runs CKAN 2.12.0, not 2.11.3"), "{mismatch}");
+    let missing = not_serving(serving::web(Observed::Ready, &Ok(serving_answer()), &release, &["dcat", "xloader"]));
+    assert_eq!(missing, "the plugins xloader do not run");
+    let no_redis = not_serving(web(&serving::parse(STATUS_ANSWER)));
+    assert!(no_redis.contains("cannot reach Redis: ConnectionError"), "{no_redis}");
+}
+
+#[test]
+fn the_database_and_search_are_judged_by_what_ckan_finds() {
+    let mut behind = serving_answer();
+    let activity = behind.components.database.migrations.get_mut("activity").expect("activity");
+    activity.current.clear();
+    activity.at_head = false;
+    behind.components.database.ok = false;
+    match serving::database(Observed::Ready, &Ok(behind)) {
+        Observed::NotServing(why) => assert_eq!(why, "migrations not applied: activity at none (head fab3bfdcf830)"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(serving::database(Observed::External, &Ok(serving_answer())), Observed::External);
+    // Without an answer, the rollout (the kubelet's probes) is all there is.
+    assert_eq!(serving::database(Observed::Ready, &Err("not asked".into())), Observed::Ready);
+
+    let mut no_core = serving_answer();
+    no_core.components.search =
+        serving::Component { ok: false, error: Some("HTTPError: 404".into()), ..Default::default() };
+    assert_eq!(
+        serving::search(Observed::Ready, &Ok(no_core)),
+        Observed::NotServing("CKAN's core does not answer a ping: HTTPError: 404".into())
+    );
+}
+
+#[test]
+fn versions_are_those_ckan_reports_and_a_node_that_does_not_answer_is_not_ready() {
+    let node = spec(json!({"version": "2.12.0"}));
+    let release = builders::Release::desired(&node);
+    let answered = Observation {
+        web: Observed::Ready,
+        database: Observed::Ready,
+        search: Observed::Ready,
+        redis: Observed::Ready,
+        worker: Observed::Ready,
+        sysadmin: Some(("marche-sysadmin-0123abcd".into(), JobState::Succeeded)),
+        ckan: Some(serving_answer()),
+    };
+    let versions = status(&node, &answered, Some(&release), None).versions.expect("versions");
+    assert_eq!(
+        (versions.ckan.as_deref(), versions.postgres.as_deref(), versions.solr.as_deref(), versions.redis.as_deref()),
+        (Some("2.12.0"), Some("15.18"), Some("9.10.1"), Some("7.0.15"))
+    );
+    // CKAN silent: the versions it reported last stay, and the node is not Ready.
+    let silent = Observation { web: Observed::NotServing("no answer".into()), ckan: None, ..answered };
+    let previous = CatalogNodeStatus { versions: Some(versions.clone()), ..Default::default() };
+    assert_eq!(status(&node, &silent, Some(&release), Some(&previous)).versions, Some(versions));
+    let idle = Plan { web: Some(release), start: None, status: None, failure: None };
+    let listed = conditions(&silent, &idle);
+    let ready = listed.iter().find(|c| c.type_ == ConditionType::Ready).expect("Ready");
+    assert_eq!((ready.status, ready.reason), (false, Reason::NotServing));
+    assert!(ready.message.contains("CKAN: no answer"), "{}", ready.message);
 }

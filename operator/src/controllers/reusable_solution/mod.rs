@@ -502,7 +502,9 @@ pub fn solution_conditions(assessment: &Assessment, observed: &[ObservedComponen
             let waiting: Vec<String> = observed
                 .iter()
                 .filter_map(|o| match &o.readiness {
-                    Observed::Pending(detail) => Some(format!("{}: {detail}", o.status.name)),
+                    Observed::Pending(detail) | Observed::NotServing(detail) => {
+                        Some(format!("{}: {detail}", o.status.name))
+                    }
                     Observed::Ready | Observed::External => None,
                 })
                 .collect();
