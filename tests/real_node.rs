@@ -76,8 +76,13 @@ fn shell_pod(name: &str, script: &str, volumes: Value, mounts: Value) -> Value {
 
 /// Runs `script` in a pod to its end; returns whether it succeeded, and what it printed.
 async fn run(client: &Client, ns: &str, name: &str, script: &str, volumes: Value, mounts: Value) -> (bool, String) {
+    run_pod(client, ns, name, shell_pod(name, script, volumes, mounts)).await
+}
+
+/// Runs `pod` (restartPolicy Never) to its end; returns whether it succeeded, and its log.
+async fn run_pod(client: &Client, ns: &str, name: &str, pod: Value) -> (bool, String) {
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
-    pods.patch(name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(shell_pod(name, script, volumes, mounts)))
+    pods.patch(name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(pod))
         .await
         .unwrap_or_else(|err| panic!("pod {name}: {err}"));
     let phase = eventually(&format!("pod {name} to finish"), 120, || async {
@@ -356,6 +361,8 @@ async fn catalog_node_serves_ckan(client: &Client) {
         assert!(extensions.contains(&plugin), "{plugin} runs: {extensions:?}");
     }
 
+    portal_tests_pass_on(client, &nodes.get("marche").await.expect("the node")).await;
+
     // A harvester pod from the chart's image: its first step takes an API token from this
     // CKAN, then it reports into the HarvestJob's status that its source cannot be reached (a
     // name in the cluster's own domain, which CoreDNS answers itself: no packet leaves).
@@ -378,6 +385,72 @@ async fn catalog_node_serves_ckan(client: &Client) {
     let message = run.message.unwrap_or_default();
     assert!(message.contains("no-such-catalogue"), "the report names the unreachable source: {message}");
     Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
+}
+
+/// ckanext-mediana's portal tests (ckanext-mediana/tests/test_portal.py: DCAT-AP_IT datasets
+/// created, searched, refused by name, refused to anonymous users, read back from
+/// `/dataset/<name>.ttl` and `/catalog.ttl` and validated by `mediana validate dcat`), run
+/// against the node's CKAN pod with a sysadmin token that CKAN's own CLI issues in a pod
+/// built from the node's CKAN container (its image, ckan.ini and environment).
+async fn portal_tests_pass_on(client: &Client, node: &mediana::api::CatalogNode) {
+    use mediana::controllers::catalog_node::builders::{self, Release, component};
+    let owner = mediana::controllers::children::Owner::of(node).expect("an owner");
+    let ns = owner.namespace.clone();
+    // CKAN logs to stderr, which the pod's log interleaves: the token gets a line of its own.
+    let script = format!(
+        "ckan user token add {} portal-tests > /tmp/token.out && printf 'TOKEN %s\\n' \"$(tail -n 1 /tmp/token.out | tr -d ' \\t')\"",
+        node.spec.sysadmin.name
+    );
+    let container = k8s_openapi::api::core::v1::Container {
+        command: Some(vec!["sh".into(), "-c".into(), script]),
+        volume_mounts: Some(vec![
+            builders::config_mount(),
+            k8s_openapi::api::core::v1::VolumeMount {
+                name: "storage".into(),
+                mount_path: mediana::controllers::catalog_node::config::STORAGE_PATH.into(),
+                ..Default::default()
+            },
+            k8s_openapi::api::core::v1::VolumeMount {
+                name: "tmp".into(),
+                mount_path: "/tmp".into(),
+                ..Default::default()
+            },
+        ]),
+        ..builders::ckan_container(&node.spec, &owner, &Release::desired(&node.spec))
+    };
+    let pod = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "portal-token", "labels": owner.selector_labels(component::MAINTENANCE)},
+        "spec": {"restartPolicy": "Never",
+            "securityContext": {"runAsNonRoot": true, "runAsUser": mediana::controllers::workloads::IMAGE_UID,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [container],
+            "volumes": [builders::config_volume(&owner), {"name": "storage", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]}});
+    let (ok, out) = run_pod(client, &ns, "portal-token", pod).await;
+    assert!(ok, "ckan user token add:\n{out}");
+    let token =
+        out.lines().find_map(|l| l.strip_prefix("TOKEN ")).unwrap_or_else(|| panic!("no token in:\n{out}")).to_owned();
+    let web = ready_pods(
+        client,
+        &ns,
+        &format!("app.kubernetes.io/instance={},app.kubernetes.io/component=web", owner.instance),
+    )
+    .await;
+    let ip = web.first().and_then(|p| p.status.as_ref()?.pod_ip.clone()).expect("a ready web pod with an address");
+    let venv = std::env::var("MEDIANA_CKAN_VENV")
+        .expect("MEDIANA_CKAN_VENV: the CKAN venv whose python runs the extension's tests (make test sets it)");
+    let extension = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ckanext-mediana");
+    let publisher = node.spec.publisher.ipa_code.clone();
+    let pytest = std::process::Command::new(format!("{venv}/bin/python"))
+        .args(["-m", "pytest", "-q", "tests/test_portal.py"])
+        .current_dir(&extension)
+        .env("PYTHONPATH", &extension)
+        .env("MEDIANA_CKAN_DCATAPIT_URL", format!("http://{ip}:5000"))
+        .env("MEDIANA_CKAN_DCATAPIT_TOKEN", &token)
+        .env("MEDIANA_CKAN_DCATAPIT_PUBLISHER", &publisher)
+        .output()
+        .expect("run pytest");
+    let said = format!("{}{}", String::from_utf8_lossy(&pytest.stdout), String::from_utf8_lossy(&pytest.stderr));
+    assert!(pytest.status.success() && said.contains(" passed"), "the portal tests on the node's CKAN:\n{said}");
 }
 
 /// examples/reuse-sito-comune-recanati.yaml as a user applies it, in a namespace of its own:

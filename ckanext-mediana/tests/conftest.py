@@ -52,9 +52,11 @@ def full_dataset(name: str, organization: str) -> dict:
 class Portal:
     """The CKAN under test: its URL, and its action API as the sysadmin or anonymously."""
 
-    def __init__(self, url: str, token: str):
+    def __init__(self, url: str, token: str, publisher: str):
         self.url = url.rstrip("/")
         self.token = token
+        # The IPA code of the administration publishing the catalogue (its ckan.ini).
+        self.publisher = publisher
 
     def action(self, name: str, data: dict | None = None, anonymous: bool = False) -> requests.Response:
         headers = {} if anonymous else {"Authorization": self.token}
@@ -77,7 +79,8 @@ def portal() -> Portal:
             "MEDIANA_CKAN_DCATAPIT_URL and MEDIANA_CKAN_DCATAPIT_TOKEN name the CKAN under test "
             "(tests/ckan/ckan.sh up DIR with MEDIANA_CKAN_DCATAPIT; make test sets them)"
         )
-    return Portal(url, token)
+    # tests/ckan/ckan.sh's portals publish as r_prova<N>; a CatalogNode as its spec.publisher.
+    return Portal(url, token, os.environ.get("MEDIANA_CKAN_DCATAPIT_PUBLISHER", "r_prova"))
 
 
 @pytest.fixture
