@@ -64,11 +64,16 @@ async fn restricted_namespace(client: &Client, base: &str) -> String {
 
 /// A restricted busybox pod running `script` once.
 fn shell_pod(name: &str, script: &str, volumes: Value, mounts: Value) -> Value {
+    script_pod(&image("busybox"), name, script, volumes, mounts)
+}
+
+/// A restricted pod of `image` running `script` once with its `sh`.
+fn script_pod(image: &str, name: &str, script: &str, volumes: Value, mounts: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
         "spec": {"restartPolicy": "Never",
             "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "fsGroup": 65532,
                                 "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [{"name": "sh", "image": image("busybox"), "command": ["sh", "-c", script],
+            "containers": [{"name": "sh", "image": image, "command": ["sh", "-c", script],
                 "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}},
                 "volumeMounts": mounts}],
             "volumes": volumes}})
@@ -330,6 +335,7 @@ async fn catalog_node_serves_ckan(client: &Client) {
             "title": "Dati aperti della Regione Marche",
             "publisher": {"ipaCode": "r_marche", "name": "Regione Marche"},
             "config": {"ckan.datasets_per_page": "7"},
+            "backup": {"schedule": "0 3 * * *", "retention": 2},
         }
     });
     let nodes: Api<mediana::api::CatalogNode> = Api::namespaced(client.clone(), &ns);
@@ -362,6 +368,7 @@ async fn catalog_node_serves_ckan(client: &Client) {
     }
 
     portal_tests_pass_on(client, &nodes.get("marche").await.expect("the node")).await;
+    backups_are_complete_dumps(client, &ns).await;
 
     // A harvester pod from the chart's image: its first step takes an API token from this
     // CKAN, then it reports into the HarvestJob's status that its source cannot be reached (a
@@ -451,6 +458,72 @@ async fn portal_tests_pass_on(client: &Client, node: &mediana::api::CatalogNode)
         .expect("run pytest");
     let said = format!("{}{}", String::from_utf8_lossy(&pytest.stdout), String::from_utf8_lossy(&pytest.stderr));
     assert!(pytest.status.success() && said.contains(" passed"), "the portal tests on the node's CKAN:\n{said}");
+}
+
+/// The backup CronJob's run, started by hand as `kubectl create job --from=cronjob` does, writes
+/// a dump that `pg_restore --list` reads (with the portal tests' datasets' table in it); a run
+/// that cannot reach the database fails and leaves no partial file beside it.
+async fn backups_are_complete_dumps(client: &Client, ns: &str) {
+    use k8s_openapi::api::batch::v1::{CronJob, Job};
+    let template = Api::<CronJob>::namespaced(client.clone(), ns)
+        .get("marche-backup")
+        .await
+        .expect("the backup CronJob")
+        .spec
+        .expect("a spec")
+        .job_template;
+    let jobs: Api<Job> = Api::namespaced(client.clone(), ns);
+    let start = |name: &str, database_url: Option<&str>| {
+        let mut spec = serde_json::to_value(template.spec.clone().expect("a Job spec")).expect("JSON");
+        if let Some(url) = database_url {
+            spec["template"]["spec"]["containers"][0]["env"] = json!([{"name": "DATABASE_URL", "value": url}]);
+            spec["backoffLimit"] = json!(0);
+        }
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": spec})
+    };
+    let finished = |name: &'static str| {
+        let jobs = jobs.clone();
+        move || {
+            let jobs = jobs.clone();
+            async move {
+                let status = jobs.get(name).await.ok()?.status?;
+                (status.succeeded.unwrap_or(0) > 0 || status.failed.unwrap_or(0) > 0)
+                    .then(|| status.succeeded.unwrap_or(0) > 0)
+            }
+        }
+    };
+    jobs.patch("backup-now", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(start("backup-now", None)))
+        .await
+        .expect("start a backup");
+    assert!(eventually("the backup Job", 180, finished("backup-now")).await, "the backup succeeded");
+    let unreachable = "postgresql://nobody:wrong@marche-postgres:5432/nothing";
+    jobs.patch(
+        "backup-fails",
+        &PatchParams::apply(TEST_MANAGER),
+        &Patch::Apply(start("backup-fails", Some(unreachable))),
+    )
+    .await
+    .expect("start a failing backup");
+    assert!(
+        !eventually("the failing backup Job", 180, finished("backup-fails")).await,
+        "a dump without a database fails"
+    );
+
+    let volumes = json!([{"name": "backups", "persistentVolumeClaim": {"claimName": "marche-backup"}}]);
+    let mounts = json!([{"name": "backups", "mountPath": "/backups"}]);
+    // The image has the PostgreSQL client, not grep: the listing is read here.
+    let script = "set -eu; cd /backups; ls -1; for f in *.dump; do pg_restore --list \"$f\"; done";
+    let (ok, out) = run_pod(
+        client,
+        ns,
+        "inspect-backups",
+        script_pod(&image("postgres"), "inspect-backups", script, volumes, mounts),
+    )
+    .await;
+    assert!(ok, "pg_restore --list of the dumps:\n{out}");
+    let files: Vec<&str> = out.lines().filter(|l| l.starts_with("marche-")).collect();
+    assert!(files.len() == 1 && files[0].ends_with(".dump"), "one complete dump, no partial file: {out}");
+    assert!(out.lines().any(|l| l.contains(" TABLE DATA public package ")), "the dump holds CKAN's datasets: {out}");
 }
 
 /// examples/reuse-sito-comune-recanati.yaml as a user applies it, in a namespace of its own:

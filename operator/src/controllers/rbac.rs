@@ -83,8 +83,8 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
     for kind in reusable_solution::read() {
         all.extend(grants(&kind, None, &["get"]));
     }
-    // A ReusableSolution's pods are listed to tell why a component is not ready.
-    for kind in reusable_solution::listed() {
+    // The pods of a ReusableSolution or a CatalogNode are listed to tell why one waits.
+    for kind in reusable_solution::listed().into_iter().chain(catalog_node::listed()) {
         all.extend(grants(&kind, None, &["list"]));
     }
     // A CatalogNode's CKAN is asked whether it serves through the API server's proxy.
@@ -122,7 +122,7 @@ pub fn spoke_grants() -> BTreeSet<Grant> {
     for kind in super::sites::remote_watched() {
         all.extend(grants(&kind, None, WATCH_VERBS));
     }
-    for kind in reusable_solution::listed() {
+    for kind in reusable_solution::listed().into_iter().chain(catalog_node::listed()) {
         all.extend(grants(&kind, None, &["list"]));
     }
     for kind in catalog_node::proxied() {

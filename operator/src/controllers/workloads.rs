@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, Pod, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
     ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service, ServicePort, ServiceSpec,
     TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
 };
@@ -490,6 +490,33 @@ impl Observed {
     pub fn rolled_out(&self) -> bool {
         !matches!(self, Self::Pending(_))
     }
+
+    /// A pending workload's detail with why the scheduler cannot place the pods of
+    /// `component` (among `pods`), when that is why; anything else unchanged.
+    pub fn explained(self, component: &str, pods: &[Pod]) -> Self {
+        match (self, unschedulable(component, pods)) {
+            (Self::Pending(detail), Some(why)) => Self::Pending(format!("{detail}; {why}")),
+            (observed, _) => observed,
+        }
+    }
+}
+
+/// The pods of `component` among `pods` (by the component label).
+pub fn pods_of_component<'a>(component: &'a str, pods: &'a [Pod]) -> impl Iterator<Item = &'a Pod> + 'a {
+    pods.iter().filter(move |pod| {
+        pod.metadata.labels.as_ref().and_then(|labels| labels.get(COMPONENT_LABEL)).map(String::as_str)
+            == Some(component)
+    })
+}
+
+/// The scheduler's words when it cannot place a pod of `component`: its `PodScheduled=False
+/// reason=Unschedulable` message ("0/1 nodes are available: 1 Insufficient cpu").
+pub fn unschedulable(component: &str, pods: &[Pod]) -> Option<String> {
+    pods_of_component(component, pods)
+        .filter_map(|pod| pod.status.as_ref()?.conditions.as_ref())
+        .flatten()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable"))
+        .map(|c| format!("its pod cannot be scheduled: {}", c.message.as_deref().unwrap_or("no reason given")))
 }
 
 /// Whether a Deployment has rolled out its current generation with every replica ready.

@@ -645,11 +645,14 @@ fn backup_claim(spec: &CatalogNodeSpec, owner: &Owner) -> PersistentVolumeClaim 
     claim(owner, &Names::new(owner).backup(), component::BACKUP, &storage, "ReadWriteOnce")
 }
 
-/// The shell script a backup pod runs: dump, then keep the newest `retention` dumps.
+/// The shell script a backup pod runs: dump, then keep the newest `retention` dumps. The dump
+/// is written under a `.partial` name and renamed once complete; a failed dump removes it, so
+/// the volume only ever holds complete dumps and retention never counts a broken one.
 pub fn backup_script(instance: &str, retention: i32) -> String {
     format!(
         "set -eu\n\
          out=/backups/{instance}-$(date -u +%Y%m%dT%H%M%SZ).dump\n\
+         trap 'rm -f \"$out.partial\"' EXIT\n\
          pg_dump --format=custom --file=\"$out.partial\" \"$DATABASE_URL\"\n\
          mv \"$out.partial\" \"$out\"\n\
          ls -1t /backups/{instance}-*.dump | tail -n +{keep} | xargs -r rm -f --\n\

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{DeleteParams, ListParams};
@@ -32,7 +32,7 @@ use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions,
 use crate::api::shared::DeletionPolicy;
 use crate::api::shared::PlacedSite;
 use crate::api::{CatalogNode, CatalogNodeStatus, CloudTarget};
-use builders::{Names, Release, UpgradeJob, managed_database};
+use builders::{Names, Release, UpgradeJob, component, managed_database};
 use upgrade::{JobState, JobStates, Plan};
 
 /// Kinds of children that are deleted when no longer desired. PersistentVolumeClaims and
@@ -68,6 +68,11 @@ pub fn watched() -> Vec<ApiResource> {
 /// `proxy` subresource): the web Service, for CKAN's status.
 pub fn proxied() -> Vec<ApiResource> {
     vec![api_resource::<Service>()]
+}
+
+/// Kinds the controller lists, never writes: the node's pods, to tell why a workload waits.
+pub fn listed() -> Vec<ApiResource> {
+    vec![api_resource::<Pod>()]
 }
 
 /// What the operator found of a node's workloads.
@@ -389,6 +394,17 @@ async fn observe(
         deployment_readiness(deployments.get_opt(&names.redis()).await?.as_ref())
     };
     let worker = deployment_readiness(deployments.get_opt(&names.worker()).await?.as_ref());
+    // The pods tell why a workload waits (the scheduler's words); a rolled-out node costs no list.
+    let pods = if [&rollout, &database, &search, &redis, &worker].iter().any(|o| !o.rolled_out()) {
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &owner.namespace);
+        pods.list(&ListParams::default().labels(&owner.children_selector())).await?.items
+    } else {
+        Vec::new()
+    };
+    let rollout = rollout.explained(component::WEB, &pods);
+    let (database, search) =
+        (database.explained(component::DATABASE, &pods), search.explained(component::SEARCH, &pods));
+    let (redis, worker) = (redis.explained(component::REDIS, &pods), worker.explained(component::WORKER, &pods));
     let (web, answer) = match web {
         Some(release) if rollout == Observed::Ready => {
             let answer = serving::ask(client, owner).await;

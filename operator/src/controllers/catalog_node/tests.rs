@@ -637,3 +637,25 @@ fn versions_are_those_ckan_reports_and_a_node_that_does_not_answer_is_not_ready(
     assert_eq!((ready.status, ready.reason), (false, Reason::NotServing));
     assert!(ready.message.contains("CKAN: no answer"), "{}", ready.message);
 }
+
+#[test]
+fn a_workload_the_scheduler_cannot_place_says_so_in_the_schedulers_words() {
+    let pod = |component: &str| -> k8s_openapi::api::core::v1::Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": format!("marche-{component}-0"), "labels": {"app.kubernetes.io/component": component}},
+            "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": "0/1 nodes are available: 1 Insufficient cpu."}]}
+        }))
+        .expect("a pod")
+    };
+    let pods = [pod("database")];
+    let waiting = Observed::Pending("0/1 replicas ready".into());
+    assert_eq!(
+        waiting.clone().explained("database", &pods),
+        Observed::Pending(
+            "0/1 replicas ready; its pod cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.".into()
+        )
+    );
+    assert_eq!(waiting.clone().explained("search", &pods), waiting, "another component's pod says nothing");
+    assert_eq!(Observed::Ready.explained("database", &pods), Observed::Ready);
+}

@@ -25,7 +25,7 @@ use kube::runtime::events::EventType;
 use kube::{Api, Client, ResourceExt};
 use tracing::{info, instrument};
 
-use super::children::{COMPONENT_LABEL, Owner, api_resource, apply_and_prune};
+use super::children::{Owner, api_resource, apply_and_prune};
 use super::conditions::{self, ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site, choose_target};
 use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
@@ -469,9 +469,7 @@ async fn observe(client: &Client, owner: &Owner, spec: &ReusableSolutionSpec) ->
 /// of a container waiting in `CreateContainerConfigError` for `runAsNonRoot`. `None` when
 /// no pod of the component is refused so.
 pub fn root_refusal(component: &str, pods: &[Pod]) -> Option<String> {
-    let kubelet = pods
-        .iter()
-        .filter(|pod| pod.labels().get(COMPONENT_LABEL).map(String::as_str) == Some(component))
+    let kubelet = super::workloads::pods_of_component(component, pods)
         .filter_map(|pod| pod.status.as_ref())
         .flat_map(|status| status.init_container_statuses.iter().chain(&status.container_statuses).flatten())
         .filter_map(|container| container.state.as_ref()?.waiting.as_ref())
