@@ -320,27 +320,27 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
     }
 }
 
-/// A CatalogNode reconciled by the chart's operator, with the chart's RBAC, on mediana's CKAN,
-/// Solr, PostgreSQL and Redis images: Ready once its database is initialised by the migration
-/// Job, its sysadmin set up by a Job, and CKAN, asked by the operator, answers with its
-/// version, plugins and components; then CKAN, asked through the Service from another pod,
-/// reports the same version and plugins.
+/// The CatalogNode of examples/regional-node-marche.yaml, adapted to one node, reconciled by
+/// the chart's operator with the chart's RBAC on mediana's CKAN, Solr, PostgreSQL and Redis
+/// images: Ready once its database is initialised by the migration Job, its sysadmin set up
+/// by a Job, and CKAN, asked by the operator, answers with its version, plugins and
+/// components; then CKAN, asked through the Service from another pod, reports the same.
 async fn catalog_node_serves_ckan(client: &Client) {
     let ns = restricted_namespace(client, "opendata").await;
-    let node = json!({
-        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
-        "metadata": {"name": "marche", "namespace": ns},
-        "spec": {
-            "hostname": "dati.regione.marche.it",
-            "title": "Dati aperti della Regione Marche",
-            "publisher": {"ipaCode": "r_marche", "name": "Regione Marche"},
-            "config": {"ckan.datasets_per_page": "7"},
-            "backup": {"schedule": "0 3 * * *", "retention": 2},
-        }
-    });
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/regional-node-marche.yaml");
+    let mut node = common::read_manifests(&example)
+        .into_iter()
+        .find(|m| m["kind"] == "CatalogNode")
+        .expect("the example's CatalogNode");
+    // One node: one web replica (a ReadWriteOnce uploads claim), and the local cluster,
+    // not the region's in-house CloudTarget. Everything else as the example says.
+    node["metadata"]["namespace"] = json!(ns);
+    node["spec"]["replicas"] = json!(1);
+    node["spec"].as_object_mut().expect("a spec").remove("placement");
+    let name = node["metadata"]["name"].as_str().expect("a name").to_owned();
     let nodes: Api<mediana::api::CatalogNode> = Api::namespaced(client.clone(), &ns);
-    nodes.patch("marche", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(node)).await.expect("admitted");
-    let ready = wait_for(&nodes, "marche", "Ready", "True", "Available", 600).await;
+    nodes.patch(&name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(node)).await.expect("admitted");
+    let ready = wait_for(&nodes, &name, "Ready", "True", "Available", 600).await;
     let versions = ready.status.and_then(|s| s.versions).expect("versions");
     assert_eq!(versions.ckan.as_deref(), Some(mediana::api::catalog_node::DEFAULT_CKAN_VERSION));
     // The versions CKAN found when it asked each component (mediana_status_show).
@@ -348,7 +348,8 @@ async fn catalog_node_serves_ckan(client: &Client) {
     assert_eq!(versions.solr.as_deref(), Some("9.10.1"), "{versions:?}");
     assert!(versions.redis.as_deref().is_some_and(|v| v.starts_with("7.")), "{versions:?}");
     let (v, m) = no_volumes();
-    let (ok, out) = run(client, &ns, "status", "wget -qO- http://marche-ckan/api/3/action/status_show", v, m).await;
+    let script = format!("wget -qO- http://{name}-ckan/api/3/action/status_show");
+    let (ok, out) = run(client, &ns, "status", &script, v, m).await;
     assert!(ok, "status_show through the Service:\n{out}");
     let answer: Value = serde_json::from_str(out.trim()).unwrap_or_else(|err| panic!("status_show: {err}:\n{out}"));
     assert_eq!(answer["result"]["ckan_version"], "2.12.0", "{answer}");
@@ -367,8 +368,8 @@ async fn catalog_node_serves_ckan(client: &Client) {
         assert!(extensions.contains(&plugin), "{plugin} runs: {extensions:?}");
     }
 
-    portal_tests_pass_on(client, &nodes.get("marche").await.expect("the node")).await;
-    backups_are_complete_dumps(client, &ns).await;
+    portal_tests_pass_on(client, &nodes.get(&name).await.expect("the node")).await;
+    backups_are_complete_dumps(client, &ns, &name).await;
 
     // A harvester pod from the chart's image: its first step takes an API token from this
     // CKAN, then it reports into the HarvestJob's status that its source cannot be reached (a
@@ -377,7 +378,7 @@ async fn catalog_node_serves_ckan(client: &Client) {
     let harvest = json!({
         "apiVersion": "mediana.dev/v1alpha1", "kind": "HarvestJob",
         "metadata": {"name": "recanati", "namespace": ns},
-        "spec": {"target": {"catalogNode": "marche"},
+        "spec": {"target": {"catalogNode": name},
                  "publisher": {"organization": "comune-di-recanati", "ipaCode": "c_h211"},
                  "source": {"type": "dcat", "url": source}}
     });
@@ -463,10 +464,10 @@ async fn portal_tests_pass_on(client: &Client, node: &mediana::api::CatalogNode)
 /// The backup CronJob's run, started by hand as `kubectl create job --from=cronjob` does, writes
 /// a dump that `pg_restore --list` reads (with the portal tests' datasets' table in it); a run
 /// that cannot reach the database fails and leaves no partial file beside it.
-async fn backups_are_complete_dumps(client: &Client, ns: &str) {
+async fn backups_are_complete_dumps(client: &Client, ns: &str, node: &str) {
     use k8s_openapi::api::batch::v1::{CronJob, Job};
     let template = Api::<CronJob>::namespaced(client.clone(), ns)
-        .get("marche-backup")
+        .get(&format!("{node}-backup"))
         .await
         .expect("the backup CronJob")
         .spec
@@ -496,11 +497,11 @@ async fn backups_are_complete_dumps(client: &Client, ns: &str) {
         .await
         .expect("start a backup");
     assert!(eventually("the backup Job", 180, finished("backup-now")).await, "the backup succeeded");
-    let unreachable = "postgresql://nobody:wrong@marche-postgres:5432/nothing";
+    let unreachable = format!("postgresql://nobody:wrong@{node}-postgres:5432/nothing");
     jobs.patch(
         "backup-fails",
         &PatchParams::apply(TEST_MANAGER),
-        &Patch::Apply(start("backup-fails", Some(unreachable))),
+        &Patch::Apply(start("backup-fails", Some(&unreachable))),
     )
     .await
     .expect("start a failing backup");
@@ -509,7 +510,7 @@ async fn backups_are_complete_dumps(client: &Client, ns: &str) {
         "a dump without a database fails"
     );
 
-    let volumes = json!([{"name": "backups", "persistentVolumeClaim": {"claimName": "marche-backup"}}]);
+    let volumes = json!([{"name": "backups", "persistentVolumeClaim": {"claimName": format!("{node}-backup")}}]);
     let mounts = json!([{"name": "backups", "mountPath": "/backups"}]);
     // The image has the PostgreSQL client, not grep: the listing is read here.
     let script = "set -eu; cd /backups; ls -1; for f in *.dump; do pg_restore --list \"$f\"; done";
@@ -521,7 +522,7 @@ async fn backups_are_complete_dumps(client: &Client, ns: &str) {
     )
     .await;
     assert!(ok, "pg_restore --list of the dumps:\n{out}");
-    let files: Vec<&str> = out.lines().filter(|l| l.starts_with("marche-")).collect();
+    let files: Vec<&str> = out.lines().filter(|l| l.starts_with(&format!("{node}-"))).collect();
     assert!(files.len() == 1 && files[0].ends_with(".dump"), "one complete dump, no partial file: {out}");
     assert!(out.lines().any(|l| l.contains(" TABLE DATA public package ")), "the dump holds CKAN's datasets: {out}");
 }
