@@ -491,6 +491,15 @@ impl Observed {
         !matches!(self, Self::Pending(_))
     }
 
+    /// What keeps the workload from being ready (pending or not serving); `None` when ready
+    /// or run elsewhere.
+    pub fn waiting_for(&self) -> Option<&str> {
+        match self {
+            Self::Pending(detail) | Self::NotServing(detail) => Some(detail),
+            Self::Ready | Self::External => None,
+        }
+    }
+
     /// A pending workload's detail with why the scheduler cannot place the pods of
     /// `component` (among `pods`), when that is why; anything else unchanged.
     pub fn explained(self, component: &str, pods: &[Pod]) -> Self {
@@ -499,6 +508,16 @@ impl Observed {
             (observed, _) => observed,
         }
     }
+}
+
+/// The pods of `owner`, listed only when `waiting` (they tell why a workload waits), so that a
+/// rolled-out object costs no list.
+pub async fn pods_while_waiting(client: &kube::Client, owner: &Owner, waiting: bool) -> Result<Vec<Pod>, Error> {
+    if !waiting {
+        return Ok(Vec::new());
+    }
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), &owner.namespace);
+    Ok(pods.list(&kube::api::ListParams::default().labels(&owner.children_selector())).await?.items)
 }
 
 /// The pods of `component` among `pods` (by the component label).

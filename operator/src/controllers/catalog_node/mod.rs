@@ -26,7 +26,7 @@ use tracing::{info, instrument};
 use super::children::{Child, Owner, api_resource, apply_and_prune};
 use super::conditions::{self, ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site};
-use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
+use super::workloads::{self, Observed, deployment_readiness, statefulset_readiness};
 use super::{Context, Error, secrets, write_status};
 use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions, UpgradePhase};
 use crate::api::shared::DeletionPolicy;
@@ -394,13 +394,8 @@ async fn observe(
         deployment_readiness(deployments.get_opt(&names.redis()).await?.as_ref())
     };
     let worker = deployment_readiness(deployments.get_opt(&names.worker()).await?.as_ref());
-    // The pods tell why a workload waits (the scheduler's words); a rolled-out node costs no list.
-    let pods = if [&rollout, &database, &search, &redis, &worker].iter().any(|o| !o.rolled_out()) {
-        let pods: Api<Pod> = Api::namespaced(client.clone(), &owner.namespace);
-        pods.list(&ListParams::default().labels(&owner.children_selector())).await?.items
-    } else {
-        Vec::new()
-    };
+    let waiting = [&rollout, &database, &search, &redis, &worker].iter().any(|o| !o.rolled_out());
+    let pods = workloads::pods_while_waiting(client, owner, waiting).await?;
     let rollout = rollout.explained(component::WEB, &pods);
     let (database, search) =
         (database.explained(component::DATABASE, &pods), search.explained(component::SEARCH, &pods));
@@ -448,10 +443,7 @@ pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredConditio
         }
         Some((job, _)) => Some(format!("the sysadmin account (Job {job})")),
     };
-    let worker = match &observation.worker {
-        Observed::Pending(detail) | Observed::NotServing(detail) => Some(format!("the background worker: {detail}")),
-        Observed::Ready | Observed::External => None,
-    };
+    let worker = observation.worker.waiting_for().map(|detail| format!("the background worker: {detail}"));
     let waiting: Vec<&str> = [&database, &search, &web]
         .iter()
         .filter(|c| !c.status)

@@ -433,12 +433,7 @@ async fn observe(client: &Client, owner: &Owner, spec: &ReusableSolutionSpec) ->
     }
     // The pods tell why a component is not ready; a ready solution costs no list.
     let pending = found.iter().any(|(_, deployment)| deployment_readiness(deployment.as_ref()) != Observed::Ready);
-    let pods = if pending {
-        let pods: Api<Pod> = Api::namespaced(client.clone(), &owner.namespace);
-        pods.list(&ListParams::default().labels(&owner.children_selector())).await?.items
-    } else {
-        Vec::new()
-    };
+    let pods = super::workloads::pods_while_waiting(client, owner, pending).await?;
     let mut observed: Vec<ObservedComponent> = found
         .into_iter()
         .map(|(component, deployment)| ObservedComponent {
@@ -499,12 +494,7 @@ pub fn solution_conditions(assessment: &Assessment, observed: &[ObservedComponen
         None => {
             let waiting: Vec<String> = observed
                 .iter()
-                .filter_map(|o| match &o.readiness {
-                    Observed::Pending(detail) | Observed::NotServing(detail) => {
-                        Some(format!("{}: {detail}", o.status.name))
-                    }
-                    Observed::Ready | Observed::External => None,
-                })
+                .filter_map(|o| o.readiness.waiting_for().map(|detail| format!("{}: {detail}", o.status.name)))
                 .collect();
             let caveat = if assessment.not_enforced {
                 "; publiccode.yml is invalid, deployed because spec.publiccode.enforce is false"
