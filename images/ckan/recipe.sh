@@ -1,8 +1,9 @@
 # CKAN with ckanext-dcat, ckanext-scheming and gunicorn (images/ckan/requirements.txt) and
-# mediana's DCAT-AP_IT extension (ckanext-mediana/) in a venv on Debian's Python, as nonroot (65532), with no writable path but the volumes the operator
-# mounts: uploads at /var/lib/ckan, /tmp. CKAN_INI names the configuration (the operator mounts
-# it); the default command serves it with gunicorn on port 5000, and `ckan` is on PATH for the
-# operator's Jobs. Tagged with the CKAN version.
+# mediana's own extension (ckanext-mediana/) in a venv on Debian's Python, as nonroot (65532),
+# with no writable path but the volumes the operator mounts: uploads at /var/lib/ckan, /tmp.
+# CKAN_INI names the configuration (the operator mounts it); the default command serves it with
+# gunicorn on port 5000, and `ckan` is on PATH for the operator's Jobs. Tagged with the CKAN
+# version.
 REQUIREMENTS=$MEDIANA_REPO/images/ckan/requirements.txt
 IMAGE=ghcr.io/mediana-dev/ckan
 TAG=$(sed -n 's/^ckan\[requirements\]==//p' "$REQUIREMENTS")

@@ -226,10 +226,13 @@ wait_solr() {
   log "Solr ready at $SOLR_URL (PID $pid)"
 }
 
+# Whether instance I runs mediana's DCAT-AP_IT extension (listed in MEDIANA_CKAN_DCATAPIT).
+dcatapit() { [[ " ${MEDIANA_CKAN_DCATAPIT:-} " == *" $1 "* ]]; }
+
 # The readiness dataset of instance I: a DCAT-AP_IT instance refuses one without the
 # mandatory fields.
 readiness_dataset() {
-  if [[ " ${MEDIANA_CKAN_DCATAPIT:-} " == *" $1 "* ]]; then
+  if dcatapit "$1"; then
     echo '{"name": "mediana-readiness", "owner_org": "mediana-readiness", "title": "readiness", "notes": "readiness",
       "identifier": "r_prova:readiness", "themes_aggregate": "GOVE", "frequency": "UNKNOWN", "modified": "2026-01-01",
       "holder_name": "Regione di prova", "holder_identifier": "r_prova"}'
@@ -240,7 +243,7 @@ readiness_dataset() {
 
 # The plugins of instance I and their options: stock, or DCAT-AP_IT (MEDIANA_CKAN_DCATAPIT).
 plugin_options() {
-  if [[ " ${MEDIANA_CKAN_DCATAPIT:-} " == *" $1 "* ]]; then
+  if dcatapit "$1"; then
     cat <<EOF
 ckan.plugins = activity dcat scheming_datasets mediana_dcatapit mediana_status
 scheming.dataset_schemas = ckanext.mediana:schemas/dcatapit.yaml
