@@ -99,6 +99,8 @@ state = "$N/containerd/state"
   address = "$SOCK"
 [plugins."io.containerd.cri.v1.runtime"]
   restrict_oom_score_adj = true
+  # Pods' network namespaces under the node's state, so stopping the node unmounts them too.
+  netns_mounts_under_state_dir = true
   enable_unprivileged_ports = true
   enable_unprivileged_icmp = true
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
@@ -240,7 +242,7 @@ down() {
   local p
   for p in $(pids_of kubelet kube-proxy); do kill -TERM -- "-$p" 2>/dev/null || true; done
   if [[ -S $SOCK ]]; then
-    crictl --runtime-endpoint "unix://$SOCK" rmp --all --force >/dev/null 2>&1 || true
+    crictl --runtime-endpoint "unix://$SOCK" --timeout 60s rmp --all --force >/dev/null 2>&1 || true
   fi
   for p in $(pids_of containerd); do kill -TERM -- "-$p" 2>/dev/null || true; done
   for _ in $(seq 40); do
@@ -259,6 +261,12 @@ down() {
   for m in $(node_mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
   local c
   for c in $(node_cgroups | sort -r); do rmdir "$c" 2>/dev/null || true; done
+  # A pod whose sandbox the CRI could not remove keeps its veth pair: deleting the bridge's
+  # end deletes both (the node has its network namespace to itself).
+  local l
+  for l in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+    ip link del "$l" 2>/dev/null || true
+  done
   ip link del cni0 2>/dev/null || true
 }
 
