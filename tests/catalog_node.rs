@@ -258,6 +258,16 @@ async fn catalog_node_end_to_end() {
         remaining.contains(&"marche-uploads".to_owned()) && remaining.contains(&"data-marche-solr-0".to_owned()),
         "{remaining:?}"
     );
+    // And the Secrets that open them, once the node is gone with every dependent it owns:
+    // CKAN's key (which signed the API tokens in the kept database) and the credentials of
+    // the database it ran before switching to an external one.
+    common::eventually("the node gone", 60, || async { nodes.get_opt("marche").await.ok()?.is_none().then_some(()) })
+        .await;
+    let secrets = names::<k8s_openapi::api::core::v1::Secret>(&client).await;
+    assert!(
+        secrets.contains(&"marche-ckan-secrets".to_owned()) && secrets.contains(&"marche-db".to_owned()),
+        "{secrets:?}"
+    );
     operator.stop().await;
 }
 
@@ -403,6 +413,13 @@ async fn delete_policy_removes_the_data_volumes() {
             .filter(|c| c.metadata.deletion_timestamp.is_none())
             .count();
         (node_gone && claims_left == 0).then_some(())
+    })
+    .await;
+    // The generated Secrets (the database's password, CKAN's key) go with the data they open.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), &ns);
+    common::eventually("the node's generated Secrets gone", 60, || async {
+        let left = secrets.list(&ListParams::default().labels("app.kubernetes.io/instance=gone")).await.ok()?.items;
+        left.iter().all(|s| s.metadata.deletion_timestamp.is_some()).then_some(())
     })
     .await;
     operator.stop().await;

@@ -93,8 +93,9 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
     }
     // Data volumes are deleted by the finalizer under `deletionPolicy: Delete`.
     all.extend(grants(&api_resource::<PersistentVolumeClaim>(), None, PRUNE_VERBS));
-    // Generated secrets are created once and never read back beyond their existence.
-    all.extend(grants(&api_resource::<Secret>(), None, &["get", "create"]));
+    // Generated secrets are created once and never read back beyond their existence; a
+    // CatalogNode's are deleted with its data under `deletionPolicy: Delete`.
+    all.extend(grants(&api_resource::<Secret>(), None, &["get", "create", "delete"]));
     // The local CloudTarget reports the cluster's nodes and their capacity.
     all.extend(grants(&api_resource::<Node>(), None, &["list"]));
     all
@@ -213,12 +214,12 @@ mod tests {
     }
 
     #[test]
-    fn no_wildcards_and_secrets_are_never_listed() {
+    fn no_wildcards_and_secrets_are_never_listed_nor_updated() {
         let all = cluster_grants();
         assert!(all.iter().all(|g| g.verb != "*" && g.resource != "*" && g.group != "*"));
         let secret_verbs: BTreeSet<&str> =
             all.iter().filter(|g| g.group.is_empty() && g.resource == "secrets").map(|g| g.verb.as_str()).collect();
-        assert_eq!(secret_verbs, BTreeSet::from(["create", "get"]));
+        assert_eq!(secret_verbs, BTreeSet::from(["create", "delete", "get"]));
     }
 
     #[test]

@@ -33,6 +33,18 @@ pub struct GeneratedSecret {
     pub component: &'static str,
     /// Keys and how their values are made.
     pub keys: Vec<(String, SecretValue)>,
+    /// Whether the Secret lives as long as the data it opens rather than its owner: no owner
+    /// reference, so that data kept after the owner is deleted (a CatalogNode's `deletionPolicy:
+    /// Retain`) can be opened again by an owner of the same name; the owner's finalizer removes
+    /// it with the data otherwise.
+    pub kept_with_data: bool,
+}
+
+impl GeneratedSecret {
+    /// The same Secret, kept as long as the data (see [`GeneratedSecret::kept_with_data`]).
+    pub fn kept_with_data(self) -> Self {
+        Self { kept_with_data: true, ..self }
+    }
 }
 
 /// Name of the Secret with the connection settings of an owner's managed PostgreSQL:
@@ -63,6 +75,7 @@ pub fn postgres_credentials(owner: &Owner, component: &'static str, database: &s
                 )),
             ),
         ],
+        kept_with_data: false,
     }
 }
 
@@ -74,12 +87,12 @@ pub async fn ensure(client: &Client, owner: &Owner, secret: &GeneratedSecret) ->
     if api.get_opt(&secret.name).await?.is_some() {
         return Ok(false);
     }
-    let object = Secret {
-        metadata: metadata(owner, &secret.name, secret.component),
-        data: Some(generate(&secret.keys)?),
-        type_: Some("Opaque".into()),
-        ..Default::default()
-    };
+    let mut metadata = metadata(owner, &secret.name, secret.component);
+    if secret.kept_with_data {
+        metadata.owner_references = None;
+    }
+    let object =
+        Secret { metadata, data: Some(generate(&secret.keys)?), type_: Some("Opaque".into()), ..Default::default() };
     match api.create(&PostParams { dry_run: false, field_manager: Some(super::FIELD_MANAGER.into()) }, &object).await {
         Ok(_) => {
             info!(secret = secret.name, "generated secret");

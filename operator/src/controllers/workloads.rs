@@ -567,3 +567,77 @@ pub fn statefulset_readiness(statefulset: Option<&StatefulSet>) -> Observed {
         Observed::Pending(format!("{ready}/{wanted} replicas ready"))
     }
 }
+
+/// The label the Job controller puts on its pods.
+pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
+
+/// What a failed pod said last: the error line at the end of its container's termination
+/// message (its log's tail, under `terminationMessagePolicy: FallbackToLogsOnError`), e.g.
+/// `psycopg2.errors.DuplicateColumn: column "extras" of relation "package" already exists`.
+/// Python's traceback ends with the exception; SQLAlchemy adds the statement and a link after
+/// it, so the last line naming an error or exception wins over the last line.
+pub fn termination_summary(pod: &Pod) -> Option<String> {
+    let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
+    let message = statuses.iter().find_map(|s| {
+        let terminated = s.state.as_ref()?.terminated.as_ref()?;
+        (terminated.exit_code != 0).then(|| terminated.message.clone()).flatten()
+    })?;
+    let lines: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let names_an_error = |line: &&&str| {
+        let head = line.split([':', ' ']).next().unwrap_or_default();
+        head.ends_with("Error") || head.ends_with("Exception") || line.starts_with("ERROR")
+    };
+    let line = lines.iter().rev().find(names_an_error).or(lines.last())?;
+    const MAX: usize = 400;
+    Some(match line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => (*line).to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed_pod(exit_code: i32, message: &str) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "migrate-x"},
+            "status": {"containerStatuses": [{
+                "name": "ckan", "image": "ckan", "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"terminated": {"exitCode": exit_code, "message": message}}
+            }]}
+        }))
+        .expect("a pod")
+    }
+
+    #[test]
+    fn a_failed_migration_is_summed_up_by_its_exception_not_sqlalchemys_footer() {
+        let log = "2026-12-03 08:50:01 INFO  [alembic] Running upgrade 4a5e3465beb6 -> 12d64978ab44, Faster extras\n\
+            Traceback (most recent call last):\n  File \"/opt/ckan/venv/bin/ckan\", line 8, in <module>\n\
+            psycopg2.errors.DuplicateColumn: column \"extras\" of relation \"package\" already exists\n\n\
+            \n\
+            sqlalchemy.exc.ProgrammingError: (psycopg2.errors.DuplicateColumn) column \"extras\" of relation \"package\" already exists\n\
+            [SQL: ALTER TABLE package ADD COLUMN extras JSONB]\n\
+            (Background on this error at: https://sqlalche.me/e/20/f405)\n";
+        assert_eq!(
+            termination_summary(&failed_pod(1, log)).as_deref(),
+            Some(
+                "sqlalchemy.exc.ProgrammingError: (psycopg2.errors.DuplicateColumn) column \"extras\" of relation \"package\" already exists"
+            )
+        );
+    }
+
+    #[test]
+    fn without_an_error_line_the_last_line_is_the_summary_and_success_says_nothing() {
+        let log = "pg_dump: connecting to database\npg_dump: could not connect to server db:5432\n";
+        assert_eq!(
+            termination_summary(&failed_pod(1, log)).as_deref(),
+            Some("pg_dump: could not connect to server db:5432")
+        );
+        assert_eq!(termination_summary(&failed_pod(0, "done")), None, "a container that succeeded");
+        assert_eq!(termination_summary(&failed_pod(1, "\n\n")), None, "nothing said");
+        let long = "ValueError: ".to_owned() + &"x".repeat(1000);
+        let summary = termination_summary(&failed_pod(1, &long)).expect("a summary");
+        assert!(summary.chars().count() == 401 && summary.ends_with('…'), "cut at 400 characters: {summary}");
+    }
+}

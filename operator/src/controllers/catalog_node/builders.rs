@@ -110,16 +110,19 @@ impl Names {
     }
 }
 
-/// The Secrets a node needs generated.
+/// The Secrets a node needs generated, kept with its data: the database's password and the
+/// key that signed its API tokens must outlive a node deleted under `deletionPolicy: Retain`,
+/// or the next node of that name could not open the data it finds.
 pub fn generated_secrets(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<GeneratedSecret> {
     let names = Names::new(owner);
     let mut secrets = vec![GeneratedSecret {
         name: names.ckan_secret(),
         component: component::WEB,
         keys: vec![("secret-key".into(), SecretValue::Random), ("sysadmin-password".into(), SecretValue::Random)],
+        kept_with_data: true,
     }];
     if managed_database(spec).is_some() {
-        secrets.push(postgres_credentials(owner, component::DATABASE, "ckan"));
+        secrets.push(postgres_credentials(owner, component::DATABASE, "ckan").kept_with_data());
     }
     secrets
 }
@@ -530,6 +533,9 @@ fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, com
     let container = Container {
         command: Some(command.iter().map(|c| (*c).to_owned()).collect()),
         resources: Some(default_resources("250m", "1Gi")),
+        // A failed step's last log lines become its termination message, which the node's
+        // status quotes (a migration's error, not only "backoff limit reached").
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
         volume_mounts: Some(vec![config_mount(), mount("storage", config::STORAGE_PATH), mount("tmp", "/tmp")]),
         ..ckan_container(spec, owner, release)
     };
@@ -680,6 +686,8 @@ fn backup_pod(spec: &CatalogNodeSpec, owner: &Owner, retention: i32, restart: &s
         resources: Some(default_resources("100m", "256Mi")),
         security_context: Some(restricted_container_security()),
         volume_mounts: Some(vec![mount("backups", "/backups"), mount("tmp", "/tmp")]),
+        // pg_dump's error, quoted by the status when a pre-upgrade backup fails.
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
         ..Default::default()
     };
     Ok(pod_template(

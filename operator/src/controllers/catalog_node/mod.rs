@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{DeleteParams, ListParams};
@@ -111,14 +111,15 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
     let client = &ctx.client;
     let api: Api<CatalogNode> = Api::namespaced(client.clone(), &hub.namespace);
     let targets = Api::<CloudTarget>::all(client.clone()).list(&ListParams::default()).await?.items;
-    // Data volumes have no owner reference; under `deletionPolicy: Delete` a finalizer
-    // removes them after the node is deleted (on a remote cluster, with its namespace).
+    // Data volumes and the Secrets that open them have no owner reference; under
+    // `deletionPolicy: Delete` a finalizer removes them after the node is deleted (on a
+    // remote cluster, with its namespace).
     let wants_cleanup = node.spec.deletion_policy == DeletionPolicy::Delete;
     if node.meta().deletion_timestamp.is_some() {
         if wants_cleanup && has_finalizer(node.as_ref()) {
-            let removed = delete_volumes(client, &hub).await?;
+            let removed = delete_data(client, &hub, &node.spec).await?;
             ctx.metrics.wrote("CatalogNode", removed.len());
-            info!(?removed, "deleted data volumes (deletionPolicy Delete)");
+            info!(?removed, "deleted data volumes and their Secrets (deletionPolicy Delete)");
         }
         let removal = if wants_cleanup { Removal::Everything } else { Removal::KeepData };
         return sites::finish_deletion(&ctx, &api, node.as_ref(), &targets, removal, &prunable(), &[FINALIZER]).await;
@@ -227,9 +228,7 @@ async fn roll_out(
         let sysadmin = match &plan.web {
             Some(web) => {
                 let job = builders::sysadmin_job(spec, owner, web);
-                let state = job_state(
-                    Api::<Job>::namespaced(client.clone(), &owner.namespace).get_opt(&job.name_any()).await?.as_ref(),
-                );
+                let state = observe_job(client, &owner.namespace, job.name_any()).await?;
                 if state == JobState::Missing {
                     children.push(Child::new(&job)?);
                 }
@@ -263,12 +262,23 @@ fn has_finalizer(node: &CatalogNode) -> bool {
 }
 
 /// Deletes every PersistentVolumeClaim of the node (uploads, backups, and the claims of the
-/// PostgreSQL and Solr StatefulSets, which carry the node's labels).
-async fn delete_volumes(client: &Client, owner: &Owner) -> Result<Vec<String>, Error> {
-    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &owner.namespace);
+/// PostgreSQL and Solr StatefulSets, which carry the node's labels) and its generated Secrets.
+async fn delete_data(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Vec<String>, Error> {
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &owner.namespace);
+    let listed = claims.list_metadata(&ListParams::default().labels(&owner.children_selector())).await?.items;
+    let mut removed = delete_each(&claims, listed.iter().map(ResourceExt::name_any)).await?;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &owner.namespace);
+    removed.extend(delete_each(&secrets, builders::generated_secrets(spec, owner).into_iter().map(|s| s.name)).await?);
+    Ok(removed)
+}
+
+/// Deletes the named objects; those already gone are not an error. Returns the deleted ones.
+async fn delete_each<K>(api: &Api<K>, names: impl Iterator<Item = String>) -> Result<Vec<String>, Error>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
     let mut removed = Vec::new();
-    for claim in api.list_metadata(&ListParams::default().labels(&owner.children_selector())).await?.items {
-        let name = claim.name_any();
+    for name in names {
         match api.delete(&name, &DeleteParams::background()).await {
             Ok(_) => removed.push(name),
             Err(kube::Error::Api(status)) if status.is_not_found() => {}
@@ -309,16 +319,26 @@ pub fn newest(backups: impl IntoIterator<Item = Option<BackupStatus>>) -> Option
 
 /// The state of the upgrade Jobs for `release` (all missing when no upgrade ran).
 async fn observe_upgrade_jobs(client: &Client, owner: &Owner, release: &Release) -> Result<JobStates, Error> {
-    let api: Api<Job> = Api::namespaced(client.clone(), &owner.namespace);
-    let state = |kind| {
-        let api = api.clone();
-        let name = builders::upgrade_job_name(owner, kind, release);
-        async move { api.get_opt(&name).await.map(|job| job_state(job.as_ref())) }
-    };
+    let state = |kind| observe_job(client, &owner.namespace, builders::upgrade_job_name(owner, kind, release));
     Ok(JobStates {
         backup: state(UpgradeJob::Backup).await?,
         migrate: state(UpgradeJob::Migrate).await?,
         reindex: state(UpgradeJob::Reindex).await?,
+    })
+}
+
+/// A Job's state; a failed one with what its pod said last (the error a person needs, where
+/// the Job itself only says that it reached its backoff limit).
+async fn observe_job(client: &Client, namespace: &str, name: String) -> Result<JobState, Error> {
+    let job = Api::<Job>::namespaced(client.clone(), namespace).get_opt(&name).await?;
+    Ok(match job_state(job.as_ref()) {
+        JobState::Failed(why) => {
+            let pods = Api::<Pod>::namespaced(client.clone(), namespace);
+            let of_job = ListParams::default().labels(&format!("{}={name}", workloads::JOB_NAME_LABEL));
+            let pods = pods.list(&of_job).await?.items;
+            JobState::Failed(pods.iter().find_map(workloads::termination_summary).unwrap_or(why))
+        }
+        state => state,
     })
 }
 

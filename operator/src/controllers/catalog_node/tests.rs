@@ -659,3 +659,10 @@ fn a_workload_the_scheduler_cannot_place_says_so_in_the_schedulers_words() {
     assert_eq!(waiting.clone().explained("search", &pods), waiting, "another component's pod says nothing");
     assert_eq!(Observed::Ready.explained("database", &pods), Observed::Ready);
 }
+
+#[test]
+fn generated_secrets_outlive_the_node_like_its_volumes() {
+    let secrets = builders::generated_secrets(&spec(json!({})), &owner());
+    assert_eq!(secrets.len(), 2, "CKAN's keys and the managed database's credentials");
+    assert!(secrets.iter().all(|s| s.kept_with_data), "{secrets:?}");
+}
