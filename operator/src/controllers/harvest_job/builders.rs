@@ -195,7 +195,7 @@ pub fn job_template(
         name: "MEDIANA_RUN_JOB".into(),
         value_from: Some(EnvVarSource {
             field_ref: Some(ObjectFieldSelector {
-                field_path: "metadata.labels['batch.kubernetes.io/job-name']".into(),
+                field_path: format!("metadata.labels['{}']", crate::controllers::workloads::JOB_NAME_LABEL),
                 ..Default::default()
             }),
             ..Default::default()
