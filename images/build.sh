@@ -4,9 +4,10 @@
 # image's own files, one OCI layer (umoci), cached as an OCI archive by a hash of the
 # recipe and its inputs. Prints, per image, "REFERENCE ARCHIVE".
 #
-#   images/build.sh NAME...    build these images (whatever is not cached yet)
-#   images/build.sh --all      every recipe
-#   images/build.sh --list     the image names
+#   images/build.sh NAME...    build these images (whatever is not cached yet); NAME@VERSION
+#                              builds a recipe's other version (one of its VARIANTS)
+#   images/build.sh --all      every recipe, and each recipe's VARIANTS
+#   images/build.sh --list     the image names, then NAME@VERSION for each variant
 #
 # Run as root (mmdebstrap and umoci keep file owners). A release pipeline publishes the
 # same archives, e.g. `skopeo copy oci-archive:ARCHIVE docker://REFERENCE`.
@@ -20,7 +21,15 @@ eval "$("$MEDIANA_REPO/tests/controlplane/build.sh" --print | tr ' ' '\n' | sed 
 . "$MEDIANA_REPO/tests/controlplane/versions.env"
 
 log() { printf '[images %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-all() { local d; for d in "$MEDIANA_REPO"/images/*/recipe.sh; do basename "$(dirname "$d")"; done; }
+names() { local d; for d in "$MEDIANA_REPO"/images/*/recipe.sh; do basename "$(dirname "$d")"; done; }
+# A recipe's VARIANTS, a line of its own (`VARIANTS=(2.11.6)`): the other versions it builds,
+# e.g. the CKAN release a node upgrades from.
+variants() {
+  local name v; for name in $(names); do
+    for v in $(sed -n 's/^VARIANTS=(\(.*\))$/\1/p' "$MEDIANA_REPO/images/$name/recipe.sh"); do echo "$name@$v"; done
+  done
+}
+all() { names; variants; }
 
 case ${1:-} in
   --list) all; exit 0 ;;
@@ -33,13 +42,19 @@ for tool in mmdebstrap umoci; do
 done
 mkdir -p "$IMAGES_CACHE"
 
-# build_one NAME: in a subshell, so one recipe's variables never leak into the next.
+# build_one NAME[@VERSION]: in a subshell, so one recipe's variables never leak into the next.
+# A recipe may declare VARIANTS, other versions it builds: it sees VERSION (empty for its own)
+# and gives the variant its own TAG, which names the cached archive apart.
 build_one() (
-  local name=$1 recipe=$MEDIANA_REPO/images/$1/recipe.sh
-  [[ -f $recipe ]] || { echo "images/build.sh: no recipe images/$name/recipe.sh (images: $(all | tr '\n' ' '))" >&2; exit 2; }
-  IMAGE='' TAG='' DEBIAN=() VARIANT=extract INPUTS=() CONFIG=()
+  local name=${1%%@*} recipe=$MEDIANA_REPO/images/${1%%@*}/recipe.sh
+  VERSION=''; [[ $1 == *@* ]] && VERSION=${1#*@}
+  [[ -f $recipe ]] || { echo "images/build.sh: no recipe images/$name/recipe.sh (images: $(names | tr '\n' ' '))" >&2; exit 2; }
+  IMAGE='' TAG='' DEBIAN=() VARIANT=extract INPUTS=() CONFIG=() VARIANTS=()
   # shellcheck source=/dev/null
   . "$recipe"
+  if [[ -n $VERSION && " ${VARIANTS[*]} " != *" $VERSION "* ]]; then
+    echo "images/build.sh: $name has no variant $VERSION (its variants: ${VARIANTS[*]:-none})" >&2; exit 2
+  fi
   local f; for f in "${INPUTS[@]}"; do
     [[ -f $f ]] || { echo "images/build.sh: $name needs $f, which is not built" >&2; exit 1; }
   done
@@ -54,8 +69,8 @@ build_one() (
     add_nonroot "$root"
     assemble "$root"
     oci_from_rootfs "$root" "$out"
-    # Archives of earlier recipes of this image are never used again.
-    find "$IMAGES_CACHE" -maxdepth 1 -name "$name-*.oci.tar" ! -path "$out" -delete
+    # Archives of earlier recipes of this image and version are never used again.
+    find "$IMAGES_CACHE" -maxdepth 1 -name "$name-$TAG-*.oci.tar" ! -path "$out" -delete
     log "$name: $(du -m "$out" | cut -f1) MiB in $((SECONDS - start)) s"
   fi
   echo "$IMAGE:$TAG $out"

@@ -6,6 +6,8 @@
 //! `make test` starts that cluster and sets MEDIANA_NODE_KUBECONFIG and MEDIANA_NODE_DIR;
 //! with MEDIANA_SKIP_REAL_NODE=1 (a run against a cluster of your own) these tests are skipped.
 
+#[path = "real_node/catalog_node.rs"]
+mod catalog_node;
 mod common;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -39,15 +41,29 @@ async fn node_client(kubeconfig: &str) -> Client {
     client
 }
 
-/// The reference of one of the images the node imported (images/build.sh's list).
-fn image(name: &str) -> String {
+/// The references of the images of `name` that the node imported (images/build.sh's list): a
+/// recipe's own version first, then its variants.
+fn imported(name: &str) -> Vec<String> {
     let dir = std::env::var("MEDIANA_NODE_DIR").expect("MEDIANA_NODE_DIR is set with MEDIANA_NODE_KUBECONFIG");
     let list = std::fs::read_to_string(format!("{dir}/node/images")).expect("the node's image list");
-    list.lines()
+    let references: Vec<String> = list
+        .lines()
         .filter_map(|line| line.split_whitespace().next())
-        .find(|reference| reference.rsplit_once(':').is_some_and(|(repo, _)| repo.ends_with(&format!("/{name}"))))
-        .unwrap_or_else(|| panic!("image {name} is not on the node (list: {list})"))
-        .to_owned()
+        .filter(|reference| reference.rsplit_once(':').is_some_and(|(repo, _)| repo.ends_with(&format!("/{name}"))))
+        .map(str::to_owned)
+        .collect();
+    assert!(!references.is_empty(), "image {name} is not on the node (list: {list})");
+    references
+}
+
+/// The reference of the image of `name` the node imported.
+fn image(name: &str) -> String {
+    imported(name).swap_remove(0)
+}
+
+/// The tags of the images of `name` the node imported.
+fn image_tags(name: &str) -> Vec<String> {
+    imported(name).into_iter().filter_map(|r| Some(r.rsplit_once(':')?.1.to_owned())).collect()
 }
 
 /// A namespace under the "restricted" Pod Security Standard, as users run theirs.
@@ -292,7 +308,15 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
     assert!(ok && out.contains("benvenuti-a-recanati"), "the solution answers through its Service:\n{out}");
 
     recanati_example_serves_wordpress_from_its_mariadb(&client).await;
-    catalog_node_serves_ckan(&client).await;
+    // The examples one after the other, beside a node living its life (upgrade, failure,
+    // deletion).
+    tokio::join!(
+        async {
+            catalog_node::catalog_node_serves_ckan(&client).await;
+            catalog_node::bologna_example_serves_from_an_external_database(&client).await;
+        },
+        catalog_node::catalog_node_lifecycle(&client)
+    );
 
     // The leader's pod deleted: the other replica takes over.
     Api::<Pod>::namespaced(client.clone(), &system).delete(&first, &DeleteParams::default()).await.expect("delete");
@@ -318,213 +342,6 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
     for n in [&ns, &system] {
         Api::<Namespace>::all(client.clone()).delete(n, &DeleteParams::default()).await.expect("delete namespace");
     }
-}
-
-/// The CatalogNode of examples/regional-node-marche.yaml, adapted to one node, reconciled by
-/// the chart's operator with the chart's RBAC on mediana's CKAN, Solr, PostgreSQL and Redis
-/// images: Ready once its database is initialised by the migration Job, its sysadmin set up
-/// by a Job, and CKAN, asked by the operator, answers with its version, plugins and
-/// components; then CKAN, asked through the Service from another pod, reports the same.
-async fn catalog_node_serves_ckan(client: &Client) {
-    let ns = restricted_namespace(client, "opendata").await;
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/regional-node-marche.yaml");
-    let mut node = common::read_manifests(&example)
-        .into_iter()
-        .find(|m| m["kind"] == "CatalogNode")
-        .expect("the example's CatalogNode");
-    // One node: one web replica (a ReadWriteOnce uploads claim), and the local cluster,
-    // not the region's in-house CloudTarget. Everything else as the example says.
-    node["metadata"]["namespace"] = json!(ns);
-    node["spec"]["replicas"] = json!(1);
-    node["spec"].as_object_mut().expect("a spec").remove("placement");
-    let name = node["metadata"]["name"].as_str().expect("a name").to_owned();
-    let nodes: Api<mediana::api::CatalogNode> = Api::namespaced(client.clone(), &ns);
-    nodes.patch(&name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(node)).await.expect("admitted");
-    let ready = wait_for(&nodes, &name, "Ready", "True", "Available", 600).await;
-    let versions = ready.status.and_then(|s| s.versions).expect("versions");
-    assert_eq!(versions.ckan.as_deref(), Some(mediana::api::catalog_node::DEFAULT_CKAN_VERSION));
-    // The versions CKAN found when it asked each component (mediana_status_show).
-    assert!(versions.postgres.as_deref().is_some_and(|v| v.starts_with("15.")), "{versions:?}");
-    assert_eq!(versions.solr.as_deref(), Some("9.10.1"), "{versions:?}");
-    assert!(versions.redis.as_deref().is_some_and(|v| v.starts_with("7.")), "{versions:?}");
-    let (v, m) = no_volumes();
-    let script = format!("wget -qO- http://{name}-ckan/api/3/action/status_show");
-    let (ok, out) = run(client, &ns, "status", &script, v, m).await;
-    assert!(ok, "status_show through the Service:\n{out}");
-    let answer: Value = serde_json::from_str(out.trim()).unwrap_or_else(|err| panic!("status_show: {err}:\n{out}"));
-    assert_eq!(answer["result"]["ckan_version"], "2.12.0", "{answer}");
-    assert_eq!(answer["result"]["site_title"], "Dati aperti della Regione Marche", "{answer}");
-    let extensions: Vec<&str> =
-        answer["result"]["extensions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    for plugin in [
-        "activity",
-        "dcat",
-        "dcat_json_interface",
-        "structured_data",
-        "scheming_datasets",
-        "mediana_dcatapit",
-        "mediana_status",
-    ] {
-        assert!(extensions.contains(&plugin), "{plugin} runs: {extensions:?}");
-    }
-
-    portal_tests_pass_on(client, &nodes.get(&name).await.expect("the node")).await;
-    backups_are_complete_dumps(client, &ns, &name).await;
-
-    // A harvester pod from the chart's image: its first step takes an API token from this
-    // CKAN, then it reports into the HarvestJob's status that its source cannot be reached (a
-    // name in the cluster's own domain, which CoreDNS answers itself: no packet leaves).
-    let source = format!("http://no-such-catalogue.{ns}.svc.cluster.local/catalog.ttl");
-    let harvest = json!({
-        "apiVersion": "mediana.dev/v1alpha1", "kind": "HarvestJob",
-        "metadata": {"name": "recanati", "namespace": ns},
-        "spec": {"target": {"catalogNode": name},
-                 "publisher": {"organization": "comune-di-recanati", "ipaCode": "c_h211"},
-                 "source": {"type": "dcat", "url": source}}
-    });
-    let harvests: Api<mediana::api::HarvestJob> = Api::namespaced(client.clone(), &ns);
-    harvests.patch("recanati", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(harvest)).await.expect("admitted");
-    let run = eventually("the harvester's report of its run", 300, || async {
-        let run = harvests.get("recanati").await.ok()?.status?.last_run?;
-        (run.result != mediana::api::harvest_job::RunResult::Running).then_some(run)
-    })
-    .await;
-    assert_eq!(run.result, mediana::api::harvest_job::RunResult::Failed, "{run:?}");
-    let message = run.message.unwrap_or_default();
-    assert!(message.contains("no-such-catalogue"), "the report names the unreachable source: {message}");
-    Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
-}
-
-/// ckanext-mediana's portal tests (ckanext-mediana/tests/test_portal.py: DCAT-AP_IT datasets
-/// created, searched, refused by name, refused to anonymous users, read back from
-/// `/dataset/<name>.ttl` and `/catalog.ttl` and validated by `mediana validate dcat`), run
-/// against the node's CKAN pod with a sysadmin token that CKAN's own CLI issues in a pod
-/// built from the node's CKAN container (its image, ckan.ini and environment).
-async fn portal_tests_pass_on(client: &Client, node: &mediana::api::CatalogNode) {
-    use mediana::controllers::catalog_node::builders::{self, Release, component};
-    let owner = mediana::controllers::children::Owner::of(node).expect("an owner");
-    let ns = owner.namespace.clone();
-    // CKAN logs to stderr, which the pod's log interleaves: the token gets a line of its own.
-    let script = format!(
-        "ckan user token add {} portal-tests > /tmp/token.out && printf 'TOKEN %s\\n' \"$(tail -n 1 /tmp/token.out | tr -d ' \\t')\"",
-        node.spec.sysadmin.name
-    );
-    let container = k8s_openapi::api::core::v1::Container {
-        command: Some(vec!["sh".into(), "-c".into(), script]),
-        volume_mounts: Some(vec![
-            builders::config_mount(),
-            k8s_openapi::api::core::v1::VolumeMount {
-                name: "storage".into(),
-                mount_path: mediana::controllers::catalog_node::config::STORAGE_PATH.into(),
-                ..Default::default()
-            },
-            k8s_openapi::api::core::v1::VolumeMount {
-                name: "tmp".into(),
-                mount_path: "/tmp".into(),
-                ..Default::default()
-            },
-        ]),
-        ..builders::ckan_container(&node.spec, &owner, &Release::desired(&node.spec))
-    };
-    let pod = json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "portal-token", "labels": owner.selector_labels(component::MAINTENANCE)},
-        "spec": {"restartPolicy": "Never",
-            "securityContext": {"runAsNonRoot": true, "runAsUser": mediana::controllers::workloads::IMAGE_UID,
-                                "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [container],
-            "volumes": [builders::config_volume(&owner), {"name": "storage", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]}});
-    let (ok, out) = run_pod(client, &ns, "portal-token", pod).await;
-    assert!(ok, "ckan user token add:\n{out}");
-    let token =
-        out.lines().find_map(|l| l.strip_prefix("TOKEN ")).unwrap_or_else(|| panic!("no token in:\n{out}")).to_owned();
-    let web = ready_pods(
-        client,
-        &ns,
-        &format!("app.kubernetes.io/instance={},app.kubernetes.io/component=web", owner.instance),
-    )
-    .await;
-    let ip = web.first().and_then(|p| p.status.as_ref()?.pod_ip.clone()).expect("a ready web pod with an address");
-    let venv = std::env::var("MEDIANA_CKAN_VENV")
-        .expect("MEDIANA_CKAN_VENV: the CKAN venv whose python runs the extension's tests (make test sets it)");
-    let extension = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ckanext-mediana");
-    let publisher = node.spec.publisher.ipa_code.clone();
-    let pytest = std::process::Command::new(format!("{venv}/bin/python"))
-        .args(["-m", "pytest", "-q", "tests/test_portal.py"])
-        .current_dir(&extension)
-        .env("PYTHONPATH", &extension)
-        .env("MEDIANA_CKAN_DCATAPIT_URL", format!("http://{ip}:5000"))
-        .env("MEDIANA_CKAN_DCATAPIT_TOKEN", &token)
-        .env("MEDIANA_CKAN_DCATAPIT_PUBLISHER", &publisher)
-        .output()
-        .expect("run pytest");
-    let said = format!("{}{}", String::from_utf8_lossy(&pytest.stdout), String::from_utf8_lossy(&pytest.stderr));
-    assert!(pytest.status.success() && said.contains(" passed"), "the portal tests on the node's CKAN:\n{said}");
-}
-
-/// The backup CronJob's run, started by hand as `kubectl create job --from=cronjob` does, writes
-/// a dump that `pg_restore --list` reads (with the portal tests' datasets' table in it); a run
-/// that cannot reach the database fails and leaves no partial file beside it.
-async fn backups_are_complete_dumps(client: &Client, ns: &str, node: &str) {
-    use k8s_openapi::api::batch::v1::{CronJob, Job};
-    let template = Api::<CronJob>::namespaced(client.clone(), ns)
-        .get(&format!("{node}-backup"))
-        .await
-        .expect("the backup CronJob")
-        .spec
-        .expect("a spec")
-        .job_template;
-    let jobs: Api<Job> = Api::namespaced(client.clone(), ns);
-    let start = |name: &str, database_url: Option<&str>| {
-        let mut spec = serde_json::to_value(template.spec.clone().expect("a Job spec")).expect("JSON");
-        if let Some(url) = database_url {
-            spec["template"]["spec"]["containers"][0]["env"] = json!([{"name": "DATABASE_URL", "value": url}]);
-            spec["backoffLimit"] = json!(0);
-        }
-        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": spec})
-    };
-    let finished = |name: &'static str| {
-        let jobs = jobs.clone();
-        move || {
-            let jobs = jobs.clone();
-            async move {
-                let status = jobs.get(name).await.ok()?.status?;
-                (status.succeeded.unwrap_or(0) > 0 || status.failed.unwrap_or(0) > 0)
-                    .then(|| status.succeeded.unwrap_or(0) > 0)
-            }
-        }
-    };
-    jobs.patch("backup-now", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(start("backup-now", None)))
-        .await
-        .expect("start a backup");
-    assert!(eventually("the backup Job", 180, finished("backup-now")).await, "the backup succeeded");
-    let unreachable = format!("postgresql://nobody:wrong@{node}-postgres:5432/nothing");
-    jobs.patch(
-        "backup-fails",
-        &PatchParams::apply(TEST_MANAGER),
-        &Patch::Apply(start("backup-fails", Some(&unreachable))),
-    )
-    .await
-    .expect("start a failing backup");
-    assert!(
-        !eventually("the failing backup Job", 180, finished("backup-fails")).await,
-        "a dump without a database fails"
-    );
-
-    let volumes = json!([{"name": "backups", "persistentVolumeClaim": {"claimName": format!("{node}-backup")}}]);
-    let mounts = json!([{"name": "backups", "mountPath": "/backups"}]);
-    // The image has the PostgreSQL client, not grep: the listing is read here.
-    let script = "set -eu; cd /backups; ls -1; for f in *.dump; do pg_restore --list \"$f\"; done";
-    let (ok, out) = run_pod(
-        client,
-        ns,
-        "inspect-backups",
-        script_pod(&image("postgres"), "inspect-backups", script, volumes, mounts),
-    )
-    .await;
-    assert!(ok, "pg_restore --list of the dumps:\n{out}");
-    let files: Vec<&str> = out.lines().filter(|l| l.starts_with(&format!("{node}-"))).collect();
-    assert!(files.len() == 1 && files[0].ends_with(".dump"), "one complete dump, no partial file: {out}");
-    assert!(out.lines().any(|l| l.contains(" TABLE DATA public package ")), "the dump holds CKAN's datasets: {out}");
 }
 
 /// examples/reuse-sito-comune-recanati.yaml as a user applies it, in a namespace of its own:
@@ -570,13 +387,13 @@ async fn recanati_example_serves_wordpress_from_its_mariadb(client: &Client) {
     Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
 }
 
-/// A restricted pod of `image` whose readiness probe is `probe`, run in the container: the
-/// pod is Ready only once the software itself answered the probe's query.
 /// A readiness probe that runs `command` in the container.
 fn exec_probe(command: &[&str]) -> Value {
     json!({"exec": {"command": command}})
 }
 
+/// A restricted pod of `image` whose readiness probe is `probe`, run in the container: the
+/// pod is Ready only once the software itself answered the probe's query.
 fn server_pod(name: &str, image: &str, env: Value, mut probe: Value, writable: &[&str]) -> Value {
     probe["periodSeconds"] = json!(2);
     probe["failureThreshold"] = json!(90);

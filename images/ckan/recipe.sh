@@ -4,12 +4,21 @@
 # CKAN_INI names the configuration (the operator mounts it); the default command serves it with
 # gunicorn on port 5000, and `ckan` is on PATH for the operator's Jobs. Tagged with the CKAN
 # version.
+# The variant is the previous CKAN line, which the upgrade test (tests/real_node.rs) starts a
+# node on: the same requirements with that CKAN release, whose [requirements] pin the rest.
+VARIANTS=(2.11.6)
 REQUIREMENTS=$MEDIANA_REPO/images/ckan/requirements.txt
+if [[ -n $VERSION ]]; then
+  mkdir -p "$IMAGES_CACHE/requirements"
+  sed "s/^ckan\[requirements\]==.*/ckan[requirements]==$VERSION/" "$REQUIREMENTS" >"$IMAGES_CACHE/requirements/ckan-$VERSION.txt"
+  REQUIREMENTS=$IMAGES_CACHE/requirements/ckan-$VERSION.txt
+fi
 IMAGE=ghcr.io/mediana-dev/ckan
 TAG=$(sed -n 's/^ckan\[requirements\]==//p' "$REQUIREMENTS")
 EXTENSION=$MEDIANA_REPO/ckanext-mediana
 # What the extension installs (not its tests, not what building it leaves) goes into the hash.
 mapfile -t INPUTS < <(find "$EXTENSION/ckanext" "$EXTENSION/pyproject.toml" "$EXTENSION/README.md" -type f ! -path '*/__pycache__/*' | sort)
+[[ -z $VERSION ]] || INPUTS+=("$REQUIREMENTS")
 # libmagic1: python-magic, which CKAN uses to tell uploads' types; dash and coreutils: the
 # operator's Jobs run shell steps (the API token).
 DEBIAN=(python3 libpq5 libmagic1 ca-certificates tzdata dash coreutils)

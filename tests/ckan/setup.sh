@@ -103,6 +103,12 @@ if [[ $(cat "$VENV/.mediana-complete" 2>/dev/null) != "$venv_spec" ]]; then
   log "venv ready ($((SECONDS - t)) s)"
 fi
 
+# ckanext-xloader's wheel still ships the old pkg_resources ckanext/__init__.py, which turns
+# CKAN 2.12's namespace package (PEP 420) into a regular one that hides the ckanext-mediana the
+# test peers put on PYTHONPATH (ckan.sh's site/). In the image all extensions share one
+# directory, so there it does no harm.
+find "$VENV"/lib/python3*/site-packages/ckanext -maxdepth 1 -name __init__.py -delete
+
 # The WSGI entry point, the CKAN image's own (images/ckan/wsgi.py).
 install -C -m 0644 "$here/../../images/ckan/wsgi.py" "$CACHE/wsgi.py"
 

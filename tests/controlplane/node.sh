@@ -181,8 +181,8 @@ cgroup_root() {
   done
 }
 
-# The names (images/<name>) of the images in $N/images.
-loaded_names() { awk '{n = $1; sub(/:[^:]*$/, "", n); sub(/.*\//, "", n); print n}' "$N/images"; }
+# The names the node's images were built as (images/build.sh NAME or NAME@VERSION).
+loaded_names() { cat "$N/loaded" 2>/dev/null || true; }
 
 # Imports the "REFERENCE ARCHIVE" lines read from stdin; each name is in the index, so
 # containerd records that name and no other.
@@ -202,14 +202,16 @@ load() {
   local built; built=$("$repo/images/build.sh" "$@" 2>>"$RUN/logs/images.log") || { tail -20 "$RUN/logs/images.log" >&2; return 1; }
   import_images <<<"$built"
   echo "$built" >>"$N/images"
+  printf '%s\n' "$@" >>"$N/loaded"
 }
 
 up() {
   network
   log "building the node's images (cached by recipe)"
-  "$repo/images/build.sh" pause coredns busybox local-path-provisioner >"$N.images" 2>"$RUN/logs/images.log" \
+  local base=(pause coredns busybox local-path-provisioner)
+  "$repo/images/build.sh" "${base[@]}" >"$N.images" 2>"$RUN/logs/images.log" \
     || { tail -20 "$RUN/logs/images.log" >&2; return 1; }
-  mkdir -p "$N"; mv "$N.images" "$N/images"
+  mkdir -p "$N"; mv "$N.images" "$N/images"; printf '%s\n' "${base[@]}" >"$N/loaded"
   certs; configs; cgroup_root
   log "starting containerd"
   start containerd "$CONTAINERD_DIR/containerd" --config "$N/containerd/config.toml"

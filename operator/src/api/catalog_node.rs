@@ -41,6 +41,7 @@ pub const DEFAULT_CKAN_VERSION: &str = "2.12.0";
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.datastore) || has(self.datastore.external) || !has(self.database) || !has(self.database.external)").message("datastore on an external database needs datastore.external: the operator makes the DataStore's database and roles only on the PostgreSQL it runs"))]
 pub struct CatalogNodeSpec {
     /// Public host name of the portal, e.g. `dati.regione.marche.it`. CKAN's `site_url`
     /// and the Ingress host.
@@ -113,6 +114,14 @@ pub struct CatalogNodeSpec {
     /// Redis, used by CKAN for background jobs and caching: managed (default) or external.
     #[serde(default)]
     pub redis: RedisSpec,
+
+    /// CKAN's DataStore, with XLoader: CSV and Excel resources loaded into tables of their
+    /// own in the background, so that the portal previews them (`datatables_view`) and
+    /// `datastore_search` queries them. Off when omitted. On the managed PostgreSQL the
+    /// operator makes the DataStore's database and roles; with an external database, give
+    /// the DataStore's URLs in `datastore.external`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datastore: Option<DatastoreSpec>,
 
     /// Volume for uploaded resources (CKAN's `ckan.storage_path`).
     #[serde(default = "default_upload_storage")]
@@ -226,6 +235,30 @@ impl Default for ManagedPostgres {
 pub struct ExternalDatabase {
     /// Secret key holding the SQLAlchemy URL, `postgresql://user:password@host:5432/ckan`.
     pub url_secret_ref: SecretKeyRef,
+}
+
+/// CKAN's DataStore. `{}` puts it on the node's managed PostgreSQL: a database `datastore`
+/// owned by a role `datastore_write`, and a read-only role `datastore_read` (their passwords
+/// generated into the Secret `<node>-datastore`), set up with CKAN's own permission script
+/// before each CKAN pod starts.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DatastoreSpec {
+    /// An existing DataStore database, whose roles and permissions are its provider's (as
+    /// `ckan datastore set-permissions`, run in any of the node's CKAN pods, prints them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalDatastore>,
+}
+
+/// The DataStore's database on a server the operator does not run: a role that writes it
+/// and a read-only one, each reached with a URL kept in a Secret.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalDatastore {
+    /// Secret key holding the write role's URL, `postgresql://writer:password@host:5432/datastore`.
+    pub write_url_secret_ref: SecretKeyRef,
+    /// Secret key holding the read-only role's URL, on the same database.
+    pub read_url_secret_ref: SecretKeyRef,
 }
 
 /// Solr for CKAN: exactly one of `managed` and `external`.

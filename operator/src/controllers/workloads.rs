@@ -588,16 +588,39 @@ pub fn termination_summary(pod: &Pod) -> Option<String> {
         head.ends_with("Error") || head.ends_with("Exception") || line.starts_with("ERROR")
     };
     let line = lines.iter().rev().find(names_an_error).or(lines.last())?;
+    // A connection URL in an error (SQLAlchemy's, libpq's) keeps its user, not its password:
+    // the summary goes into the status, which anyone who may read the object reads.
+    let line = match USERINFO_PASSWORD.as_ref() {
+        Some(pattern) => pattern.replace_all(line, "${1}***@"),
+        None => std::borrow::Cow::Borrowed(*line),
+    };
     const MAX: usize = 400;
     Some(match line.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => (*line).to_owned(),
+        None => line.into_owned(),
     })
 }
+
+/// `scheme://user:password@`, the password in group 2.
+static USERINFO_PASSWORD: std::sync::LazyLock<Option<regex::Regex>> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"(://[^:/@\s]*:)([^@\s]*)@").ok());
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_steps_summary_keeps_no_password() {
+        let pod = failed_pod(
+            1,
+            "sqlalchemy.exc.OperationalError: could not connect to postgresql://ckan:s3cr3t@db:5432/ckan (timeout)\n",
+        );
+        let summary = termination_summary(&pod).expect("a summary");
+        assert_eq!(
+            summary,
+            "sqlalchemy.exc.OperationalError: could not connect to postgresql://ckan:***@db:5432/ckan (timeout)"
+        );
+    }
 
     fn failed_pod(exit_code: i32, message: &str) -> Pod {
         serde_json::from_value(serde_json::json!({

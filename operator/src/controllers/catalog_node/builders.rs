@@ -16,6 +16,7 @@ use super::config;
 use crate::api::catalog_node::{
     CatalogEndpoints, CatalogNodeSpec, ComponentVersions, ExternalService, ManagedPostgres, ManagedRedis, ManagedSolr,
 };
+use crate::api::shared::SecretKeyRef;
 use crate::controllers::Error;
 use crate::controllers::children::{Child, Owner};
 use crate::controllers::secrets::{GeneratedSecret, SecretValue, postgres_credentials};
@@ -100,6 +101,10 @@ impl Names {
     pub fn database_secret(&self) -> String {
         crate::controllers::secrets::postgres_secret_name(&self.owner)
     }
+    /// Generated Secret with the managed DataStore's roles' passwords and URLs.
+    pub fn datastore_secret(&self) -> String {
+        self.owner.child_name("datastore")
+    }
     /// Upload volume.
     pub fn uploads(&self) -> String {
         self.owner.child_name("uploads")
@@ -124,7 +129,49 @@ pub fn generated_secrets(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<Generated
     if managed_database(spec).is_some() {
         secrets.push(postgres_credentials(owner, component::DATABASE, "ckan").kept_with_data());
     }
+    if managed_datastore(spec) {
+        secrets.push(datastore_credentials(owner));
+    }
     secrets
+}
+
+/// The DataStore's database and roles on the managed PostgreSQL (see [`crate::api::catalog_node::DatastoreSpec`]).
+pub mod datastore {
+    /// The database.
+    pub const DATABASE: &str = "datastore";
+    /// The role that owns and writes it (CKAN's `ckan.datastore.write_url`).
+    pub const WRITE_ROLE: &str = "datastore_write";
+    /// The read-only role (`ckan.datastore.read_url`), with which `datastore_search` runs.
+    pub const READ_ROLE: &str = "datastore_read";
+}
+
+/// Whether the node's DataStore is on its managed PostgreSQL, set up by the operator.
+pub fn managed_datastore(spec: &CatalogNodeSpec) -> bool {
+    spec.datastore.as_ref().is_some_and(|d| d.external.is_none()) && managed_database(spec).is_some()
+}
+
+/// The passwords and URLs of the managed DataStore's two roles, kept with the data like the
+/// database's own Secret.
+fn datastore_credentials(owner: &Owner) -> GeneratedSecret {
+    let host = workloads::postgres_name(owner);
+    let url = |role: &str, key: &str| {
+        SecretValue::Template(format!(
+            "postgresql://{role}:{{random:{key}}}@{host}:{}/{}",
+            workloads::POSTGRES_PORT,
+            datastore::DATABASE
+        ))
+    };
+    GeneratedSecret {
+        name: Names::new(owner).datastore_secret(),
+        component: component::DATABASE,
+        keys: vec![
+            ("write-password".into(), SecretValue::Random),
+            ("read-password".into(), SecretValue::Random),
+            ("write-url".into(), url(datastore::WRITE_ROLE, "write-password")),
+            ("read-url".into(), url(datastore::READ_ROLE, "read-password")),
+        ],
+        kept_with_data: true,
+    }
 }
 
 /// The managed PostgreSQL of a spec, with defaults when neither alternative is given.
@@ -187,6 +234,11 @@ fn solr_image(spec: &ManagedSolr, ckan_version: &str) -> String {
     spec.image.clone().unwrap_or_else(|| format!("{SOLR_IMAGE}:{SOLR_VERSION}-ckan{minor}"))
 }
 
+/// The web Service's URL inside the cluster.
+pub fn internal_url(owner: &Owner) -> String {
+    format!("http://{}.{}.svc", Names::new(owner).web(), owner.namespace)
+}
+
 /// The public base URL of the node.
 pub fn site_url(spec: &CatalogNodeSpec) -> String {
     workloads::public_url(&spec.hostname, "/", spec.ingress.tls.is_some())
@@ -211,6 +263,38 @@ fn url_env(name: &str, external: &ExternalService) -> EnvVar {
     }
 }
 
+/// Where a URL of one of a node's external services is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UrlSource<'a> {
+    /// Given in the spec.
+    Literal(&'a str),
+    /// In a key of a Secret.
+    Secret(&'a SecretKeyRef),
+}
+
+/// The URLs a node's CKAN reads of the services it does not run, each with its field.
+pub fn external_urls(spec: &CatalogNodeSpec) -> Vec<(&'static str, UrlSource<'_>)> {
+    let mut urls = Vec::new();
+    if let (Some(external), None) = (&spec.database.external, &spec.database.managed) {
+        urls.push(("spec.database.external", UrlSource::Secret(&external.url_secret_ref)));
+    }
+    let services = [("spec.search.external", &spec.search.external), ("spec.redis.external", &spec.redis.external)];
+    for (field, external) in services {
+        if let Some(external) = external {
+            match (&external.url, &external.url_secret_ref) {
+                (_, Some(secret)) => urls.push((field, UrlSource::Secret(secret))),
+                (Some(url), None) => urls.push((field, UrlSource::Literal(url))),
+                (None, None) => {}
+            }
+        }
+    }
+    if let Some(external) = spec.datastore.as_ref().and_then(|d| d.external.as_ref()) {
+        urls.push(("spec.datastore.external", UrlSource::Secret(&external.write_url_secret_ref)));
+        urls.push(("spec.datastore.external", UrlSource::Secret(&external.read_url_secret_ref)));
+    }
+    urls
+}
+
 /// The environment of every CKAN container (web pods and maintenance Jobs alike: they must see
 /// the same database, index and configuration): where `ckan.ini` is, and the values it must
 /// not hold, the URLs and the secret key.
@@ -230,18 +314,30 @@ pub fn ckan_env(spec: &CatalogNodeSpec, owner: &Owner) -> Vec<EnvVar> {
         (Some(external), None) => url_env("CKAN_REDIS_URL", external),
         _ => env("CKAN_REDIS_URL", format!("redis://{}:6379/0", names.redis())),
     };
-    vec![
+    let mut vars = vec![
         env("CKAN_INI", format!("{}/{}", config::CONFIG_DIR, config::CONFIG_FILE)),
         database,
         search,
         redis,
         env_from_secret(config::SECRET_KEY_ENV, &names.ckan_secret(), "secret-key"),
-    ]
+    ];
+    if let Some(datastore) = &spec.datastore {
+        let (write, read) = match &datastore.external {
+            Some(external) => (&external.write_url_secret_ref, &external.read_url_secret_ref),
+            None => (
+                &SecretKeyRef { name: names.datastore_secret(), key: "write-url".into() },
+                &SecretKeyRef { name: names.datastore_secret(), key: "read-url".into() },
+            ),
+        };
+        vars.push(env_from_secret("CKAN_DATASTORE_WRITE_URL", &write.name, &write.key));
+        vars.push(env_from_secret("CKAN_DATASTORE_READ_URL", &read.name, &read.key));
+    }
+    vars
 }
 
 /// The node's `ckan.ini` (see [`config`]).
 pub fn ckan_ini(spec: &CatalogNodeSpec, owner: &Owner) -> Result<String, config::ConfigError> {
-    config::render(spec, &owner.instance, &site_url(spec))
+    config::render(spec, &owner.instance, &site_url(spec), &internal_url(owner))
 }
 
 /// The ConfigMap holding `ckan.ini`.
@@ -259,6 +355,14 @@ fn config_map(owner: &Owner, ini: &str) -> ConfigMap {
 pub fn children(spec: &CatalogNodeSpec, owner: &Owner, web: Option<&Release>) -> Result<Vec<Child>, Error> {
     let names = Names::new(owner);
     let ini = ckan_ini(spec, owner).map_err(|err| Error::InvalidSpec(err.to_string()))?;
+    if spec.datastore.as_ref().is_some_and(|d| d.external.is_none()) && managed_database(spec).is_none() {
+        // The API server's rule refuses this; `mediana render` reads files it never saw.
+        return Err(Error::InvalidSpec(
+            "spec.datastore on an external database needs datastore.external: the operator makes the DataStore's \
+             database and roles only on the PostgreSQL it runs"
+                .into(),
+        ));
+    }
     let mut out = vec![
         Child::new(&config_map(owner, &ini))?,
         Child::new(&service(owner, &names.web(), component::WEB, &[("http", 80)]))?,
@@ -337,9 +441,26 @@ pub fn config_volume(owner: &Owner) -> Volume {
     }
 }
 
-/// A CKAN pod template: the restricted pod of `component`, annotated with the hash of
-/// `ckan.ini` so that a configuration change rolls it.
-pub fn ckan_pod_template(spec: &CatalogNodeSpec, owner: &Owner, component: &str, pod: PodSpec) -> PodTemplateSpec {
+/// A CKAN pod template running `release`: the restricted pod of `component`, annotated with
+/// the hash of `ckan.ini` so that a configuration change rolls it. With a managed DataStore,
+/// its database and roles are set up first (ckanext-mediana's `ckanext.mediana.datastore`):
+/// CKAN's `datastore` plugin connects to them as CKAN starts, in every pod, Jobs included.
+pub fn ckan_pod_template(
+    spec: &CatalogNodeSpec,
+    owner: &Owner,
+    component: &str,
+    release: &Release,
+    mut pod: PodSpec,
+) -> PodTemplateSpec {
+    if managed_datastore(spec) {
+        pod.init_containers = Some(vec![Container {
+            name: "datastore-setup".into(),
+            command: Some(["python3", "-m", "ckanext.mediana.datastore"].map(str::to_owned).to_vec()),
+            resources: Some(default_resources("50m", "512Mi")),
+            volume_mounts: Some(vec![mount("tmp", "/tmp")]),
+            ..ckan_container(spec, owner, release)
+        }]);
+    }
     let mut template = pod_template(owner, component, workloads::IMAGE_UID, pod);
     // An invalid spec.config builds no children at all (see `children`); no hash then.
     if let Ok(ini) = ckan_ini(spec, owner) {
@@ -395,6 +516,7 @@ pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) 
                 spec,
                 owner,
                 component::WEB,
+                release,
                 PodSpec { containers: vec![container], volumes: Some(ckan_volumes(owner)), ..Default::default() },
             ),
             ..Default::default()
@@ -425,6 +547,7 @@ pub fn worker_deployment(spec: &CatalogNodeSpec, owner: &Owner, release: &Releas
                 spec,
                 owner,
                 component::WORKER,
+                release,
                 PodSpec {
                     containers: vec![container],
                     volumes: Some(vec![config_volume(owner), empty_dir("storage"), empty_dir("tmp")]),
@@ -501,17 +624,28 @@ pub fn sysadmin_job_name(spec: &CatalogNodeSpec, owner: &Owner) -> String {
     owner.child_name(&format!("sysadmin-{}", &crate::controllers::children::fingerprint(&account)[..8]))
 }
 
-/// The script of the sysadmin Job: CKAN's own commands, each idempotent. `sysadmin add
-/// --create` creates the user when missing and makes it a sysadmin; `setpass` sets the
-/// generated password, also on a user that existed before.
-pub const SYSADMIN_SCRIPT: &str = "set -eu\n\
-     ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" --create email=\"$CKAN_SYSADMIN_EMAIL\" password=\"$CKAN_SYSADMIN_PASSWORD\"\n\
-     ckan user setpass \"$CKAN_SYSADMIN_NAME\" --password \"$CKAN_SYSADMIN_PASSWORD\"\n";
+/// The script of the sysadmin Job: CKAN's own commands, each idempotent. `sysadmin add`
+/// makes the user a sysadmin, creating it when missing once its question is answered (CKAN
+/// 2.11 has no `--create`, and the Job runs the release that serves, older or newer);
+/// `setpass` sets the generated password, also on a user that existed before. With the
+/// DataStore, XLoader's API token is recorded too (ckanext-mediana's `mediana_xloader`).
+pub fn sysadmin_script(spec: &CatalogNodeSpec) -> String {
+    let mut script = String::from(
+        "set -eu\n\
+         echo y | ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" email=\"$CKAN_SYSADMIN_EMAIL\" password=\"$CKAN_SYSADMIN_PASSWORD\"\n\
+         ckan user setpass \"$CKAN_SYSADMIN_NAME\" --password \"$CKAN_SYSADMIN_PASSWORD\"\n",
+    );
+    if spec.datastore.is_some() {
+        script.push_str("ckan mediana xloader-token\n");
+    }
+    script
+}
 
 /// The Job that creates or updates the sysadmin account with `release` (the one serving),
 /// once the database is initialised.
 pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Job {
-    let mut pod = maintenance_pod(spec, owner, release, &["/bin/sh", "-c", SYSADMIN_SCRIPT]);
+    let script = sysadmin_script(spec);
+    let mut pod = maintenance_pod(spec, owner, release, &["/bin/sh", "-c", &script]);
     if let Some(container) = pod.spec.as_mut().and_then(|p| p.containers.first_mut()) {
         container.env.get_or_insert_default().extend([
             env("CKAN_SYSADMIN_NAME", spec.sysadmin.name.clone()),
@@ -532,7 +666,9 @@ pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) ->
 fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, command: &[&str]) -> PodTemplateSpec {
     let container = Container {
         command: Some(command.iter().map(|c| (*c).to_owned()).collect()),
-        resources: Some(default_resources("250m", "1Gi")),
+        // A request reserves CPU the Job holds only for its seconds of start-up (no CPU limit
+        // is set: it uses what is idle), so that a small cluster still schedules it.
+        resources: Some(default_resources("100m", "1Gi")),
         // A failed step's last log lines become its termination message, which the node's
         // status quotes (a migration's error, not only "backoff limit reached").
         termination_message_policy: Some("FallbackToLogsOnError".into()),
@@ -543,6 +679,7 @@ fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, com
         spec,
         owner,
         component::MAINTENANCE,
+        release,
         PodSpec {
             containers: vec![container],
             volumes: Some(vec![config_volume(owner), empty_dir("storage"), empty_dir("tmp")]),

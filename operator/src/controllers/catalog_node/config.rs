@@ -5,7 +5,8 @@
 //! variable to the file's interpolation, so the file names them (`%(CKAN_SECRET_KEY)s`) and the
 //! pods take them from the generated Secret; the database, Solr and Redis URLs CKAN reads from
 //! `CKAN_SQLALCHEMY_URL`, `CKAN_SOLR_URL` and `CKAN_REDIS_URL` itself (`CONFIG_FROM_ENV_VARS`
-//! in ckan/config/environment.py), so a URL whose password holds a `%` is never interpolated.
+//! in ckan/config/environment.py), so a URL whose password holds a `%` is never interpolated;
+//! the DataStore's from `CKAN_DATASTORE_WRITE_URL` and `CKAN_DATASTORE_READ_URL` likewise.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -43,6 +44,11 @@ pub const OWNED_OPTIONS: &[(&str, &str)] = &[
     ("scheming.dataset_schemas", "the DCAT-AP_IT schema of the node"),
     ("ckanext.mediana.publisher_name", "spec.publisher.name"),
     ("ckanext.mediana.publisher_identifier", "spec.publisher.ipaCode"),
+    ("ckan.datastore.write_url", "spec.datastore"),
+    ("ckan.datastore.read_url", "spec.datastore"),
+    ("ckanext.xloader.site_url", "the node's Service"),
+    ("ckanext.xloader.api_token", "the generated Secret (ckanext-mediana's mediana_xloader)"),
+    ("ckanext.xloader.jobs_db.uri", "spec.database (ckanext-mediana's mediana_xloader)"),
 ];
 
 /// CKAN plugins always enabled, in order: the activity stream, DCAT (RDF endpoints, the JSON
@@ -58,6 +64,11 @@ pub const BASE_PLUGINS: &[&str] = &[
     "mediana_dcatapit",
     "mediana_status",
 ];
+
+/// Plugins enabled with `spec.datastore`, after the base ones: the DataStore, XLoader loading
+/// resources into it, the table preview of what it holds, and ckanext-mediana's glue that
+/// gives XLoader its API token and job log from the node's own key and database.
+pub const DATASTORE_PLUGINS: &[&str] = &["datastore", "xloader", "datatables_view", "mediana_xloader"];
 
 /// The DCAT-AP_IT dataset schema of ckanext-mediana.
 pub const DATASET_SCHEMA: &str = "ckanext.mediana:schemas/dcatapit.yaml";
@@ -80,6 +91,18 @@ pub enum ConfigError {
     BadKey {
         /// The key.
         key: String,
+    },
+    /// A URL CKAN takes from a `CKAN_*` variable holds a `%`.
+    #[error(
+        "{field}: the URL in {source_} holds '%' (a percent-encoded character, as a password with '@', ':', '/' or \
+         '%' needs); CKAN reads every CKAN_* variable through Python's configparser, which refuses it: use a \
+         password of letters, digits and -._~"
+    )]
+    PercentInUrl {
+        /// The spec's field the URL is for.
+        field: &'static str,
+        /// Where the URL is: the spec's field, or the Secret and key it names.
+        source_: String,
     },
     /// The value spans lines, which an ini option cannot.
     #[error("spec.config.{key} spans several lines; a CKAN option is one line")]
@@ -107,9 +130,21 @@ pub fn check(config: &BTreeMap<String, String>) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// The plugins of a node: the base ones, then `extraPlugins` in their order, once each.
+/// Checks a URL that CKAN will read from a `CKAN_*` variable: CKAN's config loader offers
+/// every such variable to configparser's interpolation (ckan/cli/__init__.py), where a `%`
+/// not followed by `%` or `(` stops CKAN from starting, and alembic's refuses it again when
+/// `db upgrade` runs.
+pub fn check_url(field: &'static str, source_: String, url: &str) -> Result<(), ConfigError> {
+    if url.contains('%') { Err(ConfigError::PercentInUrl { field, source_ }) } else { Ok(()) }
+}
+
+/// The plugins of a node: the base ones, the DataStore's when it has one, then
+/// `extraPlugins` in their order, once each.
 pub fn plugins(spec: &CatalogNodeSpec) -> Vec<&str> {
     let mut plugins: Vec<&str> = BASE_PLUGINS.to_vec();
+    if spec.datastore.is_some() {
+        plugins.extend(DATASTORE_PLUGINS);
+    }
     for plugin in &spec.extra_plugins {
         if !plugins.contains(&plugin.as_str()) {
             plugins.push(plugin);
@@ -124,8 +159,14 @@ fn literal(value: &str) -> String {
 }
 
 /// Renders the node's `ckan.ini`: CKAN's options, then logging to the container's stderr for
-/// CKAN, its CLI and gunicorn (`--log-config`).
-pub fn render(spec: &CatalogNodeSpec, site_id: &str, site_url: &str) -> Result<String, ConfigError> {
+/// CKAN, its CLI and gunicorn (`--log-config`). `internal_url` is the web Service's, by which
+/// XLoader's jobs fetch uploads and report back without leaving the cluster.
+pub fn render(
+    spec: &CatalogNodeSpec,
+    site_id: &str,
+    site_url: &str,
+    internal_url: &str,
+) -> Result<String, ConfigError> {
     check(&spec.config)?;
     let secret = format!("%({SECRET_KEY_ENV})s");
     let mut options: Vec<(&str, String)> = vec![
@@ -152,6 +193,9 @@ pub fn render(spec: &CatalogNodeSpec, site_id: &str, site_url: &str) -> Result<S
     }
     if let Some(title) = &spec.title {
         options.push(("ckan.site_title", literal(title)));
+    }
+    if spec.datastore.is_some() {
+        options.push(("ckanext.xloader.site_url", literal(internal_url)));
     }
     let mut ini = String::from(
         "# Rendered by mediana from the CatalogNode; edits are overwritten. Secrets come from the\n\

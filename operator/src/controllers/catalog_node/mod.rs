@@ -196,6 +196,7 @@ async fn roll_out(
     let recorded = sites::record(api, node, &site, &[(FINALIZER, wants_cleanup && !site.remote)]).await?;
     let (client, owner) = (&site.client, &site.owner);
     let outcome = async {
+        check_external_urls(client, owner, spec).await?;
         for secret in builders::generated_secrets(spec, owner) {
             if secrets::ensure(client, owner, &secret).await? {
                 ctx.metrics.wrote(kind, 1);
@@ -252,6 +253,27 @@ async fn roll_out(
     .await
     .map_err(|err| site.classify(err))?;
     Ok((outcome.0, outcome.1, site))
+}
+
+/// Refuses, naming the Secret and key (never the value), a URL of an external service that
+/// CKAN could not read (see [`config::check_url`]). A Secret not there yet is the pods' to
+/// wait for.
+async fn check_external_urls(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<(), Error> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &owner.namespace);
+    for (field, source) in builders::external_urls(spec) {
+        let (url, place) = match source {
+            builders::UrlSource::Literal(url) => (Some(url.to_owned()), field.to_owned()),
+            builders::UrlSource::Secret(key) => {
+                let data = secrets.get_opt(&key.name).await?.and_then(|s| s.data).unwrap_or_default();
+                let url = data.get(&key.key).map(|bytes| String::from_utf8_lossy(&bytes.0).into_owned());
+                (url, format!("Secret {} key {}", key.name, key.key))
+            }
+        };
+        if let Some(url) = url {
+            config::check_url(field, place, &url).map_err(|err| Error::InvalidSpec(err.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The finalizer that deletes a node's data volumes under `deletionPolicy: Delete`.

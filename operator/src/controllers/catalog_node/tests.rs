@@ -481,8 +481,11 @@ fn the_sysadmin_job_sets_up_the_account_with_the_generated_password() {
     let job = serde_json::to_value(builders::sysadmin_job(&node, &owner(), &release)).expect("json");
     let pod = &job["spec"]["template"]["spec"];
     let container = &pod["containers"][0];
-    assert_eq!(container["command"][2], builders::SYSADMIN_SCRIPT);
-    assert!(builders::SYSADMIN_SCRIPT.contains("ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" --create"));
+    let script = builders::sysadmin_script(&node);
+    assert_eq!(container["command"][2], script.as_str());
+    // Answered, so that CKAN 2.11 (which has no --create) makes a missing user too.
+    assert!(script.contains("echo y | ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" email="), "{script}");
+    assert!(!script.contains("xloader-token"), "no DataStore, no XLoader token: {script}");
     let vars = env_of(container);
     let value = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
     assert_eq!(value("CKAN_SYSADMIN_EMAIL")["value"], "admin-marche@dati.regione.marche.it", "CKAN needs an e-mail");
@@ -665,4 +668,105 @@ fn generated_secrets_outlive_the_node_like_its_volumes() {
     let secrets = builders::generated_secrets(&spec(json!({})), &owner());
     assert_eq!(secrets.len(), 2, "CKAN's keys and the managed database's credentials");
     assert!(secrets.iter().all(|s| s.kept_with_data), "{secrets:?}");
+}
+
+fn env_names(container: &Value) -> Vec<String> {
+    env_of(container).into_iter().map(|(name, _)| name).collect()
+}
+
+#[test]
+fn a_managed_datastore_is_set_up_before_ckan_starts_in_every_ckan_pod() {
+    let node = spec(json!({"datastore": {}}));
+    let release = builders::Release::desired(&node);
+    let secrets = builders::generated_secrets(&node, &owner());
+    let datastore = secrets.iter().find(|s| s.name == "marche-datastore").expect("the DataStore's Secret");
+    assert!(datastore.kept_with_data, "its roles' passwords live as long as the database they open");
+    let keys: Vec<&str> = datastore.keys.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["write-password", "read-password", "write-url", "read-url"]);
+
+    let pods: Vec<Value> = children(&node)
+        .iter()
+        .filter(|c| c.resource.kind == "Deployment" && c.name().starts_with("marche-ckan"))
+        .map(|c| c.object["spec"]["template"]["spec"].clone())
+        .chain([
+            serde_json::to_value(builders::sysadmin_job(&node, &owner(), &release)).expect("json")["spec"]["template"]
+                ["spec"]
+                .clone(),
+        ])
+        .collect();
+    assert_eq!(pods.len(), 3, "web, worker and a Job");
+    for pod in &pods {
+        let setup = &pod["initContainers"][0];
+        assert_eq!(setup["command"], json!(["python3", "-m", "ckanext.mediana.datastore"]), "{pod}");
+        assert_eq!(setup["image"], pod["containers"][0]["image"], "the release's own image");
+        for container in [setup, &pod["containers"][0]] {
+            let names = env_names(container);
+            assert!(
+                names.iter().any(|n| n == "CKAN_DATASTORE_WRITE_URL")
+                    && names.iter().any(|n| n == "CKAN_DATASTORE_READ_URL"),
+                "{names:?}"
+            );
+        }
+    }
+    let web = &pods[0]["containers"][0];
+    let write = env_of(web).into_iter().find(|(n, _)| n == "CKAN_DATASTORE_WRITE_URL").map(|(_, v)| v).expect("set");
+    assert_eq!(write["valueFrom"]["secretKeyRef"], json!({"name": "marche-datastore", "key": "write-url"}));
+
+    let ini = builders::ckan_ini(&node, &owner()).expect("renders");
+    let plugins = ini.lines().find_map(|l| l.strip_prefix("ckan.plugins = ")).expect("plugins");
+    assert!(plugins.ends_with("mediana_status datastore xloader datatables_view mediana_xloader"), "{plugins}");
+    assert!(ini.contains("ckanext.xloader.site_url = http://marche-ckan.opendata.svc\n"), "{ini}");
+    assert!(!ini.contains("postgresql://"), "no URL, no password in the ConfigMap: {ini}");
+    assert!(builders::sysadmin_script(&node).ends_with("ckan mediana xloader-token\n"));
+}
+
+#[test]
+fn an_external_datastore_is_reached_with_its_secrets_and_never_set_up() {
+    let node = spec(json!({"datastore": {"external": {
+        "writeUrlSecretRef": {"name": "marche-ds", "key": "write"},
+        "readUrlSecretRef": {"name": "marche-ds", "key": "read"}}}}));
+    assert!(!builders::generated_secrets(&node, &owner()).iter().any(|s| s.name == "marche-datastore"));
+    let built = children(&node);
+    let web = built.iter().find(|c| c.resource.kind == "Deployment" && c.name() == "marche-ckan").expect("web");
+    let pod = &web.object["spec"]["template"]["spec"];
+    assert!(pod.get("initContainers").is_none(), "the provider's roles are not ours to change: {pod}");
+    let read = env_of(&pod["containers"][0]).into_iter().find(|(n, _)| n == "CKAN_DATASTORE_READ_URL").map(|(_, v)| v);
+    assert_eq!(read.expect("set")["valueFrom"]["secretKeyRef"], json!({"name": "marche-ds", "key": "read"}));
+}
+
+#[test]
+fn a_datastore_on_an_external_database_without_its_urls_is_refused_by_name() {
+    let node = spec(json!({"datastore": {},
+        "database": {"external": {"urlSecretRef": {"name": "marche-db", "key": "url"}}}}));
+    let err = builders::children(&node, &owner(), None).expect_err("refused");
+    assert!(err.to_string().contains("datastore.external"), "{err}");
+    for key in ["ckan.datastore.write_url", "ckanext.xloader.api_token", "ckanext.xloader.site_url"] {
+        let node = spec(json!({"config": {key: "x"}}));
+        let err = builders::children(&node, &owner(), None).expect_err("an owned option");
+        assert!(err.to_string().contains(key), "{err}");
+    }
+}
+
+#[test]
+fn urls_ckan_could_not_read_are_refused_naming_their_secret_not_their_value() {
+    let node = spec(json!({
+        "database": {"external": {"urlSecretRef": {"name": "bologna-db", "key": "sqlalchemy-url"}}},
+        "search": {"external": {"url": "http://solr.search:8983/solr/ckan"}},
+        "redis": {"external": {"urlSecretRef": {"name": "bologna-redis", "key": "url"}}}}));
+    let urls = builders::external_urls(&node);
+    let fields: Vec<&str> = urls.iter().map(|(field, _)| *field).collect();
+    assert_eq!(fields, ["spec.database.external", "spec.search.external", "spec.redis.external"]);
+    assert_eq!(urls[1].1, builders::UrlSource::Literal("http://solr.search:8983/solr/ckan"));
+    assert!(builders::external_urls(&spec(json!({}))).is_empty(), "a managed node reads only URLs it made");
+
+    let err = config::check_url(
+        "spec.database.external",
+        "Secret bologna-db key sqlalchemy-url".into(),
+        "postgresql://ckan:s3cr%40t@db/ckan",
+    )
+    .expect_err("CKAN would not start");
+    let message = err.to_string();
+    assert!(message.starts_with("spec.database.external: the URL in Secret bologna-db key sqlalchemy-url holds '%'"));
+    assert!(!message.contains("s3cr"), "never the password: {message}");
+    assert!(config::check_url("spec.database.external", String::new(), "postgresql://ckan:bo'logna@db/ckan").is_ok());
 }
