@@ -13,6 +13,7 @@ use mediana::harvest::{RunConfig, SourceConfig, TargetConfig};
 use mediana::leader::{self, LeaderElection};
 use mediana::placement::PlacementPolicy;
 use mediana::publiccode;
+use mediana::render;
 use mediana::telemetry::metrics::Metrics;
 use mediana::telemetry::{self, LogFormat, Readiness};
 use tokio::sync::watch;
@@ -90,6 +91,10 @@ enum Command {
         /// File with one or more objects (multi-document YAML); `-` reads standard input.
         #[arg(short = 'f', long = "filename")]
         file: std::path::PathBuf,
+        /// Fill the generated Secrets with values made as the operator makes them (instead of
+        /// placeholders), so that the output can be applied without the operator.
+        #[arg(long)]
+        generate_secrets: bool,
     },
     /// Harvest a CKAN or DCAT catalogue into a CKAN portal once, from the command line.
     Harvest(HarvestArgs),
@@ -259,9 +264,10 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Render { file } => {
+        Command::Render { file, generate_secrets } => {
             let text = read_input(&file)?;
-            print!("{}", mediana::render::render(&text).with_context(|| format!("rendering {}", file.display()))?);
+            let secrets = if generate_secrets { render::Secrets::Generated } else { render::Secrets::Placeholders };
+            print!("{}", render::render(&text, secrets).with_context(|| format!("rendering {}", file.display()))?);
         }
         Command::Validate { what: ValidateCommand::Publiccode { file, ipa_codes } } => {
             let ipa_codes = match ipa_codes {

@@ -2,6 +2,7 @@
 //! computed by the same builders, without a cluster. A preview for reviews and GitOps
 //! pull requests.
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Resource;
 use serde::de::DeserializeOwned;
@@ -11,7 +12,7 @@ use crate::api::{CatalogNode, ReusableSolution};
 use crate::controllers::catalog_node::builders;
 use crate::controllers::children::{Child, Owner};
 use crate::controllers::reusable_solution::builders as solution_builders;
-use crate::controllers::secrets::{GeneratedSecret, SecretValue};
+use crate::controllers::secrets::{GeneratedSecret, SecretValue, generate};
 use crate::controllers::workloads::metadata;
 
 /// Why a file could not be rendered.
@@ -51,11 +52,22 @@ pub enum RenderError {
 /// What a generated value looks like in a preview: never a real secret.
 const GENERATED: &str = "<generated once by the operator>";
 
+/// What the generated Secrets of a rendering hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secrets {
+    /// A placeholder for every generated value: a preview that reveals nothing and changes
+    /// only when the children do (for reviews and pull requests).
+    Placeholders,
+    /// Values generated as the operator generates them, so that the output can be applied
+    /// to a cluster without the operator (and compared with it, as the serving benchmark does).
+    Generated,
+}
+
 /// Renders the children of every CatalogNode and ReusableSolution in `manifests`
 /// (multi-document YAML); other kinds are skipped, since they have no children. A solution
 /// is rendered as if its placement and reuse policy allowed it: those depend on the
 /// cluster. Returns multi-document YAML.
-pub fn render(manifests: &str) -> Result<String, RenderError> {
+pub fn render(manifests: &str, secrets: Secrets) -> Result<String, RenderError> {
     let options = serde_saphyr::options! { strict_booleans: true };
     let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(manifests, options)
         .map_err(|err| RenderError::Yaml(err.to_string()))?;
@@ -64,7 +76,7 @@ pub fn render(manifests: &str) -> Result<String, RenderError> {
         let children = match document["kind"].as_str() {
             Some("CatalogNode") => {
                 let node: CatalogNode = parse(&document, index)?;
-                preview(&node, |owner| {
+                preview(&node, secrets, |owner| {
                     let spec = &node.spec;
                     let children = builders::children(spec, owner, Some(&builders::Release::desired(spec)))?;
                     Ok((builders::generated_secrets(spec, owner), children))
@@ -72,7 +84,7 @@ pub fn render(manifests: &str) -> Result<String, RenderError> {
             }
             Some("ReusableSolution") => {
                 let solution: ReusableSolution = parse(&document, index)?;
-                preview(&solution, |owner| {
+                preview(&solution, secrets, |owner| {
                     let spec = &solution.spec;
                     Ok((solution_builders::generated_secrets(spec, owner), solution_builders::children(spec, owner)?))
                 })?
@@ -104,32 +116,38 @@ fn parse<K: DeserializeOwned + Resource<DynamicType = ()>>(document: &Value, ind
 
 type Built = (Vec<GeneratedSecret>, Vec<Child>);
 
-/// The children `build` makes for `parent`, preceded by its generated Secrets with
-/// placeholders for every generated value.
+/// The children `build` makes for `parent`, preceded by its generated Secrets, holding
+/// what `secrets` says.
 fn preview<K: Resource<DynamicType = ()>>(
     parent: &K,
+    secrets: Secrets,
     build: impl FnOnce(&Owner) -> Result<Built, crate::controllers::Error>,
 ) -> Result<Vec<Child>, RenderError> {
     let build_error = |source| RenderError::Build { name: parent.meta().name.clone().unwrap_or_default(), source };
     // No owner reference: the parent has no UID before it is created.
     let owner = Owner { reference: None, ..Owner::of(parent).map_err(build_error)? };
-    let (secrets, built) = build(&owner).map_err(build_error)?;
+    let (generated, built) = build(&owner).map_err(build_error)?;
     let mut children = Vec::new();
-    for secret in secrets {
-        let data = secret
-            .keys
-            .iter()
-            .map(|(key, value)| {
-                let text = match value {
-                    SecretValue::Literal(text) => text.clone(),
-                    SecretValue::Random | SecretValue::Template(_) => GENERATED.to_owned(),
-                };
-                (key.clone(), text)
-            })
-            .collect();
+    for secret in generated {
+        let data = match secrets {
+            Secrets::Placeholders => secret
+                .keys
+                .iter()
+                .map(|(key, value)| {
+                    let text = match value {
+                        SecretValue::Literal(text) => text.clone(),
+                        SecretValue::Random | SecretValue::Template(_) => GENERATED.to_owned(),
+                    };
+                    (key.clone(), ByteString(text.into_bytes()))
+                })
+                .collect(),
+            Secrets::Generated => generate(&secret.keys).map_err(build_error)?,
+        };
         let preview = Secret {
             metadata: metadata(&owner, &secret.name, secret.component),
-            string_data: Some(data),
+            string_data: Some(
+                data.into_iter().map(|(key, value)| (key, String::from_utf8_lossy(&value.0).into_owned())).collect(),
+            ),
             ..Default::default()
         };
         children.push(Child::new(&preview).map_err(build_error)?);
@@ -146,7 +164,7 @@ mod tests {
 
     #[test]
     fn renders_children_and_secret_placeholders() {
-        let text = render(NODE).expect("renders");
+        let text = render(NODE, Secrets::Placeholders).expect("renders");
         let documents: Vec<Value> = serde_saphyr::from_multiple(&text).expect("valid YAML");
         let kinds: Vec<String> = documents
             .iter()
@@ -161,9 +179,24 @@ mod tests {
     }
 
     #[test]
+    fn generated_secrets_hold_values_their_templates_agree_with() {
+        let text = render(NODE, Secrets::Generated).expect("renders");
+        let documents: Vec<Value> = serde_saphyr::from_multiple(&text).expect("valid YAML");
+        let db = &documents.iter().find(|d| d["metadata"]["name"] == "marche-db").expect("db secret")["stringData"];
+        let password = db["PGPASSWORD"].as_str().expect("a password");
+        assert_eq!(password.len(), 64, "{password}");
+        assert_eq!(db["url"], format!("postgresql://ckan:{password}@marche-postgres:5432/ckan"));
+        let again: Vec<Value> =
+            serde_saphyr::from_multiple(&render(NODE, Secrets::Generated).expect("renders")).expect("YAML");
+        let other = &again.iter().find(|d| d["metadata"]["name"] == "marche-db").expect("db secret")["stringData"];
+        assert_ne!(other["PGPASSWORD"], db["PGPASSWORD"], "each rendering generates its own");
+    }
+
+    #[test]
     fn renders_a_reusable_solution() {
         let solution = "apiVersion: mediana.dev/v1alpha1\nkind: ReusableSolution\nmetadata: {name: sito}\nspec:\n  publiccode: {inline: x}\n  administration: {ipaCode: c_h211}\n  dataClassification: Ordinary\n  database: {}\n  components: [{name: web, image: nginx}]\n";
-        let documents: Vec<Value> = serde_saphyr::from_multiple(&render(solution).expect("renders")).expect("YAML");
+        let documents: Vec<Value> =
+            serde_saphyr::from_multiple(&render(solution, Secrets::Placeholders).expect("renders")).expect("YAML");
         let names: Vec<&str> = documents.iter().filter_map(|d| d["metadata"]["name"].as_str()).collect();
         assert!(
             names.contains(&"sito-web") && names.contains(&"sito-postgres") && names.contains(&"sito-db"),
@@ -175,9 +208,10 @@ mod tests {
     #[test]
     fn invalid_documents_are_named() {
         let err =
-            render("kind: CatalogNode\nmetadata:\n  name: broken\nspec:\n  replicas: lots\n").expect_err("invalid");
+            render("kind: CatalogNode\nmetadata:\n  name: broken\nspec:\n  replicas: lots\n", Secrets::Placeholders)
+                .expect_err("invalid");
         let text = err.to_string();
         assert!(text.contains("document 1 (CatalogNode broken): spec.replicas: invalid type"), "{text}");
-        assert!(matches!(render("a: [unclosed"), Err(RenderError::Yaml(_))));
+        assert!(matches!(render("a: [unclosed", Secrets::Placeholders), Err(RenderError::Yaml(_))));
     }
 }

@@ -111,7 +111,7 @@ baseline() {  # baseline NAMESPACE COUNT; sets t_base
   local ns=$1 count=$2 t0 i
   kubectl create namespace "$ns" >/dev/null
   nodes "$ns" "$count" >"$work/$ns-nodes.yaml"
-  "$mediana" render -f "$work/$ns-nodes.yaml" >"$work/$ns-children.yaml"
+  "$mediana" render --generate-secrets -f "$work/$ns-nodes.yaml" >"$work/$ns-children.yaml"
   python3 - "$work/$ns-children.yaml" "$work/$ns" <<'PY'
 import sys, yaml
 children, out = sys.argv[1:]

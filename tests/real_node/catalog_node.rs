@@ -167,7 +167,8 @@ async fn portal_tests_pass_on(client: &Client, node: &mediana::api::CatalogNode)
 async fn csv_resources_are_loaded_into_the_datastore(client: &Client, node: &mediana::api::CatalogNode) {
     let ns = node.metadata.namespace.as_deref().expect("a namespace");
     let csv = "voce,importo\nEntrate correnti,1250000\nSpese correnti,1180000\nInvestimenti,70000\n";
-    let script = format!("mkdir -p /srv/www && printf '{csv}' > /srv/www/bilancio.csv && exec httpd -f -p 8080 -h /srv/www");
+    let script =
+        format!("mkdir -p /srv/www && printf '{csv}' > /srv/www/bilancio.csv && exec httpd -f -p 8080 -h /srv/www");
     let probe = super::exec_probe(&["wget", "-qO-", "http://127.0.0.1:8080/bilancio.csv"]);
     let mut server = super::server_pod("comune-files", &image("busybox"), json!([]), probe, &["/srv"]);
     server["spec"]["containers"][0]["command"] = json!(["sh", "-c", script]);
