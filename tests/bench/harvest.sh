@@ -36,7 +36,7 @@ rdflib_version=$("$py" -c 'import rdflib; print(rdflib.__version__)')
 [[ $rdflib_version == 7.6.0 ]] || log "note: rdflib $rdflib_version in $py, not 7.6.0"
 
 cargo build --release --locked --quiet
-mediana=$repo/target/release/mediana
+mediana=${CARGO_TARGET_DIR:-$repo/target}/release/mediana
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- operator Cargo.toml Cargo.lock || echo "+changes")
 
 load_start=$(uptime | sed 's/.*load average: //')

@@ -7,6 +7,8 @@
 # bench_baseline, bench_start_operator, bench_operator, bench_idle and bench_report.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# The release binary under test, where cargo puts it (CI sets CARGO_TARGET_DIR).
+mediana=${CARGO_TARGET_DIR:-$repo/target}/release/mediana
 N=${N:-500}
 IDLE_SECONDS=${IDLE_SECONDS:-300}
 # The metrics port of the operator under test; not 8080, which a developer's own run may hold.
@@ -20,7 +22,7 @@ now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
 
 # Builds the toolchain and the release binary, starts a fresh cluster (or uses KUBECONFIG)
-# that is stopped at exit, and installs the CRDs. Sets repo, work, mediana and cleanup.
+# that is stopped at exit, and installs the CRDs. Sets repo, work, mediana and cleanup (mediana is set above).
 bench_init() {
   cd "$repo" || exit
   # One directory per benchmark: `make bench` runs them in turn and each keeps its logs.
@@ -31,7 +33,6 @@ bench_init() {
   tests/controlplane/build.sh
   mediana_toolchain_env
   cargo build --release --locked --quiet
-  mediana=$repo/target/release/mediana
   # Run last to first at exit, so the operator stops before its cluster does.
   cleanup=(mediana_cluster_down)
   # shellcheck disable=SC2154  # c is the trap's own loop variable

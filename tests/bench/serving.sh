@@ -38,7 +38,6 @@ export MEDIANA_REPO=$repo
 mediana_toolchain_env
 work=$repo/.controlplane/bench/$NAME
 rm -rf "$work"; mkdir -p "$work"
-mediana=$repo/target/release/mediana
 cleanup=("tests/controlplane/cluster.sh down $work/node >/dev/null 2>&1")
 # shellcheck disable=SC2154  # c is the trap's own loop variable
 trap 'for c in "${cleanup[@]}"; do eval "$c" || true; done' EXIT
