@@ -22,7 +22,7 @@ now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
 
 # Builds the toolchain and the release binary, starts a fresh cluster (or uses KUBECONFIG)
-# that is stopped at exit, and installs the CRDs. Sets repo, work, mediana and cleanup (mediana is set above).
+# that is stopped at exit, and installs the CRDs. Sets work and cleanup.
 bench_init() {
   cd "$repo" || exit
   # One directory per benchmark: `make bench` runs them in turn and each keeps its logs.
