@@ -196,10 +196,14 @@ async fn csv_resources_are_loaded_into_the_datastore(client: &Client, node: &med
         "url": format!("http://comune-files.{ns}.svc/bilancio.csv")});
     let created = action(&url, &token, "resource_create", csv_resource).await.expect("a CSV resource");
     let resource = created["id"].as_str().expect("the resource's id").to_owned();
-    let table = eventually("XLoader to load the CSV into the DataStore", 300, || async {
-        action(&url, "", "datastore_search", json!({"resource_id": resource})).await.ok()
+    // XLoader creates the table before it copies the rows: wait for its job to end.
+    let status = eventually("XLoader's job to end", 300, || async {
+        let status = action(&url, &token, "xloader_status", json!({"resource_id": resource})).await.ok()?;
+        matches!(status["status"].as_str(), Some("complete" | "error")).then_some(status)
     })
     .await;
+    assert_eq!(status["status"], "complete", "{status}");
+    let table = action(&url, "", "datastore_search", json!({"resource_id": resource})).await.expect("the table");
     assert_eq!(table["total"], 3, "{table}");
     let rows: Vec<(&str, String)> = table["records"]
         .as_array()
@@ -208,8 +212,6 @@ async fn csv_resources_are_loaded_into_the_datastore(client: &Client, node: &med
         .map(|r| (r["voce"].as_str().unwrap_or_default(), r["importo"].to_string()))
         .collect();
     assert!(rows.iter().any(|(voce, importo)| *voce == "Entrate correnti" && importo.contains("1250000")), "{rows:?}");
-    let status = action(&url, &token, "xloader_status", json!({"resource_id": resource})).await.expect("its job");
-    assert_eq!(status["status"], "complete", "{status}");
 }
 
 /// The backup CronJob's run, started by hand as `kubectl create job --from=cronjob` does, writes
