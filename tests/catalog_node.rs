@@ -472,3 +472,52 @@ async fn a_killed_operator_converges_after_restart() {
     }
     operator.stop().await;
 }
+
+/// A database URL that CKAN could not read (a percent-encoded password) in the Secret an
+/// external database names: the node says so in its status, naming the Secret and key and
+/// never the value, and rolls out once the Secret is fixed, though the operator does not
+/// watch that Secret.
+#[tokio::test]
+async fn an_unreadable_database_url_is_reported_until_its_secret_is_fixed() {
+    let (client, ns) = common::fresh_namespace("catalog-url").await;
+    let operator = common::Operator::start(client.clone());
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let put_url = |url: &str| {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "city-db"},
+            "stringData": {"sqlalchemy-url": url}});
+        let secrets = secrets.clone();
+        async move {
+            let apply = PatchParams::apply(common::TEST_MANAGER).force();
+            secrets.patch("city-db", &apply, &Patch::Apply(secret)).await.expect("the database Secret");
+        }
+    };
+    put_url("postgresql://ckan:s3cr%40t@db.example.it/ckan").await;
+    let nodes: Api<CatalogNode> = Api::namespaced(client.clone(), &ns);
+    let node = json!({
+        "apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
+        "metadata": {"name": "city", "namespace": ns},
+        "spec": {"hostname": "dati.city.example.it", "publisher": {"ipaCode": "c_a944"},
+            "database": {"external": {"urlSecretRef": {"name": "city-db", "key": "sqlalchemy-url"}}}}
+    });
+    nodes.patch("city", &PatchParams::apply(common::TEST_MANAGER).force(), &Patch::Apply(node)).await.expect("create");
+    let refused = common::eventually("the node Stalled on the URL", 60, || async {
+        let node = nodes.get("city").await.ok()?;
+        (condition(&node, "Stalled")?.1 == "InvalidSpec").then_some(node)
+    })
+    .await;
+    let (status, _, message) = common::condition(&refused, "Stalled").expect("Stalled");
+    assert_eq!(status, "True");
+    assert!(message.contains("Secret city-db key sqlalchemy-url holds '%'"), "{message}");
+    assert!(!message.contains("s3cr"), "never the password: {message}");
+    assert_eq!(condition(&refused, "Ready").map(|c| c.1), Some("InvalidSpec".into()));
+    assert!(secrets.get_opt("city-ckan-secrets").await.expect("get").is_none(), "nothing made before the fix");
+
+    put_url("postgresql://ckan:s3cr-t@db.example.it/ckan").await;
+    common::eventually("the node rolling out with the fixed URL", 90, || async {
+        let node = nodes.get("city").await.ok()?;
+        let rolling = condition(&node, "Stalled")?.1 != "InvalidSpec";
+        (rolling && secrets.get_opt("city-ckan-secrets").await.ok()?.is_some()).then_some(())
+    })
+    .await;
+    operator.stop().await;
+}

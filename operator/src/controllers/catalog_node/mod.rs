@@ -158,6 +158,13 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
     let previous = node.status.clone().unwrap_or_default();
     let (mut status, mut desired, site) = match rolled_out {
         Ok(outcome) => outcome,
+        // What the spec or a Secret it names asks for cannot run: said in the status. The
+        // controller does not watch those Secrets, so it looks again soon.
+        Err(Error::InvalidSpec(message)) => {
+            let refused = conditions::not_rolled_out(Reason::InvalidSpec, &message);
+            write_status(&ctx, &api, node.as_ref(), previous, &refused).await?;
+            return Ok(Action::requeue(Duration::from_secs(30)));
+        }
         Err(err) => {
             let problem = sites::site_conditions(&err).ok_or(err)?;
             write_status(&ctx, &api, node.as_ref(), previous.clone(), &problem).await?;
