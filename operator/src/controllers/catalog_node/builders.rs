@@ -473,18 +473,19 @@ pub fn ckan_pod_template(
 
 /// The volumes of the web pods: `ckan.ini`, the uploads, `/tmp`.
 fn ckan_volumes(owner: &Owner) -> Vec<Volume> {
-    vec![
-        config_volume(owner),
-        Volume {
-            name: "uploads".into(),
-            persistent_volume_claim: Some(k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
-                claim_name: Names::new(owner).uploads(),
-                read_only: None,
-            }),
-            ..Default::default()
-        },
-        empty_dir("tmp"),
-    ]
+    vec![config_volume(owner), uploads_volume(owner), empty_dir("tmp")]
+}
+
+/// The uploads claim as the volume `uploads`.
+fn uploads_volume(owner: &Owner) -> Volume {
+    Volume {
+        name: "uploads".into(),
+        persistent_volume_claim: Some(k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
+            claim_name: Names::new(owner).uploads(),
+            read_only: None,
+        }),
+        ..Default::default()
+    }
 }
 
 /// The CKAN web Deployment running `release`.
@@ -588,15 +589,24 @@ pub fn upgrade_job_name(owner: &Owner, kind: UpgradeJob, release: &Release) -> S
     owner.child_name(&format!("{}-{fingerprint}", kind.suffix()))
 }
 
-/// A Job of an upgrade to `release`.
-pub fn upgrade_job(spec: &CatalogNodeSpec, owner: &Owner, kind: UpgradeJob, release: &Release) -> Result<Job, Error> {
+/// A Job of an upgrade to `release`; `first_install` when no release serves yet (the
+/// migration then makes the database).
+pub fn upgrade_job(
+    spec: &CatalogNodeSpec,
+    owner: &Owner,
+    kind: UpgradeJob,
+    release: &Release,
+    first_install: bool,
+) -> Result<Job, Error> {
+    let maintenance = |storage, command: &[&str]| maintenance_pod(spec, owner, release, storage, command);
     let (component, pod) = match kind {
         UpgradeJob::Backup => (component::BACKUP, backup_pod(spec, owner, 1, "Never")?),
         UpgradeJob::Migrate => {
-            (component::MAINTENANCE, maintenance_pod(spec, owner, release, &["ckan", "db", "upgrade"]))
+            let storage = if first_install { Storage::Uploads } else { Storage::Empty };
+            (component::MAINTENANCE, maintenance(storage, &["ckan", "db", "upgrade"]))
         }
         UpgradeJob::Reindex => {
-            (component::MAINTENANCE, maintenance_pod(spec, owner, release, &["ckan", "search-index", "rebuild"]))
+            (component::MAINTENANCE, maintenance(Storage::Empty, &["ckan", "search-index", "rebuild"]))
         }
     };
     Ok(Job {
@@ -645,7 +655,7 @@ pub fn sysadmin_script(spec: &CatalogNodeSpec) -> String {
 /// once the database is initialised.
 pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Job {
     let script = sysadmin_script(spec);
-    let mut pod = maintenance_pod(spec, owner, release, &["/bin/sh", "-c", &script]);
+    let mut pod = maintenance_pod(spec, owner, release, Storage::Empty, &["/bin/sh", "-c", &script]);
     if let Some(container) = pod.spec.as_mut().and_then(|p| p.containers.first_mut()) {
         container.env.get_or_insert_default().extend([
             env("CKAN_SYSADMIN_NAME", spec.sysadmin.name.clone()),
@@ -660,10 +670,28 @@ pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) ->
     }
 }
 
-/// A one-off CKAN command in a Job's pod, with the node's configuration; not its uploads,
-/// which the web pods hold (a ReadWriteOnce claim) and no command here reads: an empty
-/// directory stands at the storage path, where CKAN creates its folders as it starts.
-fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, command: &[&str]) -> PodTemplateSpec {
+/// What a maintenance pod has at CKAN's storage path, where CKAN creates its folders as it
+/// starts. No maintenance command reads the uploads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Storage {
+    /// An empty directory: the web pods hold the uploads claim (ReadWriteOnce), which a pod
+    /// on another node could not mount.
+    Empty,
+    /// The uploads claim, before any web pod exists: the scheduler binds it (and a
+    /// WaitForFirstConsumer class such as local-path makes the volume) while the database
+    /// is made, instead of holding the first web pods back until it is. Measured on the real
+    /// node: 15 to 50 s per node when five start at once (docs/benchmarks.md, `serving`).
+    Uploads,
+}
+
+/// A one-off CKAN command in a Job's pod, with the node's configuration and `storage`.
+fn maintenance_pod(
+    spec: &CatalogNodeSpec,
+    owner: &Owner,
+    release: &Release,
+    storage: Storage,
+    command: &[&str],
+) -> PodTemplateSpec {
     let container = Container {
         command: Some(command.iter().map(|c| (*c).to_owned()).collect()),
         // A request reserves CPU the Job holds only for its seconds of start-up (no CPU limit
@@ -682,7 +710,14 @@ fn maintenance_pod(spec: &CatalogNodeSpec, owner: &Owner, release: &Release, com
         release,
         PodSpec {
             containers: vec![container],
-            volumes: Some(vec![config_volume(owner), empty_dir("storage"), empty_dir("tmp")]),
+            volumes: Some(vec![
+                config_volume(owner),
+                match storage {
+                    Storage::Empty => empty_dir("storage"),
+                    Storage::Uploads => Volume { name: "storage".into(), ..uploads_volume(owner) },
+                },
+                empty_dir("tmp"),
+            ]),
             restart_policy: Some("Never".into()),
             ..Default::default()
         },

@@ -229,7 +229,8 @@ async fn roll_out(
         let mut children = builders::children(spec, owner, plan.web.as_ref())?;
         if let Some(kind) = plan.start {
             info!(job = ?kind, to = desired_release.version, "starting an upgrade step");
-            children.push(Child::new(&builders::upgrade_job(spec, owner, kind, &desired_release)?)?);
+            let job = builders::upgrade_job(spec, owner, kind, &desired_release, serving.is_none())?;
+            children.push(Child::new(&job)?);
         }
         // Once the database is initialised, the sysadmin account is set up by a Job of the
         // release that serves, created once per account.

@@ -169,7 +169,7 @@ fn every_built_kind_is_declared_as_applied() {
         spec(json!({"replicas": 2, "backup": {"schedule": "0 2 * * *"}, "ingress": {"tls": {"secretName": "tls"}}}));
     let mut built = children(&full);
     for kind in [UpgradeJob::Backup, UpgradeJob::Migrate, UpgradeJob::Reindex] {
-        let job = builders::upgrade_job(&full, &owner(), kind, &Release::desired(&full)).expect("upgrade job");
+        let job = builders::upgrade_job(&full, &owner(), kind, &Release::desired(&full), false).expect("upgrade job");
         built.push(Child::new(&job).expect("child"));
     }
     for child in &built {
@@ -769,4 +769,28 @@ fn urls_ckan_could_not_read_are_refused_naming_their_secret_not_their_value() {
     assert!(message.starts_with("spec.database.external: the URL in Secret bologna-db key sqlalchemy-url holds '%'"));
     assert!(!message.contains("s3cr"), "never the password: {message}");
     assert!(config::check_url("spec.database.external", String::new(), "postgresql://ckan:bo'logna@db/ckan").is_ok());
+}
+
+/// The first migration, which runs before any web pod exists, mounts the uploads claim at
+/// CKAN's storage path, so that its volume is bound while the database is made; later ones
+/// (the web pods hold the ReadWriteOnce claim then) and the index rebuild do not.
+#[test]
+fn only_the_first_migration_holds_the_uploads_claim() {
+    let node = spec(json!({}));
+    let release = builders::Release::desired(&node);
+    let claims_of = |kind, first_install| {
+        let job = builders::upgrade_job(&node, &owner(), kind, &release, first_install).expect("a Job");
+        let pod = serde_json::to_value(job).expect("json")["spec"]["template"]["spec"].clone();
+        let storage = pod["volumes"].as_array().into_iter().flatten().find(|v| v["name"] == "storage").cloned();
+        let mounted = pod["containers"][0]["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["name"] == "storage" && m["mountPath"] == super::config::STORAGE_PATH);
+        assert!(mounted, "CKAN's storage path is a volume of the pod: {pod}");
+        storage.and_then(|v| v["persistentVolumeClaim"]["claimName"].as_str().map(str::to_owned))
+    };
+    assert_eq!(claims_of(UpgradeJob::Migrate, true).as_deref(), Some("marche-uploads"));
+    assert_eq!(claims_of(UpgradeJob::Migrate, false), None);
+    assert_eq!(claims_of(UpgradeJob::Reindex, true), None);
 }
