@@ -95,6 +95,7 @@ phase2() {
   log "CKAN peers ready after $((SECONDS - started)) s: $MEDIANA_CKAN_1_URL, $MEDIANA_CKAN_2_URL, $MEDIANA_CKAN_3_URL (DCAT-AP_IT)"
 
   (cd ckanext-mediana && MEDIANA_CKAN_DCATAPIT_URL=$MEDIANA_CKAN_3_URL MEDIANA_CKAN_DCATAPIT_TOKEN=$MEDIANA_CKAN_3_TOKEN \
+    MEDIANA_CKAN_DCATAPIT_INI=$MEDIANA_CKAN_3_INI \
     PYTHONPATH=$MEDIANA_CKAN_SITE "$MEDIANA_CKAN_VENV/bin/python" -m pytest -q)
   log "ckanext-mediana's tests passed in $((SECONDS - started)) s"
 

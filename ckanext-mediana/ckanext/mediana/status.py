@@ -137,13 +137,20 @@ def mediana_status_show_auth(context, data_dict):
 
 
 class StatusPlugin(p.SingletonPlugin):
-    """The `mediana_status_show` action."""
+    """What the operator asks of every node: the `mediana_status_show` action, and the
+    `ckan mediana` commands its Jobs run (ckanext.mediana.cli)."""
 
     p.implements(p.IActions)
     p.implements(p.IAuthFunctions)
+    p.implements(p.IClick)
 
     def get_actions(self):
         return {"mediana_status_show": mediana_status_show}
 
     def get_auth_functions(self):
         return {"mediana_status_show": mediana_status_show_auth}
+
+    def get_commands(self):
+        from ckanext.mediana.cli import mediana
+
+        return [mediana]

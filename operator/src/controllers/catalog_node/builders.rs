@@ -634,21 +634,15 @@ pub fn sysadmin_job_name(spec: &CatalogNodeSpec, owner: &Owner) -> String {
     owner.child_name(&format!("sysadmin-{}", &crate::controllers::children::fingerprint(&account)[..8]))
 }
 
-/// The script of the sysadmin Job: CKAN's own commands, each idempotent. `sysadmin add`
-/// makes the user a sysadmin, creating it when missing once its question is answered (CKAN
-/// 2.11 has no `--create`, and the Job runs the release that serves, older or newer);
-/// `setpass` sets the generated password, also on a user that existed before. With the
-/// DataStore, XLoader's API token is recorded too (ckanext-mediana's `mediana_xloader`).
+/// The script of the sysadmin Job: ckanext-mediana's `ckan mediana sysadmin`, idempotent,
+/// which creates the account when missing and sets its e-mail, the generated password
+/// (from the environment, never the command line) and the sysadmin flag, on CKAN 2.11 and
+/// 2.12 alike (the Job runs the release that serves, older or newer). With the DataStore it
+/// records XLoader's API token too. One command, not one per step: each loads CKAN, seconds
+/// of CPU that the web pods starting beside the Job also need.
 pub fn sysadmin_script(spec: &CatalogNodeSpec) -> String {
-    let mut script = String::from(
-        "set -eu\n\
-         echo y | ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" email=\"$CKAN_SYSADMIN_EMAIL\" password=\"$CKAN_SYSADMIN_PASSWORD\"\n\
-         ckan user setpass \"$CKAN_SYSADMIN_NAME\" --password \"$CKAN_SYSADMIN_PASSWORD\"\n",
-    );
-    if spec.datastore.is_some() {
-        script.push_str("ckan mediana xloader-token\n");
-    }
-    script
+    let xloader = if spec.datastore.is_some() { " --xloader-token" } else { "" };
+    format!("set -eu\nexec ckan mediana sysadmin \"$CKAN_SYSADMIN_NAME\" --email \"$CKAN_SYSADMIN_EMAIL\"{xloader}\n")
 }
 
 /// The Job that creates or updates the sysadmin account with `release` (the one serving),

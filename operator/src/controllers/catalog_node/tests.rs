@@ -483,8 +483,11 @@ fn the_sysadmin_job_sets_up_the_account_with_the_generated_password() {
     let container = &pod["containers"][0];
     let script = builders::sysadmin_script(&node);
     assert_eq!(container["command"][2], script.as_str());
-    // Answered, so that CKAN 2.11 (which has no --create) makes a missing user too.
-    assert!(script.contains("echo y | ckan sysadmin add \"$CKAN_SYSADMIN_NAME\" email="), "{script}");
+    // ckanext-mediana's one command, which CKAN 2.11 and 2.12 both run.
+    assert!(
+        script.contains("exec ckan mediana sysadmin \"$CKAN_SYSADMIN_NAME\" --email \"$CKAN_SYSADMIN_EMAIL\""),
+        "{script}"
+    );
     assert!(!script.contains("xloader-token"), "no DataStore, no XLoader token: {script}");
     let vars = env_of(container);
     let value = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
@@ -717,7 +720,7 @@ fn a_managed_datastore_is_set_up_before_ckan_starts_in_every_ckan_pod() {
     assert!(plugins.ends_with("mediana_status datastore xloader datatables_view mediana_xloader"), "{plugins}");
     assert!(ini.contains("ckanext.xloader.site_url = http://marche-ckan.opendata.svc\n"), "{ini}");
     assert!(!ini.contains("postgresql://"), "no URL, no password in the ConfigMap: {ini}");
-    assert!(builders::sysadmin_script(&node).ends_with("ckan mediana xloader-token\n"));
+    assert!(builders::sysadmin_script(&node).ends_with(" --xloader-token\n"));
 }
 
 #[test]

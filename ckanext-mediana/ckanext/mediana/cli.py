@@ -1,0 +1,63 @@
+"""`ckan mediana ...`: the commands the mediana operator's Jobs run, registered by the
+`mediana_status` plugin that every node enables.
+
+Each CKAN command loads CKAN and its plugins first, seconds of CPU that the node's web pods
+starting beside the Job also need: the sysadmin Job runs one command, not one per step.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+from ckan import logic, model
+
+from ckanext.mediana import xloader
+
+# Where the sysadmin Job passes the generated password: never on a command line.
+PASSWORD_VARIABLE = "CKAN_SYSADMIN_PASSWORD"
+
+
+@click.group(name="mediana", short_help="mediana's maintenance commands")
+def mediana():
+    """Commands the mediana operator's Jobs run."""
+
+
+@mediana.command("sysadmin")
+@click.argument("name")
+@click.option("--email", required=True, help="The account's e-mail address (CKAN requires one).")
+@click.option("--xloader-token", "xloader_token", is_flag=True, help="Also record XLoader's API token.")
+@click.pass_context
+def sysadmin(ctx: click.Context, name: str, email: str, xloader_token: bool):
+    """Makes NAME a sysadmin with the password in CKAN_SYSADMIN_PASSWORD, creating the account
+    if it is missing (idempotent: run again, it sets the same e-mail and password)."""
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if not password:
+        raise click.UsageError(f"{PASSWORD_VARIABLE} is not set: the account's password comes from it")
+    user = model.User.by_name(name)
+    if user is None:
+        site_user = logic.get_action("get_site_user")({"ignore_auth": True}, {})
+        context = {"ignore_auth": True, "user": site_user["name"]}
+        # user_create validates the name, e-mail and password as CKAN's own `user add` does;
+        # it reads the current user during dictization, hence a request context.
+        with ctx.meta["flask_app"].test_request_context():
+            try:
+                logic.get_action("user_create")(context, {"name": name, "email": email, "password": password})
+            except logic.ValidationError as error:
+                raise click.ClickException(f"the sysadmin {name!r} cannot be created: {error.error_summary}")
+        user = model.User.by_name(name)
+        click.echo(f"created the user {name}")
+    user.email = email
+    user.password = password
+    user.sysadmin = True
+    user.state = model.State.ACTIVE
+    model.repo.commit_and_remove()
+    click.echo(f"{name} is a sysadmin, with the generated password")
+    if xloader_token:
+        click.echo(xloader.record_token())
+
+
+@mediana.command("xloader-token")
+def xloader_token_command():
+    """Records XLoader's API token for CKAN's site user (idempotent)."""
+    click.echo(xloader.record_token())

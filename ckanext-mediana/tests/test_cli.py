@@ -1,0 +1,81 @@
+"""`ckan mediana sysadmin`, the sysadmin Job's command, against the CKAN under test: the
+account made, then updated in place, with the password given in the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+import requests
+
+
+@pytest.fixture(scope="module")
+def ini() -> str:
+    path = os.environ.get("MEDIANA_CKAN_DCATAPIT_INI")
+    if not path:
+        pytest.fail("MEDIANA_CKAN_DCATAPIT_INI names the ckan.ini of the CKAN under test (make test sets it)")
+    return path
+
+
+def run(ini: str, *args: str, password: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CKAN_SYSADMIN_PASSWORD"}
+    if password is not None:
+        env["CKAN_SYSADMIN_PASSWORD"] = password
+    ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
+    return subprocess.run([ckan, "-c", ini, "mediana", *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def logs_in(portal, name: str, password: str) -> bool:
+    """Whether CKAN's login form accepts the password (what a person does)."""
+    with requests.Session() as browser:
+        form = browser.get(f"{portal.url}/user/login", timeout=60).text
+        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form)
+        data = {"login": name, "password": password, **({"_csrf_token": csrf.group(1)} if csrf else {})}
+        browser.post(f"{portal.url}/user/login", data=data, timeout=60)
+        me = browser.get(f"{portal.url}/api/3/action/user_show", params={"id": name}, timeout=60).json()
+        # Anonymous callers see no e-mail address; the logged-in user sees its own.
+        return bool(me.get("success") and me["result"].get("email"))
+
+
+def test_the_account_is_made_then_updated_in_place(portal, ini):
+    name = f"admin-{uuid.uuid4().hex[:8]}"
+    made = run(ini, "sysadmin", name, "--email", f"{name}@comune.macerata.it", password="prima-password-lunga")
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert f"created the user {name}" in made.stdout, made.stdout
+    user = portal.ok("user_show", {"id": name})
+    assert user["sysadmin"] is True and user["email"] == f"{name}@comune.macerata.it", user
+    assert logs_in(portal, name, "prima-password-lunga")
+
+    again = run(ini, "sysadmin", name, "--email", "opendata@comune.macerata.it", password="seconda-password-lunga")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "created" not in again.stdout, again.stdout
+    user = portal.ok("user_show", {"id": name})
+    assert user["sysadmin"] is True and user["email"] == "opendata@comune.macerata.it", user
+    assert logs_in(portal, name, "seconda-password-lunga")
+    assert not logs_in(portal, name, "prima-password-lunga"), "the old password no longer opens the account"
+    portal.ok("user_delete", {"id": name})
+
+
+def test_without_a_password_nothing_is_made(portal, ini):
+    name = f"admin-{uuid.uuid4().hex[:8]}"
+    refused = run(ini, "sysadmin", name, "--email", f"{name}@comune.macerata.it", password=None)
+    assert refused.returncode != 0
+    assert "CKAN_SYSADMIN_PASSWORD is not set" in refused.stderr, refused.stderr
+    assert portal.action("user_show", {"id": name}).status_code == 404
+
+
+def test_an_invalid_account_is_refused_naming_it(portal, ini):
+    refused = run(ini, "sysadmin", "Not A Name", "--email", "x@comune.macerata.it", password="una-password-lunga")
+    assert refused.returncode != 0
+    assert "the sysadmin 'Not A Name' cannot be created" in refused.stderr, refused.stderr
+
+
+def test_xloaders_token_is_recorded_once(ini):
+    first = run(ini, "xloader-token", password=None)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = run(ini, "xloader-token", password=None)
+    assert "XLoader's API token already recorded" in again.stdout, again.stdout
