@@ -66,8 +66,9 @@ phase1() {
 # Inside the namespace: every cluster, the CKAN peers, the tests, the teardown check.
 phase2() {
   mediana_toolchain_env
+  # The EXIT trap runs after this function returns, when its locals are gone: hence the default.
   local node_pid=
-  trap 'stop_tree "$node_pid"; mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true; tests/controlplane/cluster.sh down "$node_dir" >/dev/null 2>&1 || true' EXIT
+  trap 'stop_tree "${node_pid:-}"; mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true; tests/controlplane/cluster.sh down "$node_dir" >/dev/null 2>&1 || true' EXIT
   rm -rf "$ckan_dir"; mkdir -p "$(dirname "$ckan_dir")"
   MEDIANA_CKAN_DCATAPIT=3 tests/ckan/ckan.sh up "$ckan_dir" 3 >"$repo/.controlplane/ckan.log" 2>&1 &
   local ckan_pid=$!
