@@ -2,7 +2,6 @@
 //! computed by the same builders, without a cluster. A preview for reviews and GitOps
 //! pull requests.
 
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Resource;
 use serde::de::DeserializeOwned;
@@ -129,26 +128,23 @@ fn preview<K: Resource<DynamicType = ()>>(
     let (generated, built) = build(&owner).map_err(build_error)?;
     let mut children = Vec::new();
     for secret in generated {
-        let data = match secrets {
-            Secrets::Placeholders => secret
-                .keys
-                .iter()
-                .map(|(key, value)| {
-                    let text = match value {
-                        SecretValue::Literal(text) => text.clone(),
-                        SecretValue::Random | SecretValue::Template(_) => GENERATED.to_owned(),
-                    };
-                    (key.clone(), ByteString(text.into_bytes()))
-                })
-                .collect(),
-            Secrets::Generated => generate(&secret.keys).map_err(build_error)?,
-        };
-        let preview = Secret {
-            metadata: metadata(&owner, &secret.name, secret.component),
-            string_data: Some(
-                data.into_iter().map(|(key, value)| (key, String::from_utf8_lossy(&value.0).into_owned())).collect(),
-            ),
-            ..Default::default()
+        let metadata = metadata(&owner, &secret.name, secret.component);
+        let preview = match secrets {
+            Secrets::Placeholders => {
+                let text = |value: &SecretValue| match value {
+                    SecretValue::Literal(text) => text.clone(),
+                    SecretValue::Random | SecretValue::Template(_) => GENERATED.to_owned(),
+                };
+                let data = secret.keys.iter().map(|(key, value)| (key.clone(), text(value))).collect();
+                Secret { metadata, string_data: Some(data), ..Default::default() }
+            }
+            // As the operator makes them (`secrets::ensure`); readable, as the placeholders are.
+            Secrets::Generated => {
+                let generated = generate(&secret.keys).map_err(build_error)?;
+                let data =
+                    generated.into_iter().map(|(key, value)| (key, String::from_utf8_lossy(&value.0).into_owned()));
+                Secret { metadata, string_data: Some(data.collect()), ..Default::default() }
+            }
         };
         children.push(Child::new(&preview).map_err(build_error)?);
     }
