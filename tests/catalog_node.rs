@@ -307,6 +307,18 @@ async fn upgrades_are_orchestrated_and_a_failed_migration_keeps_the_old_release(
 
     nodes.patch("up", &apply, &Patch::Apply(manifest("2.11.3", None))).await.expect("create");
     common::eventually("2.11.3 serving", 90, serving("2.11.3")).await;
+    let sysadmin_jobs = || async {
+        let all = jobs.list(&ListParams::default().labels("app.kubernetes.io/instance=up")).await.expect("jobs").items;
+        all.into_iter().map(|j| j.name_any()).filter(|n| n.starts_with("up-sysadmin-")).collect::<Vec<_>>()
+    };
+    assert_eq!(sysadmin_jobs().await, Vec::<String>::new(), "the install set up the account: no sysadmin Job");
+    // A changed account is set up by a sysadmin Job of the release that serves.
+    let account = json!({"spec": {"sysadmin": {"email": "opendata@comune.macerata.it"}}});
+    nodes.patch("up", &PatchParams::default(), &Patch::Merge(account)).await.expect("change the account");
+    common::eventually("a sysadmin Job for the changed account", 90, || async {
+        (sysadmin_jobs().await.len() == 1).then_some(())
+    })
+    .await;
 
     // A successful upgrade.
     nodes.patch("up", &apply, &Patch::Apply(manifest("2.11.4", None))).await.expect("upgrade");
@@ -350,7 +362,7 @@ async fn upgrades_are_orchestrated_and_a_failed_migration_keeps_the_old_release(
     assert_eq!(
         order,
         ["up-migrate", "up-sysadmin", "up-upgrade-backup", "up-migrate", "up-reindex"],
-        "install (database, sysadmin), then the upgrade: backup, migration, index rebuild"
+        "install (database and account in one Job), the changed account, then the upgrade: backup, migration, index rebuild"
     );
 
     // A failing migration (kwok fails Job pods whose image tag ends in "-failing").

@@ -1,5 +1,6 @@
 """`ckan mediana sysadmin`, the sysadmin Job's command, against the CKAN under test: the
-account made, then updated in place, with the password given in the environment."""
+account made, then updated in place, with the password given in the environment; and
+`ckan mediana install`, a node's first install, on an empty database of its own."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import uuid
 
+import psycopg2
 import pytest
 import requests
 
@@ -21,10 +23,13 @@ def ini() -> str:
     return path
 
 
-def run(ini: str, *args: str, password: str | None) -> subprocess.CompletedProcess:
+def run(ini: str, *args: str, password: str | None, database: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "CKAN_SYSADMIN_PASSWORD"}
     if password is not None:
         env["CKAN_SYSADMIN_PASSWORD"] = password
+    if database is not None:
+        # CKAN reads this over the ini's sqlalchemy.url (ckan/config/environment.py).
+        env["CKAN_SQLALCHEMY_URL"] = database
     ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
     return subprocess.run([ckan, "-c", ini, "mediana", *args], env=env, capture_output=True, text=True, timeout=300)
 
@@ -79,3 +84,48 @@ def test_xloaders_token_is_recorded_once(ini):
     assert first.returncode == 0, first.stdout + first.stderr
     again = run(ini, "xloader-token", password=None)
     assert "XLoader's API token already recorded" in again.stdout, again.stdout
+
+
+@pytest.fixture
+def empty_database():
+    """A database of its own on the test's PostgreSQL, dropped afterwards: its URL, and a
+    function running one query in it."""
+    host, port = os.environ.get("MEDIANA_PG_HOST"), os.environ.get("MEDIANA_PG_PORT")
+    if not host or not port:
+        pytest.fail("MEDIANA_PG_HOST and MEDIANA_PG_PORT name the test's PostgreSQL (make test sets them)")
+    name = f"install_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(host=host, port=port, user="postgres", dbname="postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+
+    def query(sql: str) -> list:
+        with psycopg2.connect(host=host, port=port, user="postgres", dbname=name) as conn, conn.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    yield f"postgresql://postgres@{host}:{port}/{name}", query
+    admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.close()
+
+
+def test_the_first_install_makes_the_database_and_the_sysadmin(ini, empty_database):
+    url, query = empty_database
+    made = run(ini, "install", "amministratore", "--email", "opendata@comune.macerata.it",
+               password="una-password-lunga", database=url)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "Upgrading DB: SUCCESS" in made.stdout, made.stdout
+    assert query("SELECT count(*) FROM alembic_version") == [(1,)], "CKAN's migrations are recorded"
+    assert query("SELECT email, sysadmin, state FROM \"user\" WHERE name = 'amministratore'") == [
+        ("opendata@comune.macerata.it", True, "active")
+    ]
+    again = run(ini, "install", "amministratore", "--email", "opendata@comune.macerata.it",
+                password="una-password-lunga", database=url)
+    assert again.returncode == 0 and "created" not in again.stdout, again.stdout + again.stderr
+
+
+def test_an_install_without_a_password_leaves_the_database_empty(ini, empty_database):
+    url, query = empty_database
+    refused = run(ini, "install", "amministratore", "--email", "x@comune.macerata.it", password=None, database=url)
+    assert refused.returncode != 0
+    assert "CKAN_SYSADMIN_PASSWORD is not set" in refused.stderr, refused.stderr
+    assert query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]

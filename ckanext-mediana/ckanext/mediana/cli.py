@@ -2,7 +2,8 @@
 `mediana_status` plugin that every node enables.
 
 Each CKAN command loads CKAN and its plugins first, seconds of CPU that the node's web pods
-starting beside the Job also need: the sysadmin Job runs one command, not one per step.
+starting beside the Job also need: each Job runs one command, not one per step, and a node's
+first install makes the database and the sysadmin in one process (`install`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 
 import click
 from ckan import logic, model
+from ckan.cli import db
 
 from ckanext.mediana import xloader
 
@@ -23,6 +25,19 @@ def mediana():
     """Commands the mediana operator's Jobs run."""
 
 
+@mediana.command("install")
+@click.argument("name")
+@click.option("--email", required=True, help="The sysadmin's e-mail address (CKAN requires one).")
+@click.option("--xloader-token", "xloader_token", is_flag=True, help="Also record XLoader's API token.")
+@click.pass_context
+def install(ctx: click.Context, name: str, email: str, xloader_token: bool):
+    """A node's first install: CKAN's and its plugins' migrations (`ckan db upgrade`), then
+    the sysadmin NAME as `sysadmin` makes it, in one CKAN process. Idempotent."""
+    _password()  # refused before the database is touched
+    ctx.invoke(db.upgrade, version="head", plugin=None, skip_core=False, skip_plugins=False)
+    ctx.invoke(sysadmin, name=name, email=email, xloader_token=xloader_token)
+
+
 @mediana.command("sysadmin")
 @click.argument("name")
 @click.option("--email", required=True, help="The account's e-mail address (CKAN requires one).")
@@ -31,9 +46,7 @@ def mediana():
 def sysadmin(ctx: click.Context, name: str, email: str, xloader_token: bool):
     """Makes NAME a sysadmin with the password in CKAN_SYSADMIN_PASSWORD, creating the account
     if it is missing (idempotent: run again, it sets the same e-mail and password)."""
-    password = os.environ.get(PASSWORD_VARIABLE)
-    if not password:
-        raise click.UsageError(f"{PASSWORD_VARIABLE} is not set: the account's password comes from it")
+    password = _password()
     user = model.User.by_name(name)
     if user is None:
         site_user = logic.get_action("get_site_user")({"ignore_auth": True}, {})
@@ -61,3 +74,11 @@ def sysadmin(ctx: click.Context, name: str, email: str, xloader_token: bool):
 def xloader_token_command():
     """Records XLoader's API token for CKAN's site user (idempotent)."""
     click.echo(xloader.record_token())
+
+
+def _password() -> str:
+    """The sysadmin's password, from the environment."""
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if not password:
+        raise click.UsageError(f"{PASSWORD_VARIABLE} is not set: the account's password comes from it")
+    return password

@@ -589,8 +589,10 @@ pub fn upgrade_job_name(owner: &Owner, kind: UpgradeJob, release: &Release) -> S
     owner.child_name(&format!("{}-{fingerprint}", kind.suffix()))
 }
 
-/// A Job of an upgrade to `release`; `first_install` when no release serves yet (the
-/// migration then makes the database).
+/// A Job of an upgrade to `release`; `first_install` when no release serves yet: the
+/// migration then makes the database and the sysadmin account in one CKAN process
+/// (`ckan mediana install`), instead of a sysadmin Job loading CKAN again beside the first
+/// web pods, and holds the uploads claim (see [`Storage::Uploads`]).
 pub fn upgrade_job(
     spec: &CatalogNodeSpec,
     owner: &Owner,
@@ -599,18 +601,26 @@ pub fn upgrade_job(
     first_install: bool,
 ) -> Result<Job, Error> {
     let maintenance = |storage, command: &[&str]| maintenance_pod(spec, owner, release, storage, command);
-    let (component, pod) = match kind {
-        UpgradeJob::Backup => (component::BACKUP, backup_pod(spec, owner, 1, "Never")?),
+    let name = upgrade_job_name(owner, kind, release);
+    let (metadata, pod) = match kind {
+        UpgradeJob::Backup => (metadata(owner, &name, component::BACKUP), backup_pod(spec, owner, 1, "Never")?),
+        UpgradeJob::Migrate if first_install => {
+            let install = account_script(spec, "install");
+            (
+                account_metadata(spec, owner, &name),
+                with_account(spec, owner, maintenance(Storage::Uploads, &["/bin/sh", "-c", &install])),
+            )
+        }
         UpgradeJob::Migrate => {
-            let storage = if first_install { Storage::Uploads } else { Storage::Empty };
-            (component::MAINTENANCE, maintenance(storage, &["ckan", "db", "upgrade"]))
+            (metadata(owner, &name, component::MAINTENANCE), maintenance(Storage::Empty, &["ckan", "db", "upgrade"]))
         }
-        UpgradeJob::Reindex => {
-            (component::MAINTENANCE, maintenance(Storage::Empty, &["ckan", "search-index", "rebuild"]))
-        }
+        UpgradeJob::Reindex => (
+            metadata(owner, &name, component::MAINTENANCE),
+            maintenance(Storage::Empty, &["ckan", "search-index", "rebuild"]),
+        ),
     };
     Ok(Job {
-        metadata: metadata(owner, &upgrade_job_name(owner, kind, release), component),
+        metadata,
         spec: Some(JobSpec {
             // A failed migration is reported, not retried blindly against the database.
             backoff_limit: Some(if kind == UpgradeJob::Migrate { 0 } else { 2 }),
@@ -627,29 +637,51 @@ pub fn sysadmin_email(spec: &CatalogNodeSpec) -> String {
     spec.sysadmin.email.clone().unwrap_or_else(|| format!("{}@{}", spec.sysadmin.name, spec.hostname))
 }
 
-/// Name of the Job that sets up the sysadmin: one per account, so that a change of its name or
-/// e-mail runs it again (the account lives in the database, which upgrades keep).
-pub fn sysadmin_job_name(spec: &CatalogNodeSpec, owner: &Owner) -> String {
+/// The label that a Job setting up the sysadmin account (the sysadmin Job, or the first
+/// install's migration) carries, with the account's fingerprint: any such Job that
+/// succeeded means the account in the spec exists.
+pub const ACCOUNT_LABEL: &str = "mediana.dev/sysadmin-account";
+
+/// A fingerprint of the account's name and e-mail: a change of either sets it up again (the
+/// account lives in the database, which upgrades keep).
+fn account_fingerprint(spec: &CatalogNodeSpec) -> String {
     let account = format!("{}\n{}", spec.sysadmin.name, sysadmin_email(spec));
-    owner.child_name(&format!("sysadmin-{}", &crate::controllers::children::fingerprint(&account)[..8]))
+    crate::controllers::children::fingerprint(&account)[..8].to_owned()
 }
 
-/// The script of the sysadmin Job: ckanext-mediana's `ckan mediana sysadmin`, idempotent,
-/// which creates the account when missing and sets its e-mail, the generated password
-/// (from the environment, never the command line) and the sysadmin flag, on CKAN 2.11 and
-/// 2.12 alike (the Job runs the release that serves, older or newer). With the DataStore it
-/// records XLoader's API token too. One command, not one per step: each loads CKAN, seconds
-/// of CPU that the web pods starting beside the Job also need.
-pub fn sysadmin_script(spec: &CatalogNodeSpec) -> String {
+/// The label selector of the Jobs that set up the account the spec names.
+pub fn account_selector(spec: &CatalogNodeSpec, owner: &Owner) -> String {
+    format!("{},{ACCOUNT_LABEL}={}", owner.children_selector(), account_fingerprint(spec))
+}
+
+/// Name of the Job that sets up the sysadmin: one per account, so that a change of its name or
+/// e-mail runs it again.
+pub fn sysadmin_job_name(spec: &CatalogNodeSpec, owner: &Owner) -> String {
+    owner.child_name(&format!("sysadmin-{}", account_fingerprint(spec)))
+}
+
+/// The script of a Job that sets up the account: ckanext-mediana's `ckan mediana COMMAND`
+/// (`sysadmin`, or `install` that first migrates the database), idempotent, which creates the
+/// account when missing and sets its e-mail, the generated password (from the environment,
+/// never the command line) and the sysadmin flag, on CKAN 2.11 and 2.12 alike (the sysadmin
+/// Job runs the release that serves, older or newer). With the DataStore it records
+/// XLoader's API token too. One command, not one per step: each loads CKAN, seconds of CPU
+/// that the web pods starting beside the Job also need.
+pub fn account_script(spec: &CatalogNodeSpec, command: &str) -> String {
     let xloader = if spec.datastore.is_some() { " --xloader-token" } else { "" };
-    format!("set -eu\nexec ckan mediana sysadmin \"$CKAN_SYSADMIN_NAME\" --email \"$CKAN_SYSADMIN_EMAIL\"{xloader}\n")
+    format!("set -eu\nexec ckan mediana {command} \"$CKAN_SYSADMIN_NAME\" --email \"$CKAN_SYSADMIN_EMAIL\"{xloader}\n")
 }
 
-/// The Job that creates or updates the sysadmin account with `release` (the one serving),
-/// once the database is initialised.
-pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Job {
-    let script = sysadmin_script(spec);
-    let mut pod = maintenance_pod(spec, owner, release, Storage::Empty, &["/bin/sh", "-c", &script]);
+/// The metadata of a maintenance Job named `name` that sets up the account.
+fn account_metadata(spec: &CatalogNodeSpec, owner: &Owner, name: &str) -> ObjectMeta {
+    let mut metadata = metadata(owner, name, component::MAINTENANCE);
+    metadata.labels.get_or_insert_default().insert(ACCOUNT_LABEL.into(), account_fingerprint(spec));
+    metadata
+}
+
+/// `pod` with the account's name, e-mail and generated password in its CKAN container's
+/// environment.
+fn with_account(spec: &CatalogNodeSpec, owner: &Owner, mut pod: PodTemplateSpec) -> PodTemplateSpec {
     if let Some(container) = pod.spec.as_mut().and_then(|p| p.containers.first_mut()) {
         container.env.get_or_insert_default().extend([
             env("CKAN_SYSADMIN_NAME", spec.sysadmin.name.clone()),
@@ -657,8 +689,18 @@ pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) ->
             env_from_secret("CKAN_SYSADMIN_PASSWORD", &Names::new(owner).ckan_secret(), "sysadmin-password"),
         ]);
     }
+    pod
+}
+
+/// The Job that creates or updates the sysadmin account with `release` (the one serving),
+/// once the database is initialised, when no Job set up this account yet (an account changed
+/// since the install, or a node installed by an older operator).
+pub fn sysadmin_job(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) -> Job {
+    let script = account_script(spec, "sysadmin");
+    let pod =
+        with_account(spec, owner, maintenance_pod(spec, owner, release, Storage::Empty, &["/bin/sh", "-c", &script]));
     Job {
-        metadata: metadata(owner, &sysadmin_job_name(spec, owner), component::MAINTENANCE),
+        metadata: account_metadata(spec, owner, &sysadmin_job_name(spec, owner)),
         spec: Some(JobSpec { backoff_limit: Some(2), template: pod, ..Default::default() }),
         ..Default::default()
     }

@@ -232,12 +232,12 @@ async fn roll_out(
             let job = builders::upgrade_job(spec, owner, kind, &desired_release, serving.is_none())?;
             children.push(Child::new(&job)?);
         }
-        // Once the database is initialised, the sysadmin account is set up by a Job of the
-        // release that serves, created once per account.
+        // The first install sets up the sysadmin account; one changed since is set up by a
+        // Job of the release that serves, created once per account.
         let sysadmin = match &plan.web {
             Some(web) => {
                 let job = builders::sysadmin_job(spec, owner, web);
-                let state = observe_job(client, &owner.namespace, job.name_any()).await?;
+                let state = observe_account(client, owner, spec, job.name_any()).await?;
                 if state == JobState::Missing {
                     children.push(Child::new(&job)?);
                 }
@@ -370,6 +370,22 @@ async fn observe_job(client: &Client, namespace: &str, name: String) -> Result<J
         }
         state => state,
     })
+}
+
+/// The state of the sysadmin account the spec names: set up when a Job labelled with it (the
+/// first install's migration or a sysadmin Job) succeeded, else that of the sysadmin Job.
+async fn observe_account(
+    client: &Client,
+    owner: &Owner,
+    spec: &CatalogNodeSpec,
+    job: String,
+) -> Result<JobState, Error> {
+    let jobs = Api::<Job>::namespaced(client.clone(), &owner.namespace);
+    let labelled = jobs.list(&ListParams::default().labels(&builders::account_selector(spec, owner))).await?.items;
+    if labelled.iter().any(|j| job_state(Some(j)) == JobState::Succeeded) {
+        return Ok(JobState::Succeeded);
+    }
+    observe_job(client, &owner.namespace, job).await
 }
 
 /// A Job's state from its conditions.

@@ -481,7 +481,7 @@ fn the_sysadmin_job_sets_up_the_account_with_the_generated_password() {
     let job = serde_json::to_value(builders::sysadmin_job(&node, &owner(), &release)).expect("json");
     let pod = &job["spec"]["template"]["spec"];
     let container = &pod["containers"][0];
-    let script = builders::sysadmin_script(&node);
+    let script = builders::account_script(&node, "sysadmin");
     assert_eq!(container["command"][2], script.as_str());
     // ckanext-mediana's one command, which CKAN 2.11 and 2.12 both run.
     assert!(
@@ -502,6 +502,45 @@ fn the_sysadmin_job_sets_up_the_account_with_the_generated_password() {
     // Another account, another Job: it runs again.
     let renamed = spec(json!({"sysadmin": {"name": "admin-marche", "email": "opendata@regione.marche.it"}}));
     assert_ne!(builders::sysadmin_job_name(&node, &owner()), builders::sysadmin_job_name(&renamed, &owner()));
+    assert_ne!(builders::account_selector(&node, &owner()), builders::account_selector(&renamed, &owner()));
+}
+
+/// The first install makes the database and the account in one CKAN process, and says so in
+/// the label the controller reads to skip the sysadmin Job; a later migration only migrates.
+#[test]
+fn the_first_install_sets_up_the_account_in_the_migrations_process() {
+    let node = spec(json!({"sysadmin": {"name": "admin-marche"}}));
+    let release = builders::Release::desired(&node);
+    let migration = |first_install| {
+        let job = builders::upgrade_job(&node, &owner(), UpgradeJob::Migrate, &release, first_install).expect("a Job");
+        serde_json::to_value(job).expect("json")
+    };
+    let selector = builders::account_selector(&node, &owner());
+    let (label, fingerprint) =
+        selector.rsplit_once(',').and_then(|(_, l)| l.split_once('=')).expect("the account's label");
+    assert_eq!(label, builders::ACCOUNT_LABEL);
+
+    let install = migration(true);
+    let container = &install["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["command"][2], builders::account_script(&node, "install").as_str());
+    assert!(
+        container["command"][2]
+            .as_str()
+            .is_some_and(|c| c.contains("exec ckan mediana install \"$CKAN_SYSADMIN_NAME\""))
+    );
+    let names = env_names(container);
+    for name in ["CKAN_SYSADMIN_NAME", "CKAN_SYSADMIN_EMAIL", "CKAN_SYSADMIN_PASSWORD"] {
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+    }
+    assert_eq!(install["metadata"]["labels"][label], fingerprint);
+    let sysadmin = serde_json::to_value(builders::sysadmin_job(&node, &owner(), &release)).expect("json");
+    assert_eq!(sysadmin["metadata"]["labels"][label], fingerprint, "both Jobs name the same account");
+
+    let upgrade = migration(false);
+    let container = &upgrade["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["command"], json!(["ckan", "db", "upgrade"]));
+    assert!(!env_names(container).iter().any(|n| n.starts_with("CKAN_SYSADMIN")), "{container}");
+    assert!(upgrade["metadata"]["labels"].get(label).is_none(), "an upgrade sets up no account");
 }
 
 #[test]
@@ -720,7 +759,8 @@ fn a_managed_datastore_is_set_up_before_ckan_starts_in_every_ckan_pod() {
     assert!(plugins.ends_with("mediana_status datastore xloader datatables_view mediana_xloader"), "{plugins}");
     assert!(ini.contains("ckanext.xloader.site_url = http://marche-ckan.opendata.svc\n"), "{ini}");
     assert!(!ini.contains("postgresql://"), "no URL, no password in the ConfigMap: {ini}");
-    assert!(builders::sysadmin_script(&node).ends_with(" --xloader-token\n"));
+    assert!(builders::account_script(&node, "sysadmin").ends_with(" --xloader-token\n"));
+    assert!(builders::account_script(&node, "install").ends_with(" --xloader-token\n"));
 }
 
 #[test]
