@@ -280,41 +280,56 @@ async fn backups_are_complete_dumps(client: &Client, ns: &str, node: &str) {
     assert!(out.lines().any(|l| l.contains(" TABLE DATA public package ")), "the dump holds CKAN's datasets: {out}");
 }
 
-/// A sysadmin API token that CKAN's own CLI issues, in a pod built from the node's CKAN
-/// container (its image, ckan.ini and environment).
+/// A sysadmin API token, got as the sysadmin gets one: logged in through CKAN's login form
+/// with the generated password (read from the node's Secret), then `api_token_create` with the
+/// session and its CSRF token. So every test that uses it proves the account was set up with
+/// that password.
 async fn sysadmin_token(client: &Client, node: &mediana::api::CatalogNode) -> String {
-    use k8s_openapi::api::core::v1::{Container, VolumeMount};
-    use mediana::controllers::catalog_node::builders::{self, Release, component};
+    use k8s_openapi::api::core::v1::Secret;
+    use mediana::controllers::catalog_node::builders::Names;
     let owner = mediana::controllers::children::Owner::of(node).expect("an owner");
-    // The release that serves: a token made by another one's CLI would meet a database
-    // migrated for it.
-    let versions = node.status.as_ref().and_then(|s| s.versions.as_ref());
-    // CKAN logs to stderr, which the pod's log interleaves: the token gets a line of its own.
-    let script = format!(
-        "ckan user token add {} tests > /tmp/token.out && printf 'TOKEN %s\\n' \"$(tail -n 1 /tmp/token.out | tr -d ' \\t')\"",
-        node.spec.sysadmin.name
-    );
-    let mount =
-        |name: &str, path: &str| VolumeMount { name: name.into(), mount_path: path.into(), ..Default::default() };
-    let container = Container {
-        command: Some(vec!["sh".into(), "-c".into(), script]),
-        volume_mounts: Some(vec![
-            builders::config_mount(),
-            mount("storage", mediana::controllers::catalog_node::config::STORAGE_PATH),
-            mount("tmp", "/tmp"),
-        ]),
-        ..builders::ckan_container(&node.spec, &owner, &Release::serving(&node.spec, versions))
+    let secret = Api::<Secret>::namespaced(client.clone(), &owner.namespace)
+        .get(&Names::new(&owner).ckan_secret())
+        .await
+        .expect("the node's generated Secret");
+    let password = secret.data.as_ref().and_then(|d| d.get("sysadmin-password")).expect("a sysadmin password");
+    let password = String::from_utf8(password.0.clone()).expect("a UTF-8 password");
+    let (name, url) = (node.spec.sysadmin.name.clone(), web_url(client, node).await);
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        // CKAN redirects to its site URL, a name that resolves nowhere here.
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client");
+    // Every CKAN page carries the session's CSRF token, in the login form and in a meta tag.
+    let csrf = |page: &str| {
+        let token = regex::Regex::new(r#"name="_csrf_token" (?:value|content)="([^"]+)""#).expect("a regex");
+        token.captures(page).map(|c| c[1].to_owned()).unwrap_or_else(|| panic!("no CSRF token in:\n{page}"))
     };
-    let pod = json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "sysadmin-token", "labels": owner.selector_labels(component::MAINTENANCE)},
-        "spec": {"restartPolicy": "Never",
-            "securityContext": {"runAsNonRoot": true, "runAsUser": mediana::controllers::workloads::IMAGE_UID,
-                                "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [container],
-            "volumes": [builders::config_volume(&owner), {"name": "storage", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]}});
-    let (ok, out) = run_pod(client, &owner.namespace, "sysadmin-token", pod).await;
-    assert!(ok, "ckan user token add:\n{out}");
-    out.lines().find_map(|l| l.strip_prefix("TOKEN ")).unwrap_or_else(|| panic!("no token in:\n{out}")).to_owned()
+    let page = |path: String| {
+        let browser = browser.clone();
+        async move {
+            let reply = browser.get(&path).send().await.expect("a CKAN page");
+            assert_eq!(reply.status(), 200, "GET {path} (logged in?)");
+            reply.text().await.expect("its HTML")
+        }
+    };
+    let login_page = page(format!("{url}/user/login")).await;
+    let form = [("login", name.as_str()), ("password", password.as_str()), ("_csrf_token", &csrf(&login_page))];
+    let login = browser.post(format!("{url}/user/login")).form(&form).send().await.expect("the login form posted");
+    assert!(login.status().is_redirection(), "CKAN sends a person who logged in on: {}", login.status());
+    let tokens = page(format!("{url}/user/{name}/api-tokens")).await;
+    let reply = browser
+        .post(format!("{url}/api/3/action/api_token_create"))
+        .header("X-CSRFToken", csrf(&tokens))
+        .json(&json!({"user": name, "name": "tests"}))
+        .send()
+        .await
+        .expect("api_token_create");
+    let answer: Value = reply.json().await.expect("CKAN's JSON");
+    assert_eq!(answer["success"], true, "the sysadmin, logged in with the generated password, makes a token: {answer}");
+    answer["result"]["token"].as_str().expect("a token").to_owned()
 }
 
 /// The URL of one of the node's ready CKAN web pods, which the tests reach on the node's

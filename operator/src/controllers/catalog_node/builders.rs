@@ -452,14 +452,21 @@ pub fn ckan_pod_template(
     release: &Release,
     mut pod: PodSpec,
 ) -> PodTemplateSpec {
+    let step = |name: &str, module: &str| Container {
+        name: name.into(),
+        command: Some(["python3", "-m", module].map(str::to_owned).to_vec()),
+        resources: Some(default_resources("50m", "512Mi")),
+        volume_mounts: Some(vec![mount("tmp", "/tmp")]),
+        ..ckan_container(spec, owner, release)
+    };
+    // The operator waits for a managed PostgreSQL before the first CKAN pod; an external one
+    // only the pod can see: it waits until it answers (a migration Job would otherwise fail
+    // for good against a database still starting).
+    if managed_database(spec).is_none() {
+        pod.init_containers = Some(vec![step("wait-for-database", "ckanext.mediana.database")]);
+    }
     if managed_datastore(spec) {
-        pod.init_containers = Some(vec![Container {
-            name: "datastore-setup".into(),
-            command: Some(["python3", "-m", "ckanext.mediana.datastore"].map(str::to_owned).to_vec()),
-            resources: Some(default_resources("50m", "512Mi")),
-            volume_mounts: Some(vec![mount("tmp", "/tmp")]),
-            ..ckan_container(spec, owner, release)
-        }]);
+        pod.init_containers = Some(vec![step("datastore-setup", "ckanext.mediana.datastore")]);
     }
     let mut template = pod_template(owner, component, workloads::IMAGE_UID, pod);
     // An invalid spec.config builds no children at all (see `children`); no hash then.

@@ -229,6 +229,33 @@ fn external_services_replace_the_managed_ones() {
     assert_eq!(secrets, ["marche-ckan-secrets"], "no database credentials are generated for an external database");
 }
 
+/// CKAN dies at start when its database does not answer; the operator sees a managed
+/// PostgreSQL become ready, not an external one: then every CKAN pod waits for it first.
+#[test]
+fn every_ckan_pod_waits_for_an_external_database_and_none_for_a_managed_one() {
+    let first_steps = |node: &CatalogNodeSpec| -> Vec<Value> {
+        let release = builders::Release::desired(node);
+        let migration = builders::upgrade_job(node, &owner(), UpgradeJob::Migrate, &release, true).expect("a Job");
+        children(node)
+            .iter()
+            .filter(|c| c.resource.kind == "Deployment" && c.name().starts_with("marche-ckan"))
+            .map(|c| c.object["spec"]["template"]["spec"].clone())
+            .chain([serde_json::to_value(migration).expect("json")["spec"]["template"]["spec"].clone()])
+            .map(|pod| pod["initContainers"][0].clone())
+            .collect()
+    };
+    let external = spec(json!({"database": {"external": {"urlSecretRef": {"name": "pg", "key": "dsn"}}}}));
+    let steps = first_steps(&external);
+    assert_eq!(steps.len(), 3, "web, worker and the migration");
+    for step in &steps {
+        assert_eq!(step["name"], "wait-for-database");
+        assert_eq!(step["command"], json!(["python3", "-m", "ckanext.mediana.database"]));
+        let url = env_of(step).into_iter().find(|(n, _)| n == "CKAN_SQLALCHEMY_URL").map(|(_, v)| v);
+        assert_eq!(url.expect("the URL")["valueFrom"]["secretKeyRef"], json!({"name": "pg", "key": "dsn"}));
+    }
+    assert!(first_steps(&spec(json!({}))).iter().all(Value::is_null), "the operator waits for its own PostgreSQL");
+}
+
 #[test]
 fn generated_secrets_hold_random_credentials() {
     let secrets = builders::generated_secrets(&spec(json!({})), &owner());
