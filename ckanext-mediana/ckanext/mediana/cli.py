@@ -34,7 +34,8 @@ def install(ctx: click.Context, name: str, email: str, xloader_token: bool):
     """A node's first install: CKAN's and its plugins' migrations (`ckan db upgrade`), then
     the sysadmin NAME as `sysadmin` makes it, in one CKAN process. Idempotent."""
     _password()  # refused before the database is touched
-    ctx.invoke(db.upgrade, version="head", plugin=None, skip_core=False, skip_plugins=False)
+    # Its defaults (head, with the plugins), whichever options this CKAN release gives it.
+    ctx.invoke(db.upgrade)
     ctx.invoke(sysadmin, name=name, email=email, xloader_token=xloader_token)
 
 
