@@ -190,7 +190,8 @@ async fn harvest_job_end_to_end() {
 
 /// A run reporting into the status, as the pod does: `mediana harvest-job` under the
 /// HarvestJob's own ServiceAccount (the Role the controller made must be enough), reading a
-/// DCAT-AP_IT catalogue over loopback and writing into a real CKAN.
+/// DCAT-AP_IT catalogue over loopback and writing into a real CKAN with a token issued for
+/// the run, which the run revokes as it ends.
 #[tokio::test]
 async fn a_harvester_run_reports_into_the_status_under_its_own_identity() {
     let (client, ns) = common::fresh_namespace("harvest-run").await;
@@ -225,12 +226,20 @@ async fn a_harvester_run_reports_into_the_status_under_its_own_identity() {
     let kubeconfig = std::env::var("KUBECONFIG").expect("KUBECONFIG names the test cluster");
     let as_harvester =
         common::impersonating_kubeconfig(&kubeconfig, &format!("system:serviceaccount:{ns}:unibo-harvester"), &ns);
+    let run_token =
+        common::ckan_action(&ckan_url, &ckan_token, "api_token_create", json!({"user": "admin", "name": "unibo-run"}))
+            .await
+            .expect("a token for the run")["token"]
+            .as_str()
+            .expect("the token")
+            .to_owned();
     let token_file = std::env::temp_dir().join(format!("mediana-token-{}", common::unique_name("t")));
-    std::fs::write(&token_file, format!("{ckan_token}\n")).expect("write the token file");
+    std::fs::write(&token_file, format!("{run_token}\n")).expect("write the token file");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_mediana"))
         .args(["harvest-job", "--namespace", &ns, "--name", "unibo", "--target-url", &ckan_url])
         .arg("--target-token-file")
         .arg(&token_file)
+        .arg("--revoke-target-token")
         .env("KUBECONFIG", &as_harvester)
         .env("MEDIANA_RUN_JOB", "unibo-manual-1")
         .output()
@@ -249,6 +258,11 @@ async fn a_harvester_run_reports_into_the_status_under_its_own_identity() {
     assert_eq!((run.counts.found, run.counts.created), (12, 12), "{run:?}");
     assert!(run.mean_quality_score.is_some_and(|q| q > 0.0), "{run:?}");
     assert!(run.start_time.is_some() && run.completion_time.is_some());
+    let revoked = common::ckan_action(&ckan_url, &run_token, "api_token_list", json!({"user": "admin"})).await;
+    assert!(revoked.is_err(), "the run's token opens CKAN no more: {revoked:?}");
+    common::ckan_action(&ckan_url, &ckan_token, "api_token_list", json!({"user": "admin"}))
+        .await
+        .expect("other tokens work");
 
     // The harvester's identity may not touch another HarvestJob.
     let denied = std::process::Command::new(env!("CARGO_BIN_EXE_mediana"))

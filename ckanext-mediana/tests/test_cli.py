@@ -129,3 +129,34 @@ def test_an_install_without_a_password_leaves_the_database_empty(ini, empty_data
     assert refused.returncode != 0
     assert "CKAN_SYSADMIN_PASSWORD is not set" in refused.stderr, refused.stderr
     assert query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+
+
+def test_a_harvest_token_replaces_the_earlier_ones_of_its_name(portal, ini):
+    def issue(name: str) -> str:
+        issued = run(ini, "harvest-token", "admin", name, password=None)
+        assert issued.returncode == 0, issued.stdout + issued.stderr
+        lines = issued.stdout.strip().splitlines()
+        assert len(lines) == 1, f"the token alone on stdout: {issued.stdout!r}"
+        return lines[0]
+
+    def works(token: str) -> bool:
+        reply = requests.post(f"{portal.url}/api/3/action/api_token_list", json={"user": "admin"},
+                              headers={"Authorization": token}, timeout=60)
+        return reply.status_code == 200 and reply.json()["success"]
+
+    job = f"mediana-harvest-{uuid.uuid4().hex[:8]}"
+    other = f"mediana-harvest-{uuid.uuid4().hex[:8]}"
+    first, kept = issue(job), issue(other)
+    assert works(first) and works(kept)
+    second = issue(job)
+    assert works(second), "the new token opens the API"
+    assert not works(first), "the earlier token of the same name is revoked"
+    assert works(kept), "tokens of other names are left alone"
+    names = [t["name"] for t in portal.ok("api_token_list", {"user": "admin"})]
+    assert names.count(job) == 1 and names.count(other) == 1, names
+
+
+def test_a_harvest_token_for_nobody_is_refused_naming_the_user(ini):
+    refused = run(ini, "harvest-token", "nessuno", "mediana-harvest-x", password=None)
+    assert refused.returncode != 0
+    assert "no user 'nessuno' to issue a harvest token to" in refused.stderr, refused.stderr

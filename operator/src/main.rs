@@ -115,6 +115,10 @@ enum Command {
         /// Environment variable holding the source's API token, if it needs one.
         #[arg(long)]
         source_token_env: Option<String>,
+        /// Revoke the target's token when the run ends: it was issued for this run alone (what
+        /// the pod's first container does).
+        #[arg(long)]
+        revoke_target_token: bool,
         /// The Job this run is (the pod's `batch.kubernetes.io/job-name` label).
         #[arg(long, env = "MEDIANA_RUN_JOB")]
         run_job: Option<String>,
@@ -236,12 +240,21 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::HarvestJob { namespace, name, target_url, target_token_file, source_token_env, run_job } => {
+        Command::HarvestJob {
+            namespace,
+            name,
+            target_url,
+            target_token_file,
+            source_token_env,
+            revoke_target_token,
+            run_job,
+        } => {
             telemetry::init_logging(cli.log_format);
             let endpoints = mediana::harvest::job::Endpoints {
                 target_url,
                 target_token: Some(mediana::harvest::job::read_token(&target_token_file)?),
                 source_token: source_token_env.and_then(|var| std::env::var(var).ok()).filter(|t| !t.is_empty()),
+                revoke_target_token,
             };
             let client = kube::Client::try_default()
                 .await

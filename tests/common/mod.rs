@@ -342,3 +342,18 @@ pub fn helm(args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// CKAN's action API on `url` as the holder of `token`: the result, or CKAN's words.
+pub async fn ckan_action(url: &str, token: &str, name: &str, body: Value) -> Result<Value, String> {
+    let reply = reqwest::Client::new()
+        .post(format!("{url}/api/3/action/{name}"))
+        .header("Authorization", token)
+        .json(&body)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(|err| format!("{name}: {err}"))?;
+    let status = reply.status();
+    let answer: Value = reply.json().await.map_err(|err| format!("{name}: {status}: {err}"))?;
+    if answer["success"] == true { Ok(answer["result"].clone()) } else { Err(format!("{name}: {status}: {answer}")) }
+}

@@ -71,7 +71,9 @@ pub async fn catalog_node_serves_ckan(client: &Client) {
         "metadata": {"name": "recanati", "namespace": ns},
         "spec": {"target": {"catalogNode": name},
                  "publisher": {"organization": "comune-di-recanati", "ipaCode": "c_h211"},
-                 "source": {"type": "dcat", "url": source}}
+                 "source": {"type": "dcat", "url": source},
+                 // One run: a retry's token step would issue a token while the test looks.
+                 "retries": 0}
     });
     let harvests: Api<mediana::api::HarvestJob> = Api::namespaced(client.clone(), &ns);
     harvests.patch("recanati", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(harvest)).await.expect("admitted");
@@ -83,6 +85,15 @@ pub async fn catalog_node_serves_ckan(client: &Client) {
     assert_eq!(run.result, mediana::api::harvest_job::RunResult::Failed, "{run:?}");
     let message = run.message.unwrap_or_default();
     assert!(message.contains("no-such-catalogue"), "the report names the unreachable source: {message}");
+    // The run revoked its token before it reported (the token step named it after the job).
+    let node = nodes.get(&name).await.expect("the node");
+    let (token, url) = (sysadmin_token(client, &node).await, web_url(client, &node).await);
+    let tokens = common::ckan_action(&url, &token, "api_token_list", json!({"user": node.spec.sysadmin.name}))
+        .await
+        .expect("the sysadmin's tokens");
+    let names: Vec<&str> = tokens.as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
+    assert!(!names.contains(&"mediana-harvest-recanati"), "the run's token is revoked: {names:?}");
+    assert!(names.contains(&"tests"), "the tests' own tokens are there to see: {names:?}");
 
     retained_data_serves_a_new_node(client, &nodes, &name).await;
     Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
@@ -94,10 +105,15 @@ async fn retained_data_serves_a_new_node(client: &Client, nodes: &Api<mediana::a
     use k8s_openapi::api::core::v1::PersistentVolumeClaim;
     let node = nodes.get(name).await.expect("the node");
     let (token, url) = (sysadmin_token(client, &node).await, web_url(client, &node).await);
-    action(&url, &token, "organization_create", json!({"name": "regione-marche", "title": "Regione Marche"}))
-        .await
-        .expect("an organization");
-    action(&url, &token, "package_create", macerata_dataset("bilancio-retained", "regione-marche"))
+    common::ckan_action(
+        &url,
+        &token,
+        "organization_create",
+        json!({"name": "regione-marche", "title": "Regione Marche"}),
+    )
+    .await
+    .expect("an organization");
+    common::ckan_action(&url, &token, "package_create", macerata_dataset("bilancio-retained", "regione-marche"))
         .await
         .expect("a dataset");
     let claims: Api<PersistentVolumeClaim> =
@@ -128,10 +144,12 @@ async fn retained_data_serves_a_new_node(client: &Client, nodes: &Api<mediana::a
     nodes.patch(name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(again)).await.expect("the node again");
     let ready = wait_for(nodes, name, "Ready", "True", "Available", 600).await;
     let url = web_url(client, &ready).await;
-    action(&url, &token, "package_show", json!({"id": "bilancio-retained"}))
+    common::ckan_action(&url, &token, "package_show", json!({"id": "bilancio-retained"}))
         .await
         .expect("the dataset in the kept database");
-    let found = action(&url, &token, "package_search", json!({"q": "name:bilancio-retained"})).await.expect("search");
+    let found = common::ckan_action(&url, &token, "package_search", json!({"q": "name:bilancio-retained"}))
+        .await
+        .expect("search");
     assert_eq!(found["count"], 1, "the kept index finds it: {found}");
 }
 
@@ -178,32 +196,48 @@ async fn csv_resources_are_loaded_into_the_datastore(client: &Client, node: &med
         .expect("the file server");
     let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "comune-files"},
         "spec": {"selector": {"server": "comune-files"}, "ports": [{"port": 80, "targetPort": 8080}]}});
-    Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), ns)
+    let service = Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), ns)
         .patch("comune-files", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(service))
         .await
         .expect("its Service");
+    // XLoader fetches the file once, through the Service: it must answer there first (a
+    // Service without a ready endpoint rejects connections).
+    let address = service.spec.and_then(|s| s.cluster_ip).expect("the Service's address");
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().expect("a client");
+    eventually("the file server answering through its Service", 120, || async {
+        let reply = http.get(format!("http://{address}/bilancio.csv")).send().await.ok()?;
+        (reply.status() == 200 && reply.text().await.ok()? == csv).then_some(())
+    })
+    .await;
 
     let (token, url) = (sysadmin_token(client, node).await, web_url(client, node).await);
-    action(&url, &token, "organization_create", json!({"name": "comune-di-recanati", "title": "Comune di Recanati"}))
-        .await
-        .expect("an organization");
+    common::ckan_action(
+        &url,
+        &token,
+        "organization_create",
+        json!({"name": "comune-di-recanati", "title": "Comune di Recanati"}),
+    )
+    .await
+    .expect("an organization");
     let mut dataset = macerata_dataset("bilancio-recanati", "comune-di-recanati");
     dataset["resources"] = json!([]);
-    let created = action(&url, &token, "package_create", dataset).await.expect("a dataset");
+    let created = common::ckan_action(&url, &token, "package_create", dataset).await.expect("a dataset");
     // XLoader submits on resource_create and on a changed URL, as the portal's form does; a
     // dataset made with its resources in one package_create is not loaded (docs/api.md).
     let csv_resource = json!({"package_id": created["id"], "name": "Bilancio (CSV)", "format": "CSV",
         "url": format!("http://comune-files.{ns}.svc/bilancio.csv")});
-    let created = action(&url, &token, "resource_create", csv_resource).await.expect("a CSV resource");
+    let created = common::ckan_action(&url, &token, "resource_create", csv_resource).await.expect("a CSV resource");
     let resource = created["id"].as_str().expect("the resource's id").to_owned();
     // XLoader creates the table before it copies the rows: wait for its job to end.
     let status = eventually("XLoader's job to end", 300, || async {
-        let status = action(&url, &token, "xloader_status", json!({"resource_id": resource})).await.ok()?;
+        let status =
+            common::ckan_action(&url, &token, "xloader_status", json!({"resource_id": resource})).await.ok()?;
         matches!(status["status"].as_str(), Some("complete" | "error")).then_some(status)
     })
     .await;
     assert_eq!(status["status"], "complete", "{status}");
-    let table = action(&url, "", "datastore_search", json!({"resource_id": resource})).await.expect("the table");
+    let table =
+        common::ckan_action(&url, "", "datastore_search", json!({"resource_id": resource})).await.expect("the table");
     assert_eq!(table["total"], 3, "{table}");
     let rows: Vec<(&str, String)> = table["records"]
         .as_array()
@@ -364,21 +398,6 @@ fn macerata_dataset(name: &str, organization: &str) -> Value {
     })
 }
 
-/// CKAN's action API on `url` as the holder of `token`: the result, or CKAN's words.
-async fn action(url: &str, token: &str, name: &str, body: Value) -> Result<Value, String> {
-    let reply = reqwest::Client::new()
-        .post(format!("{url}/api/3/action/{name}"))
-        .header("Authorization", token)
-        .json(&body)
-        .timeout(std::time::Duration::from_secs(60))
-        .send()
-        .await
-        .map_err(|err| format!("{name}: {err}"))?;
-    let status = reply.status();
-    let answer: Value = reply.json().await.map_err(|err| format!("{name}: {status}: {err}"))?;
-    if answer["success"] == true { Ok(answer["result"].clone()) } else { Err(format!("{name}: {status}: {answer}")) }
-}
-
 /// SQL run by psql in a pod made from the node's backup CronJob (its PostgreSQL image and
 /// database URL), as a DBA would change the database by hand.
 async fn psql(client: &Client, ns: &str, node: &str, name: &str, sql: &str) -> String {
@@ -441,10 +460,15 @@ pub async fn catalog_node_lifecycle(client: &Client) {
 
     let token = sysadmin_token(client, &ready).await;
     let url = web_url(client, &ready).await;
-    action(&url, &token, "organization_create", json!({"name": "comune-di-macerata", "title": "Comune di Macerata"}))
-        .await
-        .expect("an organization");
-    action(&url, &token, "package_create", macerata_dataset("bilancio-2024", "comune-di-macerata"))
+    common::ckan_action(
+        &url,
+        &token,
+        "organization_create",
+        json!({"name": "comune-di-macerata", "title": "Comune di Macerata"}),
+    )
+    .await
+    .expect("an organization");
+    common::ckan_action(&url, &token, "package_create", macerata_dataset("bilancio-2024", "comune-di-macerata"))
         .await
         .expect("a dataset on the previous release");
 
@@ -460,7 +484,7 @@ pub async fn catalog_node_lifecycle(client: &Client) {
         "the migration's own error, and the release that serves: {message}"
     );
     assert_eq!(common::condition(&stalled, "Ready").map(|c| c.0), Some("True".to_owned()), "the old release serves");
-    let answer = action(&url, &token, "status_show", json!({})).await.expect("status_show");
+    let answer = common::ckan_action(&url, &token, "status_show", json!({})).await.expect("status_show");
     assert_eq!(answer["ckan_version"], previous.as_str(), "{answer}");
     let upgrade = stalled.status.as_ref().and_then(|s| s.upgrade.clone()).expect("the upgrade's status");
     assert_eq!(upgrade.phase, UpgradePhase::Failed, "{upgrade:?}");
@@ -489,9 +513,10 @@ pub async fn catalog_node_lifecycle(client: &Client) {
     assert_eq!(dumped.status.and_then(|s| s.succeeded), Some(1), "the pre-upgrade dump ran: {backup:?}");
 
     let url = web_url(client, &upgraded).await;
-    let answer = action(&url, &token, "status_show", json!({})).await.expect("status_show on 2.12");
+    let answer = common::ckan_action(&url, &token, "status_show", json!({})).await.expect("status_show on 2.12");
     assert_eq!(answer["ckan_version"], DEFAULT_CKAN_VERSION, "{answer}");
-    let found = action(&url, &token, "package_search", json!({"q": "name:bilancio-2024"})).await.expect("search");
+    let found =
+        common::ckan_action(&url, &token, "package_search", json!({"q": "name:bilancio-2024"})).await.expect("search");
     assert_eq!(found["count"], 1, "the dataset made on {previous} is found after the rebuild: {found}");
 
     nodes.delete(name, &DeleteParams::default()).await.expect("delete the node");
@@ -579,13 +604,20 @@ pub async fn bologna_example_serves_from_an_external_database(client: &Client) {
     assert_eq!(database.0, "True", "{database:?}");
 
     let (token, url) = (sysadmin_token(client, &ready).await, web_url(client, &ready).await);
-    action(&url, &token, "organization_create", json!({"name": "comune-di-bologna", "title": "Comune di Bologna"}))
-        .await
-        .expect("an organization");
-    action(&url, &token, "package_create", macerata_dataset("bilancio-bologna", "comune-di-bologna"))
+    common::ckan_action(
+        &url,
+        &token,
+        "organization_create",
+        json!({"name": "comune-di-bologna", "title": "Comune di Bologna"}),
+    )
+    .await
+    .expect("an organization");
+    common::ckan_action(&url, &token, "package_create", macerata_dataset("bilancio-bologna", "comune-di-bologna"))
         .await
         .expect("a dataset in the city's database");
-    let found = action(&url, &token, "package_search", json!({"q": "name:bilancio-bologna"})).await.expect("search");
+    let found = common::ckan_action(&url, &token, "package_search", json!({"q": "name:bilancio-bologna"}))
+        .await
+        .expect("search");
     assert_eq!(found["count"], 1, "{found}");
     Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
 }

@@ -20,16 +20,26 @@ from ckanext.mediana import xloader
 PASSWORD_VARIABLE = "CKAN_SYSADMIN_PASSWORD"
 
 
+def account_options(command):
+    """The account's name, e-mail and whether to record XLoader's token: what `install` and
+    `sysadmin` both take."""
+    for option in reversed((
+        click.argument("name"),
+        click.option("--email", required=True, help="The sysadmin's e-mail address (CKAN requires one)."),
+        click.option("--xloader-token", "xloader_token", is_flag=True, help="Also record XLoader's API token."),
+        click.pass_context,
+    )):
+        command = option(command)
+    return command
+
+
 @click.group(name="mediana", short_help="mediana's maintenance commands")
 def mediana():
     """Commands the mediana operator's Jobs run."""
 
 
 @mediana.command("install")
-@click.argument("name")
-@click.option("--email", required=True, help="The sysadmin's e-mail address (CKAN requires one).")
-@click.option("--xloader-token", "xloader_token", is_flag=True, help="Also record XLoader's API token.")
-@click.pass_context
+@account_options
 def install(ctx: click.Context, name: str, email: str, xloader_token: bool):
     """A node's first install: CKAN's and its plugins' migrations (`ckan db upgrade`), then
     the sysadmin NAME as `sysadmin` makes it, in one CKAN process. Idempotent."""
@@ -40,10 +50,7 @@ def install(ctx: click.Context, name: str, email: str, xloader_token: bool):
 
 
 @mediana.command("sysadmin")
-@click.argument("name")
-@click.option("--email", required=True, help="The account's e-mail address (CKAN requires one).")
-@click.option("--xloader-token", "xloader_token", is_flag=True, help="Also record XLoader's API token.")
-@click.pass_context
+@account_options
 def sysadmin(ctx: click.Context, name: str, email: str, xloader_token: bool):
     """Makes NAME a sysadmin with the password in CKAN_SYSADMIN_PASSWORD, creating the account
     if it is missing (idempotent: run again, it sets the same e-mail and password)."""
@@ -69,6 +76,27 @@ def sysadmin(ctx: click.Context, name: str, email: str, xloader_token: bool):
     click.echo(f"{name} is a sysadmin, with the generated password")
     if xloader_token:
         click.echo(xloader.record_token())
+
+
+@mediana.command("harvest-token")
+@click.argument("user")
+@click.argument("name")
+def harvest_token(user: str, name: str):
+    """Issues USER an API token named NAME for one harvest run, printed alone on stdout, and
+    first revokes USER's earlier tokens of that name (runs that ended before revoking
+    their own), so that a HarvestJob holds at most one token."""
+    context = {"ignore_auth": True}
+    try:
+        tokens = logic.get_action("api_token_list")(context, {"user": user})
+    except logic.NotFound:
+        raise click.ClickException(f"no user {user!r} to issue a harvest token to")
+    earlier = [token["id"] for token in tokens if token.get("name") == name]
+    for jti in earlier:
+        logic.get_action("api_token_revoke")(context, {"jti": jti})
+    token = logic.get_action("api_token_create")(context, {"user": user, "name": name})
+    # CKAN logs to stderr: the token is the only line on stdout.
+    click.echo(f"revoked {len(earlier)} earlier token(s) named {name}", err=True)
+    click.echo(token["token"])
 
 
 @mediana.command("xloader-token")

@@ -122,6 +122,13 @@ impl CkanClient {
         };
         Err(CkanError::Api { action: action.to_owned(), status: response.status, kind, message })
     }
+
+    /// Revokes the client's own API token (`api_token_revoke`, which its holder may call):
+    /// a token issued for one run. Without a token, nothing to do.
+    pub async fn revoke_own_token(&self) -> Result<(), CkanError> {
+        let Some(token) = &self.token else { return Ok(()) };
+        self.action("api_token_revoke", &serde_json::json!({ "token": token })).await.map(drop)
+    }
 }
 
 /// Statistics of a CKAN gather.

@@ -46,6 +46,9 @@ pub struct Endpoints {
     pub target_token: Option<String>,
     /// The source's API token, if the spec names one.
     pub source_token: Option<String>,
+    /// Whether the target's token was issued for this run alone (the pod's token step issues
+    /// one per run) and is revoked when the run ends, so runs do not pile tokens up.
+    pub revoke_target_token: bool,
 }
 
 /// The run configuration a HarvestJob's spec asks for.
@@ -133,8 +136,18 @@ pub async fn run_harvest_job(
     };
 
     let identity = format!("{namespace}/{name}");
-    let outcome = super::run(config_from_spec(&spec, identity, endpoints), Some(hook)).await;
+    let revoke = endpoints.revoke_target_token;
+    let config = config_from_spec(&spec, identity, endpoints);
+    // A target the client cannot be built for fails the run itself, which reports it.
+    let revoker = if revoke { super::target_client(&config).ok() } else { None };
+    let outcome = super::run(config, Some(hook)).await;
     heartbeat.abort();
+    if let Some(target) = revoker {
+        match target.revoke_own_token().await {
+            Ok(()) => info!("the run's API token is revoked"),
+            Err(err) => warn!(error = %err, "the run's API token is not revoked: the next run's token step revokes it"),
+        }
+    }
     let finished = match &outcome {
         Ok(report) => HarvestRun { start_time: Some(started), ..report.to_harvest_run(run_job) },
         Err(err) => HarvestRun {

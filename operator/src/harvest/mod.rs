@@ -13,4 +13,4 @@ pub mod sink;
 pub mod validate;
 pub mod vocab;
 
-pub use run::{ProgressHook, RunConfig, RunError, RunReport, SourceConfig, TargetConfig, run};
+pub use run::{ProgressHook, RunConfig, RunError, RunReport, SourceConfig, TargetConfig, run, target_client};

@@ -237,16 +237,20 @@ struct Prepared {
     package: serde_json::Value,
 }
 
+/// The client of the run's target, with its token. The target is the CatalogNode's
+/// in-cluster Service (or what the CLI user named), not a URL from a HarvestJob's author:
+/// private addresses are expected there. Metadata addresses stay refused.
+pub fn target_client(config: &RunConfig) -> Result<CkanClient, RunError> {
+    let target_net = NetGuard::new(NetConfig { allow_private_networks: true, ..config.net.clone() })?;
+    Ok(CkanClient::new(target_net, &config.target.url, config.target.token.clone())?)
+}
+
 /// Runs a harvest.
 pub async fn run(config: RunConfig, progress: Option<ProgressHook>) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let report = RunReport { dry_run: config.dry_run, started: Some(chrono::Utc::now()), ..RunReport::default() };
     let net = NetGuard::new(config.net.clone())?;
-    // The target is the CatalogNode's in-cluster Service (or what the CLI user named), not
-    // a URL from a HarvestJob's author: private addresses are expected there. Metadata
-    // addresses stay refused.
-    let target_net = NetGuard::new(NetConfig { allow_private_networks: true, ..config.net.clone() })?;
-    let target = CkanClient::new(target_net, &config.target.url, config.target.token.clone())?;
+    let target = target_client(&config)?;
     let mut sink = CkanSink::new(target, config.target.organization.clone(), config.job.clone(), config.dry_run);
     sink.detect_schema().await?;
     sink.ensure_organization(config.target.organization_title.as_deref()).await?;

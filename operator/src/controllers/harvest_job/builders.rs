@@ -159,10 +159,10 @@ pub fn job_template(
         command: Some(vec![
             "sh".into(),
             "-c".into(),
-            // `ckan user token add` prints a header line, then the token.
-            format!(
-                "ckan -c \"$CKAN_INI\" user token add \"$CKAN_SYSADMIN_NAME\" {token_name} > /tmp/token.out && tail -n 1 /tmp/token.out | tr -d ' \\t' > {TOKEN_FILE}"
-            ),
+            // ckanext-mediana's command revokes the tokens of this name that earlier runs left
+            // (a run revokes its own as it ends, unless it died first) and prints the new one
+            // alone on stdout.
+            format!("ckan mediana harvest-token \"$CKAN_SYSADMIN_NAME\" {token_name} > {TOKEN_FILE}"),
         ]),
         resources: Some(default_resources("100m", "512Mi")),
         ..node_builders::ckan_container(&target.node.spec, &target.owner, &target.release)
@@ -190,6 +190,7 @@ pub fn job_template(
         target.api_url(),
         "--target-token-file".into(),
         TOKEN_FILE.into(),
+        "--revoke-target-token".into(),
     ];
     let mut vars = vec![EnvVar {
         name: "MEDIANA_RUN_JOB".into(),

@@ -123,7 +123,14 @@ fn the_harvester_pod_is_restricted_and_gets_its_token_from_the_node() {
     assert_eq!(containers.len(), 2);
     let token_step = containers[0];
     assert!(token_step["image"].as_str().is_some_and(|i| i.starts_with("ghcr.io/mediana-dev/ckan:")));
-    assert!(token_step["command"][2].as_str().is_some_and(|c| c.contains("user token add")));
+    // One token per HarvestJob, named after it: the command revokes earlier ones of that name.
+    assert_eq!(
+        token_step["command"][2],
+        format!(
+            "ckan mediana harvest-token \"$CKAN_SYSADMIN_NAME\" mediana-harvest-macerata > {}",
+            builders::TOKEN_FILE
+        )
+    );
     // The node's ckan.ini, read-only; never the node's uploads, which its web pods hold.
     let mounts: Vec<&str> =
         token_step["volumeMounts"].as_array().into_iter().flatten().filter_map(|m| m["mountPath"].as_str()).collect();
@@ -145,6 +152,7 @@ fn the_harvester_pod_is_restricted_and_gets_its_token_from_the_node() {
             "http://marche-ckan.opendata.svc",
             "--target-token-file",
             builders::TOKEN_FILE,
+            "--revoke-target-token",
             "--source-token-env",
             "MEDIANA_SOURCE_TOKEN"
         ]
