@@ -279,3 +279,28 @@ async fn a_harvester_run_reports_into_the_status_under_its_own_identity() {
     );
     operator.stop().await;
 }
+
+/// A value the CRD cannot check: the API server refuses the CronJob of a time zone it does
+/// not know. The HarvestJob says so in its status, in the API server's words, instead of
+/// retrying with no status; a fixed spec recovers.
+#[tokio::test]
+async fn an_unknown_time_zone_is_reported_until_the_spec_is_fixed() {
+    let (client, ns) = common::fresh_namespace("harvest-tz").await;
+    let operator = common::Operator::start(client.clone());
+    let jobs: Api<HarvestJob> = Api::namespaced(client.clone(), &ns);
+    apply(&client, &node(&ns, "marche", "dati.regione.marche.it")).await;
+    let source = "https://dati.comune.macerata.it";
+    let on_mars = json!({"schedule": "0 3 * * *", "timeZone": "Mars/Olympus"});
+    apply(&client, &harvest_job(&ns, "nightly", "marche", source, on_mars)).await;
+    let stalled = wait_for_condition(&jobs, "nightly", "Stalled", "True", "InvalidSpec").await;
+    let (_, _, message) = condition(&stalled, "Stalled").expect("the condition");
+    assert!(message.contains("timeZone") && message.contains("Mars/Olympus"), "names the field and value: {message}");
+    assert!(!message.contains("Status {"), "the API server's words, not a debug dump: {message}");
+    let (ready, _, _) = condition(&stalled, "Ready").expect("Ready");
+    assert_eq!(ready, "False", "kubectl wait --for=condition=Ready does not pass");
+
+    let in_rome = json!({"schedule": "0 3 * * *", "timeZone": "Europe/Rome"});
+    apply(&client, &harvest_job(&ns, "nightly", "marche", source, in_rome)).await;
+    wait_for_condition(&jobs, "nightly", "Ready", "True", "Scheduled").await;
+    operator.stop().await;
+}

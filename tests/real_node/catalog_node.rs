@@ -200,15 +200,16 @@ async fn csv_resources_are_loaded_into_the_datastore(client: &Client, node: &med
         .patch("comune-files", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(service))
         .await
         .expect("its Service");
-    // XLoader fetches the file once, through the Service: it must answer there first (a
-    // Service without a ready endpoint rejects connections).
+    // XLoader fetches the file once, through the Service, from a pod: it must answer there
+    // first (a Service without a ready endpoint rejects connections). By its address:
+    // busybox's wget cannot resolve names in our image (it crashes in the resolver).
     let address = service.spec.and_then(|s| s.cluster_ip).expect("the Service's address");
-    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().expect("a client");
-    eventually("the file server answering through its Service", 120, || async {
-        let reply = http.get(format!("http://{address}/bilancio.csv")).send().await.ok()?;
-        (reply.status() == 200 && reply.text().await.ok()? == csv).then_some(())
-    })
-    .await;
+    let fetch = format!(
+        "for try in $(seq 60); do wget -q -T 5 -O- http://{address}/bilancio.csv && exit 0; sleep 1; done; exit 1"
+    );
+    let (volumes, mounts) = no_volumes();
+    let (fetched, file) = run(client, ns, "fetch-bilancio", &fetch, volumes, mounts).await;
+    assert!(fetched && file == csv, "the file server answers through its Service: {file}");
 
     let (token, url) = (sysadmin_token(client, node).await, web_url(client, node).await);
     common::ckan_action(

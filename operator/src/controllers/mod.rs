@@ -105,6 +105,15 @@ impl Error {
             Self::NamespaceTaken { .. } => "NamespaceConflict",
         }
     }
+
+    /// The API server's message when it refused a child as invalid (422): what a retry
+    /// cannot fix until the spec it was built from changes.
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            Self::Kube(kube::Error::Api(status)) if status.is_invalid() => Some(&status.message),
+            _ => None,
+        }
+    }
 }
 
 /// What every reconcile needs.

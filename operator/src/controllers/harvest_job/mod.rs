@@ -115,7 +115,17 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
     let target = TargetNode::of(target)?;
     let run_now = job.annotations().get(RUN_NOW_ANNOTATION).map(String::as_str);
     let children = builders::children(spec, &owner, &target, &ctx.settings, run_now)?;
-    let report = apply_and_prune(client, &owner, &children, &prunable()).await?;
+    let report = match apply_and_prune(client, &owner, &children, &prunable()).await {
+        Ok(report) => report,
+        Err(err) => {
+            // A value the CRD cannot check (a time zone the API server does not know, say):
+            // said in the status, in the API server's words, until the spec changes.
+            let Some(refusal) = err.refusal() else { return Err(err) };
+            let message = format!("the API server refused this HarvestJob's children: {refusal}");
+            write_status(&ctx, &api, job.as_ref(), status, &stalled(Reason::InvalidSpec, message)).await?;
+            return Ok(Action::await_change());
+        }
+    };
     ctx.metrics.wrote("HarvestJob", report.applied.len() + report.pruned.len());
     if report.wrote() {
         info!(applied = ?report.applied, pruned = ?report.pruned, "children updated");
