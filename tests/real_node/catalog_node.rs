@@ -196,19 +196,17 @@ async fn csv_resources_are_loaded_into_the_datastore(client: &Client, node: &med
         .expect("the file server");
     let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "comune-files"},
         "spec": {"selector": {"server": "comune-files"}, "ports": [{"port": 80, "targetPort": 8080}]}});
-    let service = Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), ns)
+    Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), ns)
         .patch("comune-files", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(service))
         .await
         .expect("its Service");
     // XLoader fetches the file once, through the Service, from a pod: it must answer there
-    // first (a Service without a ready endpoint rejects connections). By its address:
-    // busybox's wget cannot resolve names in our image (it crashes in the resolver).
-    let address = service.spec.and_then(|s| s.cluster_ip).expect("the Service's address");
-    let fetch = format!(
-        "for try in $(seq 60); do wget -q -T 5 -O- http://{address}/bilancio.csv && exit 0; sleep 1; done; exit 1"
-    );
+    // first (a Service without a ready endpoint rejects connections). Debian's busybox
+    // 1.35 wget crashes with `-T`: the pod's own deadline bounds the loop instead.
+    let fetch =
+        "for try in $(seq 60); do wget -q -O- http://comune-files/bilancio.csv && exit 0; sleep 1; done; exit 1";
     let (volumes, mounts) = no_volumes();
-    let (fetched, file) = run(client, ns, "fetch-bilancio", &fetch, volumes, mounts).await;
+    let (fetched, file) = run(client, ns, "fetch-bilancio", fetch, volumes, mounts).await;
     assert!(fetched && file == csv, "the file server answers through its Service: {file}");
 
     let (token, url) = (sysadmin_token(client, node).await, web_url(client, node).await);
