@@ -105,17 +105,7 @@ async fn retained_data_serves_a_new_node(client: &Client, nodes: &Api<mediana::a
     use k8s_openapi::api::core::v1::PersistentVolumeClaim;
     let node = nodes.get(name).await.expect("the node");
     let (token, url) = (sysadmin_token(client, &node).await, web_url(client, &node).await);
-    common::ckan_action(
-        &url,
-        &token,
-        "organization_create",
-        json!({"name": "regione-marche", "title": "Regione Marche"}),
-    )
-    .await
-    .expect("an organization");
-    common::ckan_action(&url, &token, "package_create", macerata_dataset("bilancio-retained", "regione-marche"))
-        .await
-        .expect("a dataset");
+    publish(&url, &token, ("regione-marche", "Regione Marche"), "bilancio-retained").await;
     let claims: Api<PersistentVolumeClaim> =
         Api::namespaced(client.clone(), node.metadata.namespace.as_deref().unwrap_or_default());
     let before: Vec<_> = claims
@@ -382,6 +372,17 @@ fn small(cpu: &str, memory: &str) -> Value {
     json!({"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}})
 }
 
+/// An organization and a DCAT-AP_IT dataset of it (`macerata_dataset`), made through the
+/// CKAN API at `url` as the holder of `token`.
+async fn publish(url: &str, token: &str, (organization, title): (&str, &str), dataset: &str) {
+    common::ckan_action(url, token, "organization_create", json!({"name": organization, "title": title}))
+        .await
+        .expect("an organization");
+    common::ckan_action(url, token, "package_create", macerata_dataset(dataset, organization))
+        .await
+        .unwrap_or_else(|err| panic!("the dataset {dataset}: {err}"));
+}
+
 /// A DCAT-AP_IT dataset of the Comune di Macerata, as an API client creates it.
 fn macerata_dataset(name: &str, organization: &str) -> Value {
     json!({
@@ -459,17 +460,7 @@ pub async fn catalog_node_lifecycle(client: &Client) {
 
     let token = sysadmin_token(client, &ready).await;
     let url = web_url(client, &ready).await;
-    common::ckan_action(
-        &url,
-        &token,
-        "organization_create",
-        json!({"name": "comune-di-macerata", "title": "Comune di Macerata"}),
-    )
-    .await
-    .expect("an organization");
-    common::ckan_action(&url, &token, "package_create", macerata_dataset("bilancio-2024", "comune-di-macerata"))
-        .await
-        .expect("a dataset on the previous release");
+    publish(&url, &token, ("comune-di-macerata", "Comune di Macerata"), "bilancio-2024").await;
 
     // A DBA's own column where CKAN 2.12's migration 106 adds package.extras.
     psql(client, &ns, name, "dba-column", "ALTER TABLE package ADD COLUMN extras text").await;
@@ -603,17 +594,7 @@ pub async fn bologna_example_serves_from_an_external_database(client: &Client) {
     assert_eq!(database.0, "True", "{database:?}");
 
     let (token, url) = (sysadmin_token(client, &ready).await, web_url(client, &ready).await);
-    common::ckan_action(
-        &url,
-        &token,
-        "organization_create",
-        json!({"name": "comune-di-bologna", "title": "Comune di Bologna"}),
-    )
-    .await
-    .expect("an organization");
-    common::ckan_action(&url, &token, "package_create", macerata_dataset("bilancio-bologna", "comune-di-bologna"))
-        .await
-        .expect("a dataset in the city's database");
+    publish(&url, &token, ("comune-di-bologna", "Comune di Bologna"), "bilancio-bologna").await;
     let found = common::ckan_action(&url, &token, "package_search", json!({"q": "name:bilancio-bologna"}))
         .await
         .expect("search");
