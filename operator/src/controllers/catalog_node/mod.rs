@@ -216,6 +216,7 @@ async fn roll_out(
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let backup_first = spec.backup.as_ref().is_some_and(|b| b.before_upgrade);
         let database_ready = observe_database(client, owner, spec).await?.rolled_out();
+        let search_ready = observe_search(client, owner, spec).await?.rolled_out();
         let plan = upgrade::plan(&upgrade::Situation {
             serving: serving.as_ref(),
             desired: &desired_release,
@@ -223,6 +224,7 @@ async fn roll_out(
             jobs: &jobs,
             previous: previous.and_then(|s| s.upgrade.as_ref()),
             database_ready,
+            search_ready,
             now: &now,
         });
 
@@ -423,11 +425,23 @@ pub fn unbound_shared_claim(claim: Option<&PersistentVolumeClaim>) -> Option<Str
 
 /// Whether the node's PostgreSQL is ready (an external one is taken to be).
 async fn observe_database(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observed, Error> {
-    if managed_database(spec).is_none() {
+    observe_statefulset(client, owner, managed_database(spec).is_some(), Names::new(owner).postgres()).await
+}
+
+/// The managed Solr's rollout, or `External`.
+async fn observe_search(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observed, Error> {
+    let managed = spec.search.managed.is_some() || spec.search.external.is_none();
+    observe_statefulset(client, owner, managed, Names::new(owner).solr()).await
+}
+
+/// The rollout of the managed StatefulSet `name`, or `External` when the spec names an
+/// external service instead.
+async fn observe_statefulset(client: &Client, owner: &Owner, managed: bool, name: String) -> Result<Observed, Error> {
+    if !managed {
         return Ok(Observed::External);
     }
     let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
-    Ok(statefulset_readiness(statefulsets.get_opt(&Names::new(owner).postgres()).await?.as_ref()))
+    Ok(statefulset_readiness(statefulsets.get_opt(&name).await?.as_ref()))
 }
 
 /// What runs: each workload's rollout, then CKAN asked how it and its components are.
@@ -439,7 +453,6 @@ async fn observe(
 ) -> Result<Observation, Error> {
     let names = Names::new(owner);
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &owner.namespace);
-    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &owner.namespace);
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &owner.namespace);
     let rollout = match deployment_readiness(deployments.get_opt(&names.web()).await?.as_ref()) {
         Observed::Pending(detail) => {
@@ -449,11 +462,7 @@ async fn observe(
         observed => observed,
     };
     let database = observe_database(client, owner, spec).await?;
-    let search = if spec.search.external.is_some() && spec.search.managed.is_none() {
-        Observed::External
-    } else {
-        statefulset_readiness(statefulsets.get_opt(&names.solr()).await?.as_ref())
-    };
+    let search = observe_search(client, owner, spec).await?;
     let redis = if spec.redis.external.is_some() && spec.redis.managed.is_none() {
         Observed::External
     } else {

@@ -64,13 +64,16 @@ pub struct Situation<'a> {
     pub previous: Option<&'a UpgradeStatus>,
     /// Whether the database accepts connections (the first migration waits for it).
     pub database_ready: bool,
+    /// Whether Solr is rolled out and ready (the index rebuild waits for it: an upgrade
+    /// rolls Solr too, to the new release's schema).
+    pub search_ready: bool,
     /// The time to record when an upgrade starts.
     pub now: &'a str,
 }
 
 /// Plans the next step.
 pub fn plan(situation: &Situation<'_>) -> Plan {
-    let Situation { serving, desired, backup_first, jobs, previous, database_ready, now } = *situation;
+    let Situation { serving, desired, backup_first, jobs, previous, database_ready, search_ready, now } = *situation;
     let Some(serving) = serving else { return install(desired, &jobs.migrate, database_ready) };
     let ongoing = previous.filter(|p| p.to_version == desired.version && p.phase != UpgradePhase::Completed);
     let status = |phase: UpgradePhase, message: Option<String>| {
@@ -104,6 +107,7 @@ pub fn plan(situation: &Situation<'_>) -> Plan {
             return Plan { web: Some(desired.clone()), start: None, status: previous.cloned(), failure: None };
         }
         return match &jobs.reindex {
+            JobState::Missing if !search_ready => keep(None, UpgradePhase::Reindexing, desired),
             JobState::Missing => keep(Some(UpgradeJob::Reindex), UpgradePhase::Reindexing, desired),
             JobState::Running => keep(None, UpgradePhase::Reindexing, desired),
             JobState::Succeeded => keep(None, UpgradePhase::Completed, desired),
@@ -176,7 +180,16 @@ mod tests {
         jobs: &JobStates,
         previous: Option<&UpgradeStatus>,
     ) -> Plan {
-        plan(&Situation { serving, desired, backup_first, jobs, previous, database_ready: true, now: NOW })
+        plan(&Situation {
+            serving,
+            desired,
+            backup_first,
+            jobs,
+            previous,
+            database_ready: true,
+            search_ready: true,
+            now: NOW,
+        })
     }
 
     #[test]
@@ -203,6 +216,7 @@ mod tests {
             jobs: &jobs(Missing, Missing, Missing),
             previous: None,
             database_ready: false,
+            search_ready: true,
             now: NOW,
         });
         assert_eq!(before_the_database.start, None, "the migration waits for PostgreSQL to accept connections");
@@ -215,6 +229,37 @@ mod tests {
         assert_eq!(reason, Reason::MigrationFailed);
         assert!(message.contains("initialisation for CKAN 2.12.0 failed: could not connect"), "{message}");
         assert_eq!(step(Succeeded), Plan { web: Some(new.clone()), start: None, status: None, failure: None });
+    }
+
+    /// An upgrade rolls Solr to the new release's schema too: the rebuild waits for it, since
+    /// one sent to a Solr still starting fails (seen on the real node, under load).
+    #[test]
+    fn the_index_rebuild_waits_for_solr() {
+        use JobState::*;
+        let new = release("2.12.0");
+        let rolling_out = UpgradeStatus {
+            from_version: "2.11.6".into(),
+            to_version: "2.12.0".into(),
+            phase: UpgradePhase::RollingOut,
+            message: None,
+            started_at: Some(NOW.into()),
+        };
+        let with_solr = |search_ready| {
+            plan(&Situation {
+                serving: Some(&new),
+                desired: &new,
+                backup_first: false,
+                jobs: &jobs(Missing, Succeeded, Missing),
+                previous: Some(&rolling_out),
+                database_ready: true,
+                search_ready,
+                now: NOW,
+            })
+        };
+        let waiting = with_solr(false);
+        assert_eq!((waiting.start, waiting.status.map(|s| s.phase)), (None, Some(UpgradePhase::Reindexing)));
+        assert_eq!(waiting.failure, None);
+        assert_eq!(with_solr(true).start, Some(UpgradeJob::Reindex));
     }
 
     #[test]
