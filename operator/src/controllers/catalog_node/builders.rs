@@ -183,7 +183,8 @@ pub fn managed_database(spec: &CatalogNodeSpec) -> Option<ManagedPostgres> {
     }
 }
 
-fn managed_search(spec: &CatalogNodeSpec) -> Option<ManagedSolr> {
+/// The managed Solr of a spec, with defaults when neither alternative is given.
+pub fn managed_search(spec: &CatalogNodeSpec) -> Option<ManagedSolr> {
     match (&spec.search.managed, &spec.search.external) {
         (Some(managed), _) => Some(managed.clone()),
         (None, Some(_)) => None,
@@ -191,7 +192,8 @@ fn managed_search(spec: &CatalogNodeSpec) -> Option<ManagedSolr> {
     }
 }
 
-fn managed_redis(spec: &CatalogNodeSpec) -> Option<ManagedRedis> {
+/// The managed Redis of a spec, with defaults when neither alternative is given.
+pub fn managed_redis(spec: &CatalogNodeSpec) -> Option<ManagedRedis> {
     match (&spec.redis.managed, &spec.redis.external) {
         (Some(managed), _) => Some(managed.clone()),
         (None, Some(_)) => None,

@@ -32,7 +32,7 @@ use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions,
 use crate::api::shared::DeletionPolicy;
 use crate::api::shared::PlacedSite;
 use crate::api::{CatalogNode, CatalogNodeStatus, CloudTarget};
-use builders::{Names, Release, UpgradeJob, component, managed_database};
+use builders::{Names, Release, UpgradeJob, component, managed_database, managed_redis, managed_search};
 use upgrade::{JobState, JobStates, Plan};
 
 /// Kinds of children that are deleted when no longer desired. PersistentVolumeClaims and
@@ -430,8 +430,7 @@ async fn observe_database(client: &Client, owner: &Owner, spec: &CatalogNodeSpec
 
 /// The managed Solr's rollout, or `External`.
 async fn observe_search(client: &Client, owner: &Owner, spec: &CatalogNodeSpec) -> Result<Observed, Error> {
-    let managed = spec.search.managed.is_some() || spec.search.external.is_none();
-    observe_statefulset(client, owner, managed, Names::new(owner).solr()).await
+    observe_statefulset(client, owner, managed_search(spec).is_some(), Names::new(owner).solr()).await
 }
 
 /// The rollout of the managed StatefulSet `name`, or `External` when the spec names an
@@ -463,7 +462,7 @@ async fn observe(
     };
     let database = observe_database(client, owner, spec).await?;
     let search = observe_search(client, owner, spec).await?;
-    let redis = if spec.redis.external.is_some() && spec.redis.managed.is_none() {
+    let redis = if managed_redis(spec).is_none() {
         Observed::External
     } else {
         deployment_readiness(deployments.get_opt(&names.redis()).await?.as_ref())
