@@ -8,6 +8,8 @@
 
 #[path = "real_node/catalog_node.rs"]
 mod catalog_node;
+#[path = "real_node/chain.rs"]
+mod chain;
 mod common;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -315,7 +317,8 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
             catalog_node::catalog_node_serves_ckan(&client).await;
             catalog_node::bologna_example_serves_from_an_external_database(&client).await;
         },
-        catalog_node::catalog_node_lifecycle(&client)
+        catalog_node::catalog_node_lifecycle(&client),
+        chain::municipalities_feed_the_region_which_feeds_the_nation(&client)
     );
 
     // The leader's pod deleted: the other replica takes over.

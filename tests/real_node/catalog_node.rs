@@ -308,7 +308,7 @@ async fn backups_are_complete_dumps(client: &Client, ns: &str, node: &str) {
 /// with the generated password (read from the node's Secret), then `api_token_create` with the
 /// session and its CSRF token. So every test that uses it proves the account was set up with
 /// that password.
-async fn sysadmin_token(client: &Client, node: &mediana::api::CatalogNode) -> String {
+pub(super) async fn sysadmin_token(client: &Client, node: &mediana::api::CatalogNode) -> String {
     use k8s_openapi::api::core::v1::Secret;
     use mediana::controllers::catalog_node::builders::Names;
     let owner = mediana::controllers::children::Owner::of(node).expect("an owner");
@@ -358,7 +358,7 @@ async fn sysadmin_token(client: &Client, node: &mediana::api::CatalogNode) -> St
 
 /// The URL of one of the node's ready CKAN web pods, which the tests reach on the node's
 /// bridge.
-async fn web_url(client: &Client, node: &mediana::api::CatalogNode) -> String {
+pub(super) async fn web_url(client: &Client, node: &mediana::api::CatalogNode) -> String {
     let owner = mediana::controllers::children::Owner::of(node).expect("an owner");
     let selector = format!("app.kubernetes.io/instance={},app.kubernetes.io/component=web", owner.instance);
     let web =
@@ -369,7 +369,7 @@ async fn web_url(client: &Client, node: &mediana::api::CatalogNode) -> String {
 }
 
 /// Resources small enough for the Marche node and this one to share the real node's two CPUs.
-fn small(cpu: &str, memory: &str) -> Value {
+pub(super) fn small(cpu: &str, memory: &str) -> Value {
     json!({"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}})
 }
 

@@ -339,7 +339,12 @@ pub fn from_package(package: &Value) -> Dataset {
         telephone: None,
         url: None,
     };
-    let package_licence = package["license_url"].as_str().or(package["license_id"].as_str()).map(str::to_owned);
+    // A licence of CKAN's register is named by its AgID URI: its `license_url` (e.g.
+    // opendefinition.org's page) is no DCAT-AP_IT licence, and a DCAT-AP_IT target refuses it.
+    let package_licence = package["license_id"]
+        .as_str()
+        .and_then(vocab::licence_of_ckan_id)
+        .or_else(|| package["license_url"].as_str().or(package["license_id"].as_str()).map(str::to_owned));
     let distributions = package["resources"]
         .as_array()
         .map(|resources| {

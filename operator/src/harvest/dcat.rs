@@ -10,7 +10,7 @@
 //! the late triples; they are counted and reported instead of silently ignored.
 //!
 //! Paged catalogues (`hydra:nextPage`, as ckanext-dcat serves `/catalog.ttl?page=N`) are
-//! followed up to a page cap.
+//! followed up to a page cap, on the origin the HarvestJob names (see [`on_source_origin`]).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Read as _;
@@ -319,10 +319,28 @@ pub async fn gather(
         // An empty page ends the catalogue even if it names a next one (ckanext-dcat
         // pages past the end are empty).
         if page_stats.datasets > 0 {
-            next = page_stats.next_page;
+            next = page_stats.next_page.map(|page| on_source_origin(url, &page));
         }
     }
     Ok(stats)
+}
+
+/// The URL of a next page, read on the source's scheme, host and port. CKAN writes its pages'
+/// links on its public site URL (`ckan.site_url`), which a harvester inside the cluster, given
+/// the node's Service as its source, may not resolve or may not be allowed to reach; and a
+/// catalogue must not send its harvester to another host either. Path and query are kept.
+pub fn on_source_origin(source: &str, next: &str) -> String {
+    let (Ok(source), Ok(mut page)) = (url::Url::parse(source), url::Url::parse(next)) else {
+        return next.to_owned();
+    };
+    if page.origin() == source.origin() {
+        return page.into();
+    }
+    // Setting scheme, host and port of a parsed http(s) URL from another one cannot fail.
+    let moved = page.set_scheme(source.scheme()).is_ok()
+        && page.set_host(source.host_str()).is_ok()
+        && page.set_port(source.port()).is_ok();
+    if moved { page.into() } else { next.to_owned() }
 }
 
 /// The predicates mediana maps; all others are dropped as they are read.

@@ -402,6 +402,25 @@ pub fn file_type_code(value: &str) -> Option<String> {
     FILE_TYPES.contains(&normalized.as_str()).then_some(normalized)
 }
 
+/// CKAN's own licence register (ckan/model/license.py) to AgID's licence codes, as
+/// ckanext-mediana maps them (`CKAN_LICENCES` in vocabularies.py, checked by a test).
+pub const CKAN_LICENCES: &[(&str, &str)] = &[
+    ("cc-by", "A21_CCBY40"),
+    ("cc-by-sa", "A31_CCBYSA40"),
+    ("cc-zero", "A11_CCO10"),
+    ("cc-nc", "B11_CCBYNC40"),
+    ("odc-by", "A210_ODCBY"),
+    ("odc-odbl", "A310_ODBL"),
+    ("odc-pddl", "A12_PDDL"),
+    ("gfdl", "A311_GFDL13"),
+];
+
+/// The AgID licence URI of a CKAN licence id (`cc-by` → `…/licences/A21_CCBY40`).
+pub fn licence_of_ckan_id(id: &str) -> Option<String> {
+    let id = id.trim().to_ascii_lowercase();
+    CKAN_LICENCES.iter().find(|(ckan, _)| *ckan == id).map(|(_, code)| format!("{LICENCE_BASE}{code}"))
+}
+
 /// Whether a licence is in the AgID vocabulary or is a Creative Commons URI (both are
 /// what the AgID guide accepts).
 pub fn known_licence(value: &str) -> bool {
@@ -446,6 +465,27 @@ mod tests {
         assert_eq!(set(FREQUENCIES), codes_in(FREQUENCY_TABLE, FREQUENCY_BASE));
         assert_eq!(set(FILE_TYPES), codes_in(FILE_TYPE_TABLE, FILE_TYPE_BASE));
         assert_eq!(set(LICENCES), codes_in(LICENCE_TABLE, LICENCE_BASE));
+    }
+
+    #[test]
+    fn ckan_licences_are_mapped_as_the_extension_maps_them() {
+        let python = include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies.py");
+        let table = python.split("CKAN_LICENCES = {").nth(1).and_then(|t| t.split('}').next()).expect("the table");
+        let theirs: BTreeSet<(String, String)> = table
+            .lines()
+            .filter_map(|line| {
+                let mut quoted = line.split('"').skip(1).step_by(2);
+                Some((quoted.next()?.to_owned(), quoted.next()?.to_owned()))
+            })
+            .collect();
+        let ours: BTreeSet<(String, String)> =
+            CKAN_LICENCES.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+        assert_eq!(ours, theirs);
+        for (_, code) in CKAN_LICENCES {
+            assert!(LICENCES.contains(code), "{code} is an AgID licence");
+        }
+        assert_eq!(licence_of_ckan_id("CC-BY").as_deref(), Some(format!("{LICENCE_BASE}A21_CCBY40").as_str()));
+        assert_eq!(licence_of_ckan_id("notspecified"), None);
     }
 
     #[test]

@@ -83,6 +83,26 @@ fn dcatapit_fields_in_extras_and_json_text_are_read() {
 }
 
 #[test]
+fn a_licence_of_ckans_register_is_named_by_its_agid_uri() {
+    // What CKAN's API says of a dataset whose form chose "Creative Commons Attribution".
+    let package = json!({
+        "id": "x", "type": "dataset", "title": "T", "license_id": "cc-by",
+        "license_url": "http://www.opendefinition.org/licenses/cc-by",
+        "resources": [{"url": "https://x/y.csv", "format": "CSV"},
+                      {"url": "https://x/y.json", "format": "JSON", "license_type": "https://creativecommons.org/licenses/by/4.0/"}]
+    });
+    let licences: Vec<Option<String>> =
+        from_package(&package).distributions.iter().map(|d| d.license.as_ref().and_then(|l| l.uri.clone())).collect();
+    let agid = format!("{}A21_CCBY40", vocab::LICENCE_BASE);
+    assert_eq!(licences, [Some(agid), Some("https://creativecommons.org/licenses/by/4.0/".to_owned())]);
+    // A licence outside the register keeps its URL.
+    let other = json!({"id": "y", "type": "dataset", "license_id": "iodl-2", "license_url": "https://www.dati.gov.it/iodl/2.0/",
+        "resources": [{"url": "https://x/z.csv", "format": "CSV"}]});
+    let uri = from_package(&other).distributions[0].license.as_ref().and_then(|l| l.uri.clone());
+    assert_eq!(uri.as_deref(), Some("https://www.dati.gov.it/iodl/2.0/"));
+}
+
+#[test]
 fn filter_queries_combine_organization_and_query() {
     assert_eq!(
         filter_query(Some("comune-x"), Some("tags:trasporti")),

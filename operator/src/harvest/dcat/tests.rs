@@ -102,6 +102,28 @@ fn hydra_next_page_is_reported() {
 }
 
 #[test]
+fn next_pages_are_read_on_the_origin_the_job_names() {
+    let source = "http://dati-regione-marche-ckan.opendata-marche.svc:80/catalog.ttl";
+    // CKAN's link, on its public site URL: moved to the Service, path and query kept.
+    assert_eq!(
+        on_source_origin(source, "https://dati.regione.marche.it/catalog.ttl?page=2"),
+        "http://dati-regione-marche-ckan.opendata-marche.svc/catalog.ttl?page=2"
+    );
+    assert_eq!(
+        on_source_origin("http://127.0.0.1:8080/catalog.ttl", "http://x/catalog.ttl?page=3&q=a"),
+        "http://127.0.0.1:8080/catalog.ttl?page=3&q=a"
+    );
+    // On the source's own origin, a link is followed as written.
+    assert_eq!(
+        on_source_origin(
+            "https://dati.regione.marche.it/catalog.ttl",
+            "https://dati.regione.marche.it/catalog.ttl?page=2"
+        ),
+        "https://dati.regione.marche.it/catalog.ttl?page=2"
+    );
+}
+
+#[test]
 fn billion_laughs_is_refused_before_parsing() {
     let mut doc = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE rdf:RDF [\n<!ENTITY lol \"lol\">\n");
     for i in 1..=9 {
