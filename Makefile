@@ -11,7 +11,8 @@ all: build
 build:
 	$(CARGO) build --locked
 
-## demo: run the operator against KUBECONFIG (or a local control plane), apply the examples, print their status
+## demo: the municipality → region → nation flow on a local cluster with a real node, in a
+## browser at http://dati-regione-marche-it.localhost/ (as root; Enter stops it)
 demo:
 	examples/demo.sh
 

@@ -6,6 +6,8 @@
 //! `make test` starts that cluster and sets MEDIANA_NODE_KUBECONFIG and MEDIANA_NODE_DIR;
 //! with MEDIANA_SKIP_REAL_NODE=1 (a run against a cluster of your own) these tests are skipped.
 
+#[path = "real_node/browser.rs"]
+mod browser;
 #[path = "real_node/catalog_node.rs"]
 mod catalog_node;
 #[path = "real_node/chain.rs"]

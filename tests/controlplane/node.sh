@@ -29,6 +29,7 @@ N=$RUN/node
 P=$RUN/pki
 NODE_NAME=mediana-node
 CLUSTER_DNS=10.96.0.10
+SERVICE_CIDR=10.96.0.0/16
 SOCK=$N/containerd/containerd.sock
 CGROUP_ROOT=/mediana-$(basename "$RUN")-$(echo "$RUN" | sha256sum | cut -c1-8)
 export PATH="$CONTAINERD_DIR:$CRICTL_DIR:$K8S_DIR:$PATH"
@@ -58,6 +59,10 @@ network() {
   ip link show cni0 >/dev/null 2>&1 || ip link add cni0 type bridge
   ip addr replace "$NODE_IP/${POD_CIDR#*/}" dev cni0
   ip link set cni0 up
+  # Services' addresses onto the bridge, as a real node's default route carries them: kube-
+  # proxy's rules turn them into a pod's address on the way out, so that the node's own
+  # processes (the tests' browser, make demo's proxy) reach Services too.
+  ip route replace "$SERVICE_CIDR" dev cni0
 }
 
 certs() (

@@ -27,6 +27,9 @@ pub async fn catalog_node_serves_ckan(client: &Client) {
     node["metadata"]["namespace"] = json!(ns);
     node["spec"]["replicas"] = json!(1);
     node["spec"].as_object_mut().expect("a spec").remove("placement");
+    // CPU requests of 50m, so that the nodes of the tests beside it fit on the node's two
+    // CPUs (the example's 1.5 CPUs would leave the others' pods Pending).
+    little_cpu(&mut node["spec"]);
     let name = node["metadata"]["name"].as_str().expect("a name").to_owned();
     let nodes: Api<mediana::api::CatalogNode> = Api::namespaced(client.clone(), &ns);
     nodes.patch(&name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(node)).await.expect("admitted");
@@ -309,15 +312,7 @@ async fn backups_are_complete_dumps(client: &Client, ns: &str, node: &str) {
 /// session and its CSRF token. So every test that uses it proves the account was set up with
 /// that password.
 pub(super) async fn sysadmin_token(client: &Client, node: &mediana::api::CatalogNode) -> String {
-    use k8s_openapi::api::core::v1::Secret;
-    use mediana::controllers::catalog_node::builders::Names;
-    let owner = mediana::controllers::children::Owner::of(node).expect("an owner");
-    let secret = Api::<Secret>::namespaced(client.clone(), &owner.namespace)
-        .get(&Names::new(&owner).ckan_secret())
-        .await
-        .expect("the node's generated Secret");
-    let password = secret.data.as_ref().and_then(|d| d.get("sysadmin-password")).expect("a sysadmin password");
-    let password = String::from_utf8(password.0.clone()).expect("a UTF-8 password");
+    let password = sysadmin_password(client, node).await;
     let (name, url) = (node.spec.sysadmin.name.clone(), web_url(client, node).await);
     let browser = reqwest::Client::builder()
         .cookie_store(true)
@@ -356,6 +351,19 @@ pub(super) async fn sysadmin_token(client: &Client, node: &mediana::api::Catalog
     answer["result"]["token"].as_str().expect("a token").to_owned()
 }
 
+/// The sysadmin's password that the operator generated, from the node's Secret.
+pub(super) async fn sysadmin_password(client: &Client, node: &mediana::api::CatalogNode) -> String {
+    use k8s_openapi::api::core::v1::Secret;
+    use mediana::controllers::catalog_node::builders::Names;
+    let owner = mediana::controllers::children::Owner::of(node).expect("an owner");
+    let secret = Api::<Secret>::namespaced(client.clone(), &owner.namespace)
+        .get(&Names::new(&owner).ckan_secret())
+        .await
+        .expect("the node's generated Secret");
+    let password = secret.data.as_ref().and_then(|d| d.get("sysadmin-password")).expect("a sysadmin password");
+    String::from_utf8(password.0.clone()).expect("a UTF-8 password")
+}
+
 /// The URL of one of the node's ready CKAN web pods, which the tests reach on the node's
 /// bridge.
 pub(super) async fn web_url(client: &Client, node: &mediana::api::CatalogNode) -> String {
@@ -366,6 +374,22 @@ pub(super) async fn web_url(client: &Client, node: &mediana::api::CatalogNode) -
             .await;
     let ip = web.status.and_then(|s| s.pod_ip).expect("a ready web pod with an address");
     format!("http://{ip}:5000")
+}
+
+/// Every CPU request under `value` set to 50m.
+fn little_cpu(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                match (key.as_str(), inner.get("cpu").is_some()) {
+                    ("requests", true) => inner["cpu"] = json!("50m"),
+                    _ => little_cpu(inner),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(little_cpu),
+        _ => {}
+    }
 }
 
 /// Resources small enough for the Marche node and this one to share the real node's two CPUs.

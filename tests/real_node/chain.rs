@@ -21,6 +21,9 @@ use super::{exec_probe, image, restricted_namespace, server_pod};
 /// The municipal files, as the municipalities' websites publish them.
 const RECANATI_RDF: &str = include_str!("../fixtures/chain/recanati.rdf");
 const TOLENTINO_TTL: &str = include_str!("../fixtures/chain/tolentino.ttl");
+/// The Comune di Macerata's organization and datasets, as its open-data office publishes them
+/// through the API.
+const MACERATA_JSON: &str = include_str!("../fixtures/chain/macerata.json");
 
 /// What a person checks of a dataset at each hop: the fields DCAT-AP_IT makes mandatory.
 #[derive(Debug, PartialEq, Eq)]
@@ -60,44 +63,30 @@ impl Seen {
 }
 
 /// One of the portals of the chain: a small CatalogNode (one replica, managed services) whose
-/// volumes go with it.
+/// volumes go with it. Three of them and the other tests' nodes share the node's two CPUs:
+/// requests of a few hundredths of a CPU each, or pods wait Pending for CPU that others hold.
 fn portal(ns: &str, name: &str, hostname: &str, title: &str, (ipa_code, holder): (&str, &str), config: Value) -> Value {
     json!({"apiVersion": "mediana.dev/v1alpha1", "kind": "CatalogNode",
         "metadata": {"name": name, "namespace": ns},
         "spec": {"hostname": hostname, "title": title,
             "publisher": {"ipaCode": ipa_code, "name": holder},
-            "replicas": 1, "resources": small("100m", "1Gi"), "config": config,
-            "database": {"managed": {"resources": small("50m", "256Mi")}},
-            "search": {"managed": {"resources": small("50m", "1Gi")}},
+            "replicas": 1, "resources": small("50m", "1Gi"), "config": config,
+            "database": {"managed": {"resources": small("20m", "256Mi")}},
+            "search": {"managed": {"resources": small("20m", "1Gi")}},
             "redis": {"managed": {"resources": small("10m", "64Mi")}},
             "deletionPolicy": "Delete"}})
 }
 
 /// A HarvestJob without a schedule (it runs once, then on run-now) of a source inside the
 /// cluster.
-fn harvest(ns: &str, name: &str, target: &str, (organization, ipa_code): (&str, &str), source: Value) -> Value {
+fn harvest(ns: &str, name: &str, target: &str, publisher: (&str, &str, &str), source: Value) -> Value {
+    let (organization, ipa_code, administration) = publisher;
     json!({"apiVersion": "mediana.dev/v1alpha1", "kind": "HarvestJob",
         "metadata": {"name": name, "namespace": ns},
         "spec": {"target": {"catalogNode": target},
-            "publisher": {"organization": organization, "ipaCode": ipa_code},
-            "source": source, "allowPrivateNetworks": true,
+            "publisher": {"organization": organization, "ipaCode": ipa_code, "name": administration},
+            "source": source, "allowPrivateNetworks": true, "resources": small("20m", "256Mi"),
             "removedDatasets": "Delete", "maxDeletePercent": 50}})
-}
-
-/// A dataset of the Comune di Macerata as its open-data office publishes it through the API.
-fn macerata(name: &str, title: &str, theme: &str) -> Value {
-    json!({
-        "name": name, "owner_org": "comune-di-macerata", "title": title,
-        "notes": format!("{title}: dati del Comune di Macerata."),
-        "identifier": format!("c_e783:{name}"),
-        "themes_aggregate": json!([{"theme": theme, "subthemes": []}]).to_string(),
-        "frequency": "ANNUAL", "modified": "2024-05-31",
-        "holder_name": "Comune di Macerata", "holder_identifier": "c_e783",
-        "publisher_name": "Comune di Macerata", "publisher_identifier": "c_e783",
-        "language": "ITA", "license_id": "cc-by",
-        "resources": [{"name": format!("{title} (CSV)"), "format": "CSV",
-            "url": format!("https://dati.comune.macerata.it/files/{name}.csv")}]
-    })
 }
 
 /// Every dataset of a CKAN by its DCAT identifier, as anyone reads them.
@@ -215,18 +204,14 @@ pub async fn municipalities_feed_the_region_which_feeds_the_nation(client: &Clie
     let municipal = wait_for(&nodes(&comune), "dati-comune-macerata", "Ready", "True", "Available", 900).await;
     let (municipal_token, municipal_url) =
         (sysadmin_token(client, &municipal).await, web_url(client, &municipal).await);
-    let organization = json!({"name": "comune-di-macerata", "title": "Comune di Macerata"});
-    common::ckan_action(&municipal_url, &municipal_token, "organization_create", organization)
+    let macerata: Value = serde_json::from_str(MACERATA_JSON).expect("macerata.json");
+    common::ckan_action(&municipal_url, &municipal_token, "organization_create", macerata["organization"].clone())
         .await
         .expect("the municipality's organization");
-    for (name, title, theme) in [
-        ("bilancio-2024", "Bilancio di previsione 2024", "GOVE"),
-        ("scuole-comunali", "Scuole comunali", "EDUC"),
-        ("linee-autobus", "Linee degli autobus urbani", "TRAN"),
-    ] {
-        common::ckan_action(&municipal_url, &municipal_token, "package_create", macerata(name, title, theme))
+    for dataset in macerata["datasets"].as_array().expect("datasets") {
+        common::ckan_action(&municipal_url, &municipal_token, "package_create", dataset.clone())
             .await
-            .unwrap_or_else(|err| panic!("the dataset {name}: {err}"));
+            .unwrap_or_else(|err| panic!("the dataset {}: {err}", dataset["name"]));
     }
 
     // The region harvests its three sources, in parallel.
@@ -236,18 +221,18 @@ pub async fn municipalities_feed_the_region_which_feeds_the_nation(client: &Clie
     let sources = [
         (
             "comune-di-macerata",
-            ("comune-di-macerata", "c_e783"),
+            ("comune-di-macerata", "c_e783", "Comune di Macerata"),
             json!({"type": "ckan", "url": in_cluster("dati-comune-macerata-ckan", &comune),
                    "organization": "comune-di-macerata"}),
         ),
         (
             "comune-di-recanati",
-            ("comune-di-recanati", "c_h211"),
+            ("comune-di-recanati", "c_h211", "Comune di Recanati"),
             json!({"type": "dcat", "url": format!("{files}/recanati.rdf"), "format": "RdfXml"}),
         ),
         (
             "comune-di-tolentino",
-            ("comune-di-tolentino", "c_l191"),
+            ("comune-di-tolentino", "c_l191", "Comune di Tolentino"),
             json!({"type": "dcat", "url": format!("{files}/tolentino.ttl"), "format": "Turtle"}),
         ),
     ];
@@ -292,6 +277,13 @@ pub async fn municipalities_feed_the_region_which_feeds_the_nation(client: &Clie
     );
     assert_eq!(recanati.distributions.len(), 2, "{recanati:?}");
 
+    // What the region's open-data manager sees, in a browser.
+    let titles: Vec<&str> = at_region.values().filter_map(|p| p["title"].as_str()).collect();
+    let facets = ["Comune di Macerata", "Comune di Recanati", "Comune di Tolentino", "GOVE", "EDUC", "ENVI", "TRAN"];
+    let page = at_region["c_h211:raccolta-differenziata"]["name"].as_str().expect("a name");
+    let fields = ["Rights holder", "Comune di Recanati", "c_h211", "Update frequency", "Themes"];
+    super::browser::a_person_sees_the_harvested_datasets(client, &regional, &titles, &facets, (page, &fields)).await;
+
     // The region's catalogue comes in pages of two, each naming the next on the region's
     // public URL (which resolves nowhere here: the harvester reads it on its Service).
     let first_page = reqwest::get(format!("{regional_url}/catalog.ttl"))
@@ -309,8 +301,13 @@ pub async fn municipalities_feed_the_region_which_feeds_the_nation(client: &Clie
     let national_jobs = Api::<HarvestJob>::namespaced(client.clone(), &nazionale);
     let national_source = json!({"type": "dcat", "format": "Turtle",
         "url": format!("{}/catalog.ttl", in_cluster("dati-regione-marche-ckan", &regione))});
-    let mut national =
-        harvest(&nazionale, "regione-marche", "dati-gov-it", ("regione-marche", "r_marche"), national_source);
+    let mut national = harvest(
+        &nazionale,
+        "regione-marche",
+        "dati-gov-it",
+        ("regione-marche", "r_marche", "Regione Marche"),
+        national_source,
+    );
     national["spec"]["removedDatasets"] = json!("Keep");
     wait_for(&nodes(&nazionale), "dati-gov-it", "Ready", "True", "Available", 900).await;
     national_jobs

@@ -169,6 +169,24 @@ fn host_of(url: &str) -> Option<String> {
     url::Url::parse(url).ok()?.host_str().map(str::to_lowercase)
 }
 
+/// The public host name of the node that a source's host names through the node's Service
+/// (`<node>-ckan.<namespace>.svc`, with or without the cluster's domain, `<node>-ckan.<namespace>`,
+/// or `<node>-ckan` from the job's own namespace), as the national node of a broker harvests a
+/// region inside the cluster.
+fn node_behind_service(host: &str, job_namespace: Option<&str>, nodes: &[CatalogNode]) -> Option<String> {
+    nodes.iter().find_map(|node| {
+        let owner = crate::controllers::children::Owner::of(node).ok()?;
+        let internal = host_of(&crate::controllers::catalog_node::builders::internal_url(&owner))?;
+        let service = internal.strip_suffix(".svc")?;
+        let short = service.strip_suffix(&format!(".{}", owner.namespace))?;
+        let names_it = host == internal
+            || host == service
+            || host.strip_prefix(&internal).is_some_and(|domain| domain.starts_with('.'))
+            || (host == short && job_namespace == Some(owner.namespace.as_str()));
+        names_it.then(|| node.spec.hostname.to_lowercase())
+    })
+}
+
 /// If `job` would close a harvest loop, the hosts along it (`a → b → a`). Every older
 /// HarvestJob in the cluster is an edge from its source's host to its target node's host
 /// name; a loop would copy datasets around forever, each copy one hop further from its
@@ -180,8 +198,11 @@ pub fn harvest_loop(job: &HarvestJob, all_jobs: &[HarvestJob], nodes: &[CatalogN
             .find(|n| n.namespace() == namespace && n.name_any() == name)
             .map(|n| n.spec.hostname.to_lowercase())
     };
-    let edge =
-        |j: &HarvestJob| Some((host_of(&j.spec.source.url)?, node_host(j.namespace(), &j.spec.target.catalog_node)?));
+    let source_host = |j: &HarvestJob| {
+        let host = host_of(&j.spec.source.url)?;
+        Some(node_behind_service(&host, j.namespace().as_deref(), nodes).unwrap_or(host))
+    };
+    let edge = |j: &HarvestJob| Some((source_host(j)?, node_host(j.namespace(), &j.spec.target.catalog_node)?));
     let (from, to) = edge(job)?;
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     // Only older jobs count: of two jobs that close a loop, the newer is refused and the

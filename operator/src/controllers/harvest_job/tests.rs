@@ -300,6 +300,37 @@ fn harvest_loops_are_found_across_namespaces() {
 }
 
 #[test]
+fn a_loop_through_a_nodes_service_is_found() {
+    let nodes = [node("marche", "regione", "dati.regione.marche.it"), node("nazionale", "agid", "www.dati.gov.it")];
+    let mut national_from_region = harvest_job(
+        "from-marche",
+        "agid",
+        json!({"source": {"type": "dcat", "url": "http://marche-ckan.regione.svc.cluster.local/catalog.ttl"}}),
+    );
+    national_from_region.spec.target.catalog_node = "nazionale".into();
+    let older = [national_from_region];
+    for url in [
+        "http://nazionale-ckan.agid.svc.cluster.local/catalog.ttl",
+        "http://nazionale-ckan.agid.svc/catalog.ttl",
+        "http://nazionale-ckan.agid/catalog.ttl",
+    ] {
+        let mut region_from_national = harvest_job("back", "regione", json!({"source": {"type": "dcat", "url": url}}));
+        region_from_national.spec.target.catalog_node = "marche".into();
+        let path = runs::harvest_loop(&region_from_national, &older, &nodes);
+        assert_eq!(
+            path.as_deref(),
+            Some(["www.dati.gov.it", "dati.regione.marche.it", "www.dati.gov.it"].map(str::to_owned).as_slice()),
+            "{url}"
+        );
+    }
+    // `nazionale-ckan` alone names a Service of the job's own namespace, not the national one.
+    let mut elsewhere =
+        harvest_job("back", "regione", json!({"source": {"type": "dcat", "url": "http://nazionale-ckan/catalog.ttl"}}));
+    elsewhere.spec.target.catalog_node = "marche".into();
+    assert_eq!(runs::harvest_loop(&elsewhere, &older, &nodes), None);
+}
+
+#[test]
 fn conditions_say_how_runs_start_and_how_the_last_ended() {
     let scheduled = harvest_job("m", "ns", json!({"schedule": "0 3 * * *"})).spec;
     let mut status = HarvestJobStatus::default();
