@@ -69,9 +69,10 @@ outside() {
 # Inside the namespace: the cluster, the chart, the portals and the harvests.
 inside() {
   mediana_toolchain_env
-  local cluster=$demo_dir/cluster nginx_pid=
+  # Global, as cleanup is: the EXIT trap runs after this function has returned.
+  cluster=$demo_dir/cluster nginx_pid=
   mkdir -p "$demo_dir"
-  trap 'kill ${nginx_pid:-} 2>/dev/null; tests/controlplane/cluster.sh down "$cluster" >/dev/null 2>&1' EXIT
+  trap 'if [[ -n $nginx_pid ]]; then kill "$nginx_pid"; fi; tests/controlplane/cluster.sh down "$cluster" >/dev/null 2>&1' EXIT
   log "starting the cluster and its real node (log: .controlplane/demo/cluster.log)"
   tests/controlplane/cluster.sh up-node "$cluster" >"$demo_dir/cluster.log" 2>&1 || die "the cluster did not start: $demo_dir/cluster.log"
   tests/controlplane/node.sh load "$cluster" >/dev/null
