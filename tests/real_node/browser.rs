@@ -15,13 +15,29 @@ use serde_json::json;
 use super::catalog_node::sysadmin_password;
 use super::common::{self, eventually};
 
-/// chromedriver for one test, stopped with it.
-struct Driver(Child);
+/// chromedriver and its Chromium for one test, stopped with it, even when the test fails
+/// before it closes the session (Chromium would outlive its driver), and its profile removed.
+struct Driver {
+    process: Child,
+    profile: PathBuf,
+}
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        // Its processes name the profile on their command lines (`--user-data-dir=…`).
+        let browser = format!("user-data-dir={}", self.profile.display());
+        let _ = Command::new("pkill").args(["-KILL", "-f", &browser]).status();
+        // A closing Chromium still writes its profile: remove it once the last one is gone.
+        let running = || Command::new("pgrep").args(["-f", &browser]).status().is_ok_and(|s| s.success());
+        for _ in 0..50 {
+            if !running() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -35,19 +51,19 @@ pub fn screenshots() -> PathBuf {
 /// Headless Chromium that reaches `hostname` at `address` only, and no other name.
 async fn browser(hostname: &str, address: &str) -> (Driver, Browser) {
     let port = common::free_port();
-    let driver = Command::new("chromedriver")
+    let process = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver (Debian's chromium-driver) on PATH");
-    let driver = Driver(driver);
+    let profile = std::env::temp_dir().join(common::unique_name("chromium"));
+    let driver = Driver { process, profile: profile.clone() };
     let status = format!("http://127.0.0.1:{port}/status");
     eventually("chromedriver to answer", 30, || async {
         reqwest::get(&status).await.ok()?.status().is_success().then_some(())
     })
     .await;
-    let profile = std::env::temp_dir().join(common::unique_name("chromium"));
     let args = [
         "--headless=new".to_owned(),
         // As root in the tests' container: Chromium's own sandbox needs user namespaces.
