@@ -480,7 +480,9 @@ async fn the_server_images_start_as_nonroot_and_answer_queries() {
     for pod in &servers {
         let name = pod["metadata"]["name"].as_str().expect("a name");
         // runAsNonRoot: the kubelet starts the container only if the image's user is not root.
-        eventually(&format!("{name} to answer its readiness query"), 180, || async {
+        // Ten minutes, as for a CatalogNode: beside the chain's three CKANs, Solr's JVM took
+        // over three to start on CI's two CPUs.
+        eventually(&format!("{name} to answer its readiness query"), 600, || async {
             ready_pods(&client, &ns, &format!("server={name}")).await.into_iter().next()
         })
         .await;
