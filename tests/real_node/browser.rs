@@ -42,7 +42,7 @@ impl Drop for Driver {
 }
 
 /// Where the screenshots go: `make test` keeps them beside cargo's other outputs.
-pub fn screenshots() -> PathBuf {
+fn screenshots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).expect("the screenshots' directory");
     dir
@@ -96,11 +96,9 @@ async fn text(browser: &Browser, css: &str) -> String {
     element.text().await.unwrap_or_else(|err| panic!("the text of {css}: {err}"))
 }
 
-async fn screenshot(browser: &Browser, name: &str) -> PathBuf {
+async fn screenshot(browser: &Browser, name: &str) {
     let png = browser.screenshot().await.expect("a screenshot");
-    let file = screenshots().join(format!("{name}.png"));
-    std::fs::write(&file, png).expect("save the screenshot");
-    file
+    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("save the screenshot");
 }
 
 /// The regional portal as its open-data manager sees it once the municipalities are
