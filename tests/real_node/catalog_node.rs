@@ -82,7 +82,7 @@ pub async fn catalog_node_serves_ckan(client: &Client) {
     harvests.patch("recanati", &PatchParams::apply(TEST_MANAGER), &Patch::Apply(harvest)).await.expect("admitted");
     let run = eventually("the harvester's report of its run", 300, || async {
         let run = harvests.get("recanati").await.ok()?.status?.last_run?;
-        (run.result != mediana::api::harvest_job::RunResult::Running).then_some(run)
+        run.result.is_over().then_some(run)
     })
     .await;
     assert_eq!(run.result, mediana::api::harvest_job::RunResult::Failed, "{run:?}");

@@ -292,6 +292,11 @@ pub struct HarvestRun {
     /// `counts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<RunPreview>,
+    /// The harvester's peak resident memory in the run, in bytes (the kernel's high-water
+    /// mark of the process, read as it ends): what `spec.resources.limits.memory` must leave
+    /// room for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_memory_bytes: Option<i64>,
 }
 
 /// What a dry run would have written.
@@ -315,7 +320,11 @@ pub struct RunPreview {
 /// Outcome of a harvest run.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub enum RunResult {
-    /// Still running.
+    /// The run's Job exists but its harvester has not started: the pod waits for room on a
+    /// node (runs queue when many are due at once) or runs its token step. Bounded by
+    /// `activeDeadlineSeconds`, not by heartbeats.
+    Pending,
+    /// The harvester is running and sending heartbeats.
     #[default]
     Running,
     /// Every dataset was harvested (or reported invalid in Enforce mode).
@@ -328,6 +337,13 @@ pub enum RunResult {
     DeadlineExceeded,
     /// The run was refused before it started (e.g. a harvest loop).
     Refused,
+}
+
+impl RunResult {
+    /// Whether the run has ended, whichever way (neither pending nor running).
+    pub fn is_over(self) -> bool {
+        !matches!(self, Self::Pending | Self::Running)
+    }
 }
 
 /// Dataset counts of a run.

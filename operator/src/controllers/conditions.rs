@@ -105,6 +105,8 @@ pub enum Reason {
     OnDemand,
     /// No run has happened yet.
     NoRunYet,
+    /// A run's Job exists; its harvester has not started yet.
+    Pending,
     /// A run is in progress.
     Running,
     /// The run harvested every dataset.
@@ -170,6 +172,7 @@ impl Reason {
             Self::Suspended => "Suspended",
             Self::OnDemand => "OnDemand",
             Self::NoRunYet => "NoRunYet",
+            Self::Pending => "Pending",
             Self::Running => "Running",
             Self::Succeeded => "Succeeded",
             Self::PartiallySucceeded => "PartiallySucceeded",

@@ -148,8 +148,9 @@ pub async fn run_harvest_job(
             Err(err) => warn!(error = %err, "the run's API token is not revoked: the next run's token step revokes it"),
         }
     }
+    let peak_memory_bytes = peak_memory_bytes();
     let finished = match &outcome {
-        Ok(report) => HarvestRun { start_time: Some(started), ..report.to_harvest_run(run_job) },
+        Ok(report) => HarvestRun { start_time: Some(started), peak_memory_bytes, ..report.to_harvest_run(run_job) },
         Err(err) => HarvestRun {
             job: run_job,
             start_time: Some(started),
@@ -157,13 +158,27 @@ pub async fn run_harvest_job(
             result: RunResult::Failed,
             dry_run: spec.dry_run,
             message: Some(format!("{err}; nothing was deleted")),
+            peak_memory_bytes,
             ..Default::default()
         },
     };
-    info!(result = ?finished.result, counts = ?finished.counts, "run finished");
+    info!(result = ?finished.result, counts = ?finished.counts, peak_memory_bytes, "run finished");
     runs::record(&mut status, finished, &spec);
     runs::apply_report(&api, name, &status).await?;
     Ok(outcome?)
+}
+
+/// This process's peak resident memory so far, from the kernel's high-water mark (`VmHWM` in
+/// `/proc/self/status`); none where the kernel does not report it.
+fn peak_memory_bytes() -> Option<i64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    high_water_mark(&status)
+}
+
+/// The `VmHWM` line of a `/proc/<pid>/status` text, in bytes (the kernel writes kB).
+fn high_water_mark(status: &str) -> Option<i64> {
+    let kib = status.lines().find_map(|line| line.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?;
+    kib.trim().parse::<i64>().ok().map(|kib| kib * 1024)
 }
 
 /// Reads the target's API token from the file the pod's first container wrote.
@@ -171,4 +186,25 @@ pub fn read_token(path: &std::path::Path) -> Result<String, JobError> {
     std::fs::read_to_string(path)
         .map(|t| t.trim().to_owned())
         .map_err(|source| JobError::Token { path: path.display().to_string(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_high_water_mark_is_read_in_bytes_from_the_kernels_status() {
+        let status = "Name:\tmediana\nVmPeak:\t  900000 kB\nVmHWM:\t   23456 kB\nVmRSS:\t   20000 kB\n";
+        assert_eq!(high_water_mark(status), Some(23456 * 1024));
+        assert_eq!(high_water_mark("Name:\tmediana\n"), None);
+        assert_eq!(high_water_mark("VmHWM:\t lots\n"), None);
+    }
+
+    #[test]
+    fn this_process_reports_a_peak_of_at_least_what_it_holds() {
+        let held = vec![1u8; 16 << 20];
+        let peak = peak_memory_bytes().expect("Linux reports VmHWM");
+        assert!(peak >= 16 << 20, "peak {peak} below the 16 MiB held");
+        assert_eq!(held.iter().map(|&b| usize::from(b)).sum::<usize>(), 16 << 20);
+    }
 }

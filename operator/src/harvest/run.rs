@@ -198,6 +198,7 @@ impl RunReport {
                 update: first(&self.updated),
                 delete: first(&self.deleted),
             }),
+            peak_memory_bytes: None,
         }
     }
 }

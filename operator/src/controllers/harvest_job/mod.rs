@@ -150,8 +150,8 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
         ctx.metrics.wrote("HarvestJob", 1);
     }
     write_status(&ctx, &api, job.as_ref(), status.clone(), &conditions(spec, &status)).await?;
-    // A running harvest is watched through its Job; the heartbeat check needs a clock.
-    let running = status.last_run.as_ref().is_some_and(|r| r.result == RunResult::Running);
+    // A run is watched through its Job; the heartbeat check needs a clock.
+    let running = status.last_run.as_ref().is_some_and(|r| !r.result.is_over());
     Ok(if running { Action::requeue(runs::HEARTBEAT_TIMEOUT) } else { Action::await_change() })
 }
 
@@ -183,6 +183,9 @@ pub fn conditions(spec: &HarvestJobSpec, status: &HarvestJobStatus) -> Vec<Desir
             match run.result {
                 RunResult::Succeeded => {
                     DesiredCondition::true_(ConditionType::LastRunSucceeded, Reason::Succeeded, message)
+                }
+                RunResult::Pending => {
+                    DesiredCondition::false_(ConditionType::LastRunSucceeded, Reason::Pending, message)
                 }
                 RunResult::Running => {
                     DesiredCondition::false_(ConditionType::LastRunSucceeded, Reason::Running, message)

@@ -20,7 +20,8 @@ use crate::controllers::Error;
 pub const RUN_REPORT_MANAGER: &str = "mediana-harvester";
 /// How often a running harvester reports a heartbeat.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
-/// A running harvester silent for this long is reported as stuck.
+/// A running harvester silent for this long is reported as stuck (a pending one is not: it
+/// has not started, and its Job's deadline bounds the wait).
 pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// What a harvester Job's status says.
@@ -80,9 +81,10 @@ fn rfc3339(time: DateTime<Utc>) -> String {
 }
 
 /// The run the controller must record for the newest harvester Job, if the harvester has
-/// not (and cannot) report it: a Job that failed or ran out of time while the report says
-/// Running, a Job that ended without any report, and a run silent for longer than
-/// [`HEARTBEAT_TIMEOUT`]. `None` when the harvester's own report stands.
+/// not (and cannot) report it: a new Job whose harvester has not started (Pending), a Job
+/// that failed or ran out of time while the report says Pending or Running, a Job that ended
+/// without any report, and a running harvester silent for longer than [`HEARTBEAT_TIMEOUT`].
+/// `None` when the report stands.
 pub fn supervise(last_run: Option<&HarvestRun>, jobs: &[JobObservation], now: DateTime<Utc>) -> Option<HarvestRun> {
     let newest = jobs.iter().max_by_key(|j| j.created)?;
     let reported = last_run.filter(|r| r.job.as_deref() == Some(newest.name.as_str()));
@@ -90,7 +92,7 @@ pub fn supervise(last_run: Option<&HarvestRun>, jobs: &[JobObservation], now: Da
         || HarvestRun { job: Some(newest.name.clone()), start_time: newest.started.clone(), ..Default::default() };
     match (reported, &newest.outcome) {
         // The harvester reported the end of its run: it stands.
-        (Some(run), _) if run.result != RunResult::Running => None,
+        (Some(run), _) if run.result.is_over() => None,
         (report, Some(JobOutcome::Failed { reason, message })) => {
             let deadline = reason == "DeadlineExceeded";
             Some(HarvestRun {
@@ -106,6 +108,8 @@ pub fn supervise(last_run: Option<&HarvestRun>, jobs: &[JobObservation], now: Da
             message: Some("the harvester ended without reporting its run".into()),
             ..report.cloned().unwrap_or_else(base)
         }),
+        // Queued or in its token step: the Job's deadline, not the heartbeat, bounds it.
+        (Some(run), None) if run.result == RunResult::Pending => None,
         (Some(run), None) => {
             let last_sign = parse_time(run.heartbeat_time.as_deref().or(run.start_time.as_deref()))?;
             let silent = now.signed_duration_since(last_sign).to_std().unwrap_or_default();
@@ -119,8 +123,15 @@ pub fn supervise(last_run: Option<&HarvestRun>, jobs: &[JobObservation], now: Da
                 ..run.clone()
             })
         }
-        // A Job started and the harvester has not reported yet: say it is running.
-        (None, None) => Some(HarvestRun { heartbeat_time: newest.started.clone(), ..base() }),
+        // A Job exists and its harvester has not reported yet: the run is pending.
+        (None, None) => Some(HarvestRun {
+            result: RunResult::Pending,
+            message: Some(format!(
+                "Job {} created; waiting for its pod to be scheduled and its harvester to start",
+                newest.name
+            )),
+            ..base()
+        }),
     }
 }
 

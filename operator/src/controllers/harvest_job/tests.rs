@@ -196,17 +196,35 @@ fn a_finished_report_of_the_harvester_stands() {
 }
 
 #[test]
-fn a_new_job_is_running_until_the_harvester_reports() {
+fn a_new_job_is_pending_until_the_harvester_reports() {
     let jobs = [
         observed("j1", "2026-11-22T03:00:00Z", Some(JobOutcome::Complete)),
         observed("j2", "2026-11-23T03:00:00Z", None),
     ];
     let previous = reported("j1", RunResult::Succeeded, "2026-11-22T03:05:00Z");
     let run = runs::supervise(Some(&previous), &jobs, at("2026-11-23T03:00:10Z")).expect("a run to record");
-    assert_eq!((run.job.as_deref(), run.result), (Some("j2"), RunResult::Running));
+    assert_eq!((run.job.as_deref(), run.result), (Some("j2"), RunResult::Pending));
+    assert!(run.message.as_deref().is_some_and(|m| m.contains("waiting for its pod")), "{run:?}");
     // Once reported as running with a fresh heartbeat, the controller leaves it alone.
     let fresh = reported("j2", RunResult::Running, "2026-11-23T03:02:00Z");
     assert_eq!(runs::supervise(Some(&fresh), &jobs, at("2026-11-23T03:03:00Z")), None);
+}
+
+#[test]
+fn a_queued_run_is_not_stuck_however_long_it_waits_but_its_job_deadline_ends_it() {
+    // 54 municipalities due at once on a small cluster: most pods wait for room for longer
+    // than the heartbeat timeout, and must not be reported stuck (the chain benchmark did).
+    let active = [observed("j2", "2026-11-23T03:00:00Z", None)];
+    let pending = runs::supervise(None, &active, at("2026-11-23T03:00:01Z")).expect("a pending run");
+    assert_eq!(runs::supervise(Some(&pending), &active, at("2026-11-23T03:30:00Z")), None);
+    let deadline = [observed(
+        "j2",
+        "2026-11-23T03:00:00Z",
+        Some(JobOutcome::Failed { reason: "DeadlineExceeded".into(), message: "Job was active longer".into() }),
+    )];
+    let ended = runs::supervise(Some(&pending), &deadline, at("2026-11-23T04:00:00Z")).expect("ended run");
+    assert_eq!(ended.result, RunResult::DeadlineExceeded);
+    assert!(RunResult::DeadlineExceeded.is_over() && !RunResult::Pending.is_over() && !RunResult::Running.is_over());
 }
 
 #[test]
