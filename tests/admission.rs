@@ -240,6 +240,21 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "spec.qualification: Unsupported value",
         ),
         ("CloudTarget without provider", unset(cloud_target(), "/spec/provider"), "spec.provider: Required value"),
+        (
+            "qualification valid until a date written the Italian way",
+            set(cloud_target(), "/spec/validUntil", json!("31/07/2027")),
+            "spec.validUntil: Invalid value",
+        ),
+        (
+            "an unknown kind of cloud",
+            set(cloud_target(), "/spec/deploymentModel", json!("Mainframe")),
+            "spec.deploymentModel: Unsupported value",
+        ),
+        (
+            "infrastructure level QI0",
+            set(cloud_target(), "/spec/infrastructureLevel", json!("QI0")),
+            "spec.infrastructureLevel: Unsupported value",
+        ),
     ]
 }
 

@@ -114,7 +114,7 @@ async fn put_target(hub: &Client, name: &str, qualification: &str, secret: (&str
     let target = json!({
         "apiVersion": "mediana.dev/v1alpha1", "kind": "CloudTarget",
         "metadata": {"name": name},
-        "spec": {"provider": "e2e spoke", "qualification": qualification,
+        "spec": {"provider": "e2e spoke", "qualification": qualification, "deploymentModel": "PrivateQualified",
                  "kubeconfigSecretRef": {"namespace": secret.0, "name": secret.1}}
     });
     Api::<CloudTarget>::all(hub.clone()).patch(name, &apply_params(), &Patch::Apply(&target)).await.expect("target");

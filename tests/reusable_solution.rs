@@ -34,11 +34,18 @@ fn target_name(ns: &str, suffix: &str) -> String {
     format!("{ns}-{suffix}")
 }
 
+/// A CloudTarget on a qualified private cloud, where the level alone decides.
 async fn put_target(client: &Client, name: &str, qualification: &str) {
+    put_target_spec(client, name, json!({"qualification": qualification})).await;
+}
+
+async fn put_target_spec(client: &Client, name: &str, spec: Value) {
+    let mut full = json!({"provider": "e2e", "psn": false, "deploymentModel": "PrivateQualified"});
+    full.as_object_mut().expect("an object").extend(spec.as_object().cloned().unwrap_or_default());
     let target = json!({
         "apiVersion": "mediana.dev/v1alpha1", "kind": "CloudTarget",
         "metadata": {"name": name},
-        "spec": {"provider": "e2e", "qualification": qualification, "psn": false}
+        "spec": full
     });
     Api::<CloudTarget>::all(client.clone())
         .patch(name, &apply_params(), &Patch::Apply(&target))
@@ -220,6 +227,23 @@ async fn reusable_solutions_end_to_end() {
     put_target(&client, &lowered, "QC3").await;
     wait_for(&api, "sito", "Ready", "True", "Available", 90).await;
     assert_eq!(deployments.get("sito-web").await.expect("web").spec.and_then(|s| s.replicas), Some(3));
+
+    // 3b. Its qualification expires: the same, with its own reason, and the target says so.
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string();
+    put_target_spec(&client, &lowered, json!({"qualification": "QC3", "validUntil": yesterday})).await;
+    let expired = wait_for(&api, "sito", "PlacementAllowed", "False", "QualificationExpired", 90).await;
+    let record = expired.status.as_ref().and_then(|s| s.placement.clone()).expect("record");
+    assert_eq!(record.valid_until.as_deref(), Some(yesterday.as_str()));
+    assert!(deployments.get("sito-web").await.is_ok(), "an expired qualification deletes nothing");
+    let targets: Api<CloudTarget> = Api::all(client.clone());
+    common::eventually("the target reports its expired qualification", 60, || async {
+        let target = targets.get(&lowered).await.ok()?;
+        let conditions = target.status.as_ref()?.common.conditions.clone();
+        conditions.iter().any(|c| c.type_ == "QualificationValid" && c.reason == "QualificationExpired").then_some(())
+    })
+    .await;
+    put_target(&client, &lowered, "QC3").await;
+    wait_for(&api, "sito", "Ready", "True", "Available", 90).await;
 
     // 4. The reuse policy.
     let invalid = PUBLICCODE.replace("developmentStatus: stable", "developmentStatus: finished");

@@ -53,7 +53,8 @@ enum Command {
         #[arg(long, env = "MEDIANA_HARVESTER_IMAGE")]
         harvester_image: Option<String>,
         /// YAML file replacing rows of the placement table (data classification → minimum
-        /// ACN qualification); the built-in defaults when omitted. See docs/placement.md.
+        /// ACN level, kinds of cloud, adeguamento); the built-in defaults when omitted. See
+        /// docs/placement.md.
         #[arg(long, env = "MEDIANA_PLACEMENT_POLICY")]
         placement_policy: Option<std::path::PathBuf>,
         /// CloudTarget of the ReusableSolutions that name none.

@@ -23,7 +23,9 @@ pub const LOCAL_TARGET: &str = "local";
     doc = "A certified cloud cluster (provider, region, ACN qualification, PSN) on which the broker places workloads. Cluster-scoped.",
     printcolumn(name = "Provider", type_ = "string", json_path = ".spec.provider"),
     printcolumn(name = "Qualification", type_ = "string", json_path = ".spec.qualification"),
-    printcolumn(name = "PSN", type_ = "boolean", json_path = ".spec.psn"),
+    printcolumn(name = "Model", type_ = "string", json_path = ".spec.deploymentModel"),
+    printcolumn(name = "Until", type_ = "string", json_path = ".spec.validUntil"),
+    printcolumn(name = "PSN", type_ = "boolean", json_path = ".spec.psn", priority = 1),
     printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
     printcolumn(name = "Kubernetes", type_ = "string", json_path = ".status.kubernetesVersion"),
     printcolumn(name = "Region", type_ = "string", json_path = ".spec.region", priority = 1),
@@ -39,9 +41,37 @@ pub struct CloudTargetSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 100))]
     pub region: Option<String>,
-    /// ACN qualification level of the cloud service (`QC1` ordinary data ... `QC4`).
+    /// ACN level of the cloud service (`QC1` ... `QC4`), as in the ACN catalogue. With the
+    /// default placement policy: QC1 admits ordinary data, QC2 critical, QC3 strategic.
     pub qualification: Qualification,
-    /// Whether the cluster belongs to the Polo Strategico Nazionale.
+    /// ACN level of the infrastructure the service runs on (`QI1` ... `QI4`). When given, the
+    /// lower of the two levels counts; when omitted, the service level alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_level: Option<InfrastructureLevel>,
+    /// How ACN admitted it: `Qualification` (a provider's service or infrastructure) or
+    /// `Adeguamento` (an administration's own or in-house infrastructure brought up to the
+    /// Regolamento's requirements).
+    #[serde(default)]
+    pub qualification_kind: QualificationKind,
+    /// The kind of cloud in the Strategia Cloud Italia (§4.2): it bounds the data classes a
+    /// target may hold whatever its level. When omitted, read as `PublicQualified`, the kind
+    /// that admits the least.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_model: Option<DeploymentModel>,
+    /// The entry of the ACN catalogue of qualified services and infrastructures
+    /// (catalogocloud.acn.gov.it) this target stands on, as evidence in placement decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 300))]
+    pub catalogue_reference: Option<String>,
+    /// The last day of the qualification or adeguamento (`YYYY-MM-DD`; they last up to 36
+    /// months). After it, nothing new is placed on the target (running workloads stay), and
+    /// the target warns 30 days before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::DATE))]
+    pub valid_until: Option<String>,
+    /// Whether the cluster belongs to the Polo Strategico Nazionale. Shown in decisions; it
+    /// grants nothing by itself, since the PSN runs public encrypted clouds (ordinary and
+    /// critical data) as well as private ones (Strategia Cloud Italia §4.3).
     #[serde(default)]
     pub psn: bool,
     /// Kubeconfig of a remote cluster. The cluster the operator runs in when omitted.
@@ -57,14 +87,65 @@ pub struct CloudTargetSpec {
 /// ACN qualification levels for cloud services.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Qualification {
-    /// Qualified for ordinary data and services.
+    /// Level 1 (ordinary data with the default policy).
     QC1,
-    /// Qualified for critical data and services.
+    /// Level 2 (critical data with the default policy).
     QC2,
-    /// Qualified for strategic data and services.
+    /// Level 3 (strategic data with the default policy).
     QC3,
-    /// The highest level.
+    /// Level 4, the highest.
     QC4,
+}
+
+/// ACN qualification levels for cloud infrastructures.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InfrastructureLevel {
+    /// Level 1.
+    QI1,
+    /// Level 2.
+    QI2,
+    /// Level 3.
+    QI3,
+    /// Level 4, the highest.
+    QI4,
+}
+
+/// How ACN admitted a cloud service or infrastructure.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum QualificationKind {
+    /// Qualified (qualificazione): a provider's service or infrastructure.
+    #[default]
+    Qualification,
+    /// Brought up to the requirements (adeguamento): an administration's own or in-house
+    /// infrastructure (DD ACN 5489/2023, kept by the Regolamento unico).
+    Adeguamento,
+}
+
+/// The kinds of cloud of the Strategia Cloud Italia (§4.2), from the one admitting the least.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DeploymentModel {
+    /// Cloud Pubblico qualificato (UE): ordinary data.
+    PublicQualified,
+    /// Cloud Pubblico Criptato (IT), security keys held on premises: ordinary and critical data.
+    PublicEncrypted,
+    /// Cloud Privato/Ibrido "su licenza" (IT): up to strategic data.
+    PrivateHybridLicensed,
+    /// Cloud Privato Qualificato (IT): up to strategic data.
+    PrivateQualified,
+}
+
+impl Qualification {
+    /// The level as a number, 1 to 4.
+    pub fn level(self) -> u8 {
+        self as u8 + 1
+    }
+}
+
+impl InfrastructureLevel {
+    /// The level as a number, 1 to 4.
+    pub fn level(self) -> u8 {
+        self as u8 + 1
+    }
 }
 
 /// Where a remote cluster's kubeconfig is kept.

@@ -3,6 +3,9 @@
 //! They live in one place because several kinds share them, and because the API server
 //! evaluates them with Go's RE2: no look-around, no back-references.
 
+/// A calendar date, `YYYY-MM-DD`.
+pub const DATE: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+
 /// An IPA code (Indice delle Pubbliche Amministrazioni), e.g. `r_marche`, `c_e783`,
 /// `agid`, `istsc_AGIC82200R`: letters, digits and underscores, as in the IndicePA list.
 pub const IPA_CODE: &str = r"^[A-Za-z0-9_]{1,32}$";

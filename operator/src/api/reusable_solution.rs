@@ -89,14 +89,15 @@ pub struct PubliccodeSource {
     pub enforce: bool,
 }
 
-/// Data and service classification (ACN, Determina 306/2022 and Regolamento unico 2024).
+/// Data and service classification (Strategia Cloud Italia §4.1; ACN Regolamento unico,
+/// DD 21007/24). What each needs of a CloudTarget, with the default placement policy:
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DataClassification {
-    /// Dati ordinari: needs a QC1 (or higher) qualified service.
+    /// Dati ordinari: level 1 (QC1) or higher, on any qualified cloud.
     Ordinary,
-    /// Dati critici: needs QC2 or higher.
+    /// Dati critici: level 2 or higher, on an encrypted public or a private cloud.
     Critical,
-    /// Dati strategici: needs QC3 or higher, or the Polo Strategico Nazionale.
+    /// Dati strategici: level 3 or higher, on a private cloud ("su licenza" or qualified).
     Strategic,
 }
 
@@ -317,16 +318,32 @@ pub struct PubliccodeSummary {
 pub struct PlacementDecision {
     /// The CloudTarget chosen.
     pub target: String,
-    /// Its ACN qualification at the time.
+    /// Its ACN service level at the time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualification: Option<String>,
-    /// Whether it is the Polo Strategico Nazionale.
+    /// Its ACN infrastructure level at the time, if declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_level: Option<String>,
+    /// `Qualification` or `Adeguamento`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification_kind: Option<String>,
+    /// Its kind of cloud, as the decision took it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_model: Option<String>,
+    /// Its entry in the ACN catalogue, if declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue_reference: Option<String>,
+    /// The last day of its qualification, if declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<String>,
+    /// Whether it is the Polo Strategico Nazionale (which grants nothing by itself).
     #[serde(default)]
     pub psn: bool,
     /// The solution's data classification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<String>,
-    /// The rule applied, e.g. `Critical requires QC2 or higher`.
+    /// The rule applied and its source, e.g. `Critical requires QC2 or higher on
+    /// PublicEncrypted or PrivateHybridLicensed or PrivateQualified (mediana defaults: ...)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// Whether placement is allowed.

@@ -1,23 +1,32 @@
 //! CloudTarget: probes the cluster a target stands for and reports what it finds: API
 //! server version, node count, allocatable CPU and memory. The local target is probed with
 //! the operator's own client; a remote one with the client built from its kubeconfig
-//! Secret, so a rotated Secret is used from the next probe on.
+//! Secret, so a rotated Secret is used from the next probe on. It also says whether the
+//! target's qualification is in force (`QualificationValid`), with a Warning Event when it
+//! comes within 30 days of its last day and when it passes it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use k8s_openapi::api::authorization::v1::{ResourceRule, SelfSubjectRulesReview, SelfSubjectRulesReviewSpec};
 use k8s_openapi::api::core::v1::Node;
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 use kube::{Api, Client, ResourceExt};
 use kube_quantity::ParsedQuantity;
 use tracing::instrument;
 
 use super::conditions::{ConditionType, DesiredCondition, Reason};
 use super::rbac::{self, Grant};
-use super::{Context, Error, sites, targets, write_status};
+use super::{Context, Error, publish, sites, targets, write_status};
+use crate::api::cloud_target::CloudTargetSpec;
 use crate::api::{CloudTarget, CloudTargetStatus};
+use crate::placement;
+
+/// How long before its last day a qualification is reported as expiring.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
 /// What a probe of a cluster found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +78,20 @@ pub async fn reconcile(target: Arc<CloudTarget>, ctx: Arc<Context>) -> Result<Ac
             DesiredCondition::false_(ConditionType::Ready, *reason, message.clone()),
         ],
     };
+    let mut desired = desired;
+    let qualification = qualification_condition(&target.spec, chrono::Utc::now().date_naive());
+    let before = target.status.as_ref().and_then(|s| {
+        s.common
+            .conditions
+            .iter()
+            .find(|c| c.type_ == ConditionType::QualificationValid.as_str())
+            .map(|c| c.reason.clone())
+    });
+    let warns = matches!(qualification.reason, Reason::QualificationExpiring | Reason::QualificationExpired);
+    if warns && before.as_deref() != Some(qualification.reason.as_str()) {
+        publish(&ctx, target.as_ref(), EventType::Warning, qualification.reason.as_str(), &qualification.message).await;
+    }
+    desired.push(qualification);
     ctx.metrics.set_target_reachable(&target.name_any(), probed.is_ok());
     status.last_probe_time = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let conditions = status.common.conditions.clone();
@@ -81,6 +104,41 @@ pub async fn reconcile(target: Arc<CloudTarget>, ctx: Arc<Context>) -> Result<Ac
         }
         Err(_) => ctx.settings.probe_interval,
     }))
+}
+
+/// Whether a target's qualification is in force on `today`, from its `validUntil`.
+pub fn qualification_condition(spec: &CloudTargetSpec, today: NaiveDate) -> DesiredCondition {
+    let valid = ConditionType::QualificationValid;
+    let until = spec.valid_until.as_deref().unwrap_or_default();
+    match (spec.valid_until.is_some(), placement::days_left(spec, today)) {
+        (false, _) => DesiredCondition::true_(
+            valid,
+            Reason::QualificationInForce,
+            "no validUntil declared: mediana cannot tell when the qualification ends (declare it from the ACN catalogue)",
+        ),
+        (true, None) => DesiredCondition::false_(
+            valid,
+            Reason::QualificationExpired,
+            format!("validUntil {until} is not a date: nothing new is placed on this target"),
+        ),
+        (true, Some(days)) if days < 0 => DesiredCondition::false_(
+            valid,
+            Reason::QualificationExpired,
+            format!(
+                "the qualification's last day was {until}: nothing new is placed on this target; the workloads running on it stay"
+            ),
+        ),
+        (true, Some(days)) if days <= EXPIRY_WARNING_DAYS => DesiredCondition::true_(
+            valid,
+            Reason::QualificationExpiring,
+            format!("the qualification ends on {until}, in {days} days: after it nothing new is placed on this target"),
+        ),
+        (true, Some(days)) => DesiredCondition::true_(
+            valid,
+            Reason::QualificationInForce,
+            format!("in force until {until} ({days} days)"),
+        ),
+    }
 }
 
 /// Asks a cluster for its version, the permissions of `wanted` its identity lacks (when
@@ -231,5 +289,27 @@ mod tests {
     fn a_cluster_without_nodes_reports_zero() {
         let report = report("v1.36.3".into(), &[]);
         assert_eq!((report.nodes, report.allocatable_cpu.as_str()), (0, "0"));
+    }
+
+    #[test]
+    fn the_qualification_is_in_force_then_expiring_then_expired() {
+        let on = |until: Option<&str>| -> CloudTargetSpec {
+            serde_json::from_value(serde_json::json!({"provider": "p", "qualification": "QC2", "validUntil": until}))
+                .expect("a spec")
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a date");
+        let cases = [
+            (None, true, Reason::QualificationInForce, "no validUntil declared"),
+            (Some("2027-06-30"), true, Reason::QualificationInForce, "in force until 2027-06-30 (205 days)"),
+            (Some("2027-01-06"), true, Reason::QualificationExpiring, "in 30 days"),
+            (Some("2026-12-07"), true, Reason::QualificationExpiring, "in 0 days"),
+            (Some("2026-12-06"), false, Reason::QualificationExpired, "last day was 2026-12-06"),
+            (Some("2026-02-31"), false, Reason::QualificationExpired, "is not a date"),
+        ];
+        for (until, status, reason, words) in cases {
+            let condition = qualification_condition(&on(until), today);
+            assert_eq!((condition.status, condition.reason), (status, reason), "{until:?}: {condition:?}");
+            assert!(condition.message.contains(words), "{until:?}: {}", condition.message);
+        }
     }
 }

@@ -31,6 +31,8 @@ pub enum ConditionType {
     PubliccodeValid,
     /// A ReusableSolution's target satisfies its data classification.
     PlacementAllowed,
+    /// A CloudTarget's qualification is in force (not past `validUntil`).
+    QualificationValid,
 }
 
 impl ConditionType {
@@ -47,6 +49,7 @@ impl ConditionType {
             Self::LastRunSucceeded => "LastRunSucceeded",
             Self::PubliccodeValid => "PubliccodeValid",
             Self::PlacementAllowed => "PlacementAllowed",
+            Self::QualificationValid => "QualificationValid",
         }
     }
 }
@@ -135,6 +138,16 @@ pub enum Reason {
     QualificationSufficient,
     /// The target's qualification does not satisfy the data classification.
     QualificationInsufficient,
+    /// The target's qualification has passed its last day (`validUntil`).
+    QualificationExpired,
+    /// The target's qualification ends within 30 days.
+    QualificationExpiring,
+    /// The target's qualification is in force.
+    QualificationInForce,
+    /// The target's kind of cloud may not hold the data classification.
+    DeploymentModelNotAllowed,
+    /// The target is an adeguamento, which the policy does not accept for the classification.
+    AdeguamentoNotAccepted,
     /// No target is named and several could be the local cluster's.
     TargetAmbiguous,
     /// The spec asks for something the operator cannot build; the message names the field.
@@ -187,6 +200,11 @@ impl Reason {
             Self::MaintenanceExpired => "MaintenanceExpired",
             Self::QualificationSufficient => "QualificationSufficient",
             Self::QualificationInsufficient => "QualificationInsufficient",
+            Self::QualificationExpired => "QualificationExpired",
+            Self::QualificationExpiring => "QualificationExpiring",
+            Self::QualificationInForce => "QualificationInForce",
+            Self::DeploymentModelNotAllowed => "DeploymentModelNotAllowed",
+            Self::AdeguamentoNotAccepted => "AdeguamentoNotAccepted",
             Self::TargetAmbiguous => "TargetAmbiguous",
             Self::InvalidSpec => "InvalidSpec",
             Self::ImageRunsAsRoot => "ImageRunsAsRoot",

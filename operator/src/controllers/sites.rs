@@ -539,21 +539,26 @@ pub fn placed_on<K: Placed>(store: &Store<K>, target: &CloudTarget) -> Vec<Objec
         .collect()
 }
 
-/// Remembers what of each CloudTarget matters to the objects placed on it (its spec and
-/// whether it is reachable), so that a probe that only refreshes `lastProbeTime` does not
-/// wake every object on the target.
+/// Remembers what of each CloudTarget matters to the objects placed on it (its spec, whether
+/// it is reachable, whether its qualification is in force), so that a probe that only
+/// refreshes `lastProbeTime` does not wake every object on the target, while the day its
+/// qualification expires does.
 #[derive(Default)]
 pub struct TargetChanges(std::sync::Mutex<std::collections::HashMap<String, String>>);
 
 impl TargetChanges {
     /// Whether `target` changed in a way that matters since it was last seen.
     pub fn changed(&self, target: &CloudTarget) -> bool {
-        let reachable = target
-            .status
-            .as_ref()
-            .and_then(|s| super::conditions::find(&s.common.conditions, ConditionType::Reachable))
-            .map(|c| c.status.clone());
-        let facts = format!("{:?}|{:?}|{:?}", target.uid(), target.metadata.generation, reachable);
+        let status_of = |type_: ConditionType| {
+            target
+                .status
+                .as_ref()
+                .and_then(|s| super::conditions::find(&s.common.conditions, type_))
+                .map(|c| c.status.clone())
+        };
+        let (reachable, qualified) =
+            (status_of(ConditionType::Reachable), status_of(ConditionType::QualificationValid));
+        let facts = format!("{:?}|{:?}|{reachable:?}|{qualified:?}", target.uid(), target.metadata.generation);
         let mut seen = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         seen.insert(target.name_any(), facts.clone()).as_ref() != Some(&facts)
     }
@@ -665,6 +670,15 @@ mod tests {
         let mut edited = probed("True", "10:04");
         edited.metadata.generation = Some(2);
         assert!(changes.changed(&edited), "the spec changed");
+        // The day its qualification expires, the objects on it must be decided again.
+        let mut expired = edited.clone();
+        if let Some(status) = expired.status.as_mut() {
+            let mut condition = status.common.conditions[0].clone();
+            condition.type_ = "QualificationValid".into();
+            condition.status = "False".into();
+            status.common.conditions.push(condition);
+        }
+        assert!(changes.changed(&expired), "the qualification expired");
     }
 
     #[test]

@@ -36,6 +36,7 @@ use crate::api::reusable_solution::{
 use crate::api::shared::PlacedSite;
 use crate::api::{CloudTarget, ReusableSolution, ReusableSolutionStatus};
 use crate::netguard::{NetConfig, NetGuard};
+use crate::placement::{self, Refusal};
 use crate::publiccode::{self, Severity, Summary, ValidateOptions, Validation};
 
 /// Kinds of children deleted when no longer desired. PersistentVolumeClaims are not in the
@@ -219,7 +220,7 @@ pub fn assess(
                 ..Default::default()
             },
         ),
-        Ok(target) => placement_decision(spec, target, settings, classification),
+        Ok(target) => placement_decision(spec, target, settings, classification, today),
     };
 
     let validation = read.as_ref().ok();
@@ -283,22 +284,36 @@ fn placement_decision(
     target: &CloudTarget,
     settings: &Settings,
     classification: String,
+    today: NaiveDate,
 ) -> (DesiredCondition, PlacementDecision) {
-    let verdict = settings.placement.decide(spec.data_classification, &target.spec);
-    let qualification = format!("{:?}", target.spec.qualification);
-    let psn = if target.spec.psn { ", Polo Strategico Nazionale" } else { "" };
-    let facts = format!("CloudTarget {} ({qualification}{psn})", target.name_any());
-    let (allowed, condition) = if verdict.allowed {
-        let message = format!("{facts} satisfies {classification} data: {}", verdict.rule);
-        (true, DesiredCondition::true_(ConditionType::PlacementAllowed, Reason::QualificationSufficient, message))
-    } else {
-        let message = format!("{facts} does not satisfy {classification} data: {}", verdict.rule);
-        (false, DesiredCondition::false_(ConditionType::PlacementAllowed, Reason::QualificationInsufficient, message))
+    let verdict = settings.placement.decide(spec.data_classification, &target.spec, today);
+    let facts = format!("CloudTarget {} ({})", target.name_any(), placement::describe(&target.spec));
+    let (allowed, condition) = match verdict.refusal {
+        None if verdict.allowed => {
+            let message = format!("{facts} satisfies {classification} data: {}", verdict.rule);
+            (true, DesiredCondition::true_(ConditionType::PlacementAllowed, Reason::QualificationSufficient, message))
+        }
+        refusal => {
+            let reason = match refusal {
+                Some(Refusal::Expired) => Reason::QualificationExpired,
+                Some(Refusal::Model) => Reason::DeploymentModelNotAllowed,
+                Some(Refusal::Adeguamento) => Reason::AdeguamentoNotAccepted,
+                Some(Refusal::Level) | None => Reason::QualificationInsufficient,
+            };
+            let message = format!("{facts} does not satisfy {classification} data: {}", verdict.rule);
+            (false, DesiredCondition::false_(ConditionType::PlacementAllowed, reason, message))
+        }
     };
+    let t = &target.spec;
     let decision = PlacementDecision {
         target: target.name_any(),
-        qualification: Some(qualification),
-        psn: target.spec.psn,
+        qualification: Some(format!("{:?}", t.qualification)),
+        infrastructure_level: t.infrastructure_level.map(|l| format!("{l:?}")),
+        qualification_kind: Some(format!("{:?}", t.qualification_kind)),
+        deployment_model: Some(format!("{:?}", placement::model_of(t))),
+        catalogue_reference: t.catalogue_reference.clone(),
+        valid_until: t.valid_until.clone(),
+        psn: t.psn,
         classification: Some(classification),
         rule: Some(verdict.rule),
         allowed,

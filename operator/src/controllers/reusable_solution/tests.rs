@@ -410,7 +410,9 @@ fn builders_are_deterministic() {
 }
 
 fn target(name: &str, qualification: Qualification, psn: bool, remote: bool) -> CloudTarget {
-    let mut spec = json!({"provider": "test", "qualification": qualification, "psn": psn});
+    // A qualified private cloud, where the level alone decides.
+    let mut spec = json!({"provider": "test", "qualification": qualification, "psn": psn,
+        "deploymentModel": "PrivateQualified"});
     if remote {
         spec["kubeconfigSecretRef"] = json!({"namespace": "mediana-system", "name": "kc"});
     }
