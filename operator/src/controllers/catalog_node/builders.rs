@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, PersistentVolumeClaim, PodSpec, PodTemplateSpec, Volume,
-    VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, PersistentVolumeClaim, PodSpec, PodTemplateSpec, Probe,
+    Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::ObjectMeta;
@@ -512,8 +512,17 @@ pub fn web_deployment(spec: &CatalogNodeSpec, owner: &Owner, release: &Release) 
                 .collect(),
         ),
         ports: Some(vec![container_port("http", 5000)]),
-        readiness_probe: Some(http_probe("/api/3/action/status_show", "http", 10, 10)),
-        liveness_probe: Some(http_probe("/api/3/action/status_show", "http", 60, 20)),
+        // gunicorn's sync workers answer the probes in the same queue as the API: under a
+        // region's harvest (54 municipalities at once) status_show waited past 5 s, the
+        // kubelet restarted CKAN mid-write, and runs failed. gunicorn itself restarts a
+        // stuck worker (--timeout); the kubelet restarts only a master that stopped
+        // listening, and takes the pod out of its Service after a minute without answers.
+        readiness_probe: Some(Probe {
+            timeout_seconds: Some(10),
+            failure_threshold: Some(6),
+            ..http_probe("/api/3/action/status_show", "http", 10, 10)
+        }),
+        liveness_probe: Some(Probe { initial_delay_seconds: Some(60), ..tcp_probe("http", 20) }),
         resources: spec.resources.clone().or_else(|| Some(default_resources("500m", "1Gi"))),
         ..ckan_container(spec, owner, release)
     };

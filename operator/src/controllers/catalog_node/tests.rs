@@ -864,3 +864,20 @@ fn only_the_first_migration_holds_the_uploads_claim() {
     assert_eq!(claims_of(UpgradeJob::Migrate, false), None);
     assert_eq!(claims_of(UpgradeJob::Reindex, true), None);
 }
+
+/// A CKAN busy with writes answers status_show late: only readiness asks it, patiently;
+/// liveness asks whether gunicorn still listens, so a harvest never gets CKAN restarted.
+#[test]
+fn a_busy_ckan_is_not_restarted_by_its_probes() {
+    let built = children(&spec(json!({})));
+    let web = built.iter().find(|c| c.resource.kind == "Deployment" && c.name() == "marche-ckan").expect("web");
+    let container = &web.object["spec"]["template"]["spec"]["containers"][0];
+    let liveness = &container["livenessProbe"];
+    assert_eq!(liveness["tcpSocket"]["port"], "http", "{liveness}");
+    assert!(liveness.get("httpGet").is_none(), "{liveness}");
+    let readiness = &container["readinessProbe"];
+    assert_eq!(readiness["httpGet"]["path"], "/api/3/action/status_show");
+    let patience = readiness["timeoutSeconds"].as_i64().unwrap_or(0)
+        + readiness["periodSeconds"].as_i64().unwrap_or(0) * readiness["failureThreshold"].as_i64().unwrap_or(0);
+    assert!(patience >= 60, "out of the Service only after a minute without answers: {readiness}");
+}
