@@ -15,6 +15,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 export MEDIANA_REPO=$repo
 . tests/controlplane/lib.sh
+. tests/controlplane/portals.sh
 demo_dir=$repo/.controlplane/demo
 netns=${MEDIANA_DEMO_NETNS:-mediana-demo}
 port=${MEDIANA_DEMO_PORT:-80}
@@ -78,7 +79,7 @@ inside() {
   tests/controlplane/node.sh load "$cluster" >/dev/null
   export KUBECONFIG=$cluster/kubeconfig
   local operator busybox
-  operator=$(image mediana) busybox=$(image busybox)
+  operator=$(mediana_node_image "$cluster" mediana) busybox=$(mediana_node_image "$cluster" busybox)
   log "installing the chart (operator $operator)"
   helm install mediana charts/mediana -n mediana-system --create-namespace --wait --timeout 300s \
     --set "image.repository=${operator%:*}" --set "image.tag=${operator##*:}" >/dev/null
@@ -91,7 +92,7 @@ inside() {
   proxy "$demo_dir/nginx" & nginx_pid=$!
 
   log "the Comune di Macerata publishes its datasets"
-  publish "$municipal_ns" dati-comune-macerata tests/fixtures/chain/macerata.json
+  portal_publish "$municipal_ns" dati-comune-macerata tests/fixtures/chain/macerata.json
   log "the region harvests its municipalities"
   harvest "$region_ns" comune-di-macerata comune-di-recanati comune-di-tolentino
   log "the nation harvests the region"
@@ -103,53 +104,10 @@ inside() {
   fi
 }
 
-# The reference of the image of NAME that the node imported.
-image() { awk -v n="/$1:" 'index($1, n) {print $1; exit}' "$demo_dir/cluster/node/images"; }
-
-# A sysadmin token, from CKAN's CLI in the node's web pod (ckanext-mediana's command revokes
-# the demo's earlier tokens).
-token() {
-  kubectl exec -n "$1" "deploy/$2-ckan" -- sh -c "ckan mediana harvest-token admin make-demo" 2>/dev/null | tail -n 1
-}
-
-# The node's CKAN, through its Service.
-ckan_url() { echo "http://$(kubectl get service -n "$1" "$2-ckan" -o jsonpath='{.spec.clusterIP}')"; }
-
-# The organization and the datasets of FILE, created through the CKAN API.
-publish() {
-  local url key; url=$(ckan_url "$1" "$2") key=$(token "$1" "$2")
-  python3 - "$url" "$key" "$3" <<'PY'
-import json, sys, urllib.request, urllib.error
-url, token, file = sys.argv[1:]
-data = json.load(open(file))
-def action(name, body):
-    request = urllib.request.Request(f"{url}/api/3/action/{name}", json.dumps(body).encode(),
-        {"Authorization": token, "Content-Type": "application/json"})
-    try:
-        urllib.request.urlopen(request, timeout=60)
-    except urllib.error.HTTPError as err:
-        answer = err.read().decode()
-        if "already" not in answer:
-            sys.exit(f"{name} {body.get('name')}: {answer}")
-action("organization_create", data["organization"])
-for dataset in data["datasets"]:
-    action("package_create", dataset)
-PY
-}
-
-# Runs the HarvestJobs now (the run-now annotation) and waits for each to end.
+# Runs the HarvestJobs now and says how each run ended.
 harvest() {
-  local ns=$1 job; shift
-  kubectl annotate harvestjobs -n "$ns" "$@" "mediana.dev/run-now=$(date +%s)" --overwrite >/dev/null
-  for job in "$@"; do
-    local result=
-    for _ in $(seq 300); do
-      result=$(kubectl get harvestjob -n "$ns" "$job" -o jsonpath='{.status.lastRun.result}')
-      [[ -n $result && $result != Running ]] && break
-      sleep 2
-    done
-    log "  $job: $result, $(kubectl get harvestjob -n "$ns" "$job" -o jsonpath='{.status.lastRun.message}')"
-  done
+  local ns=$1 job result message; shift
+  portal_harvest_now "$ns" "$@" | while read -r job result message; do log "  $job: $result, $message"; done
 }
 
 # nginx on the namespace's 127.0.0.1:8080, one server per portal by host name.
@@ -165,7 +123,7 @@ proxy() {
     kubectl get catalognodes -A -o jsonpath='{range .items[*]}{.metadata.namespace} {.metadata.name} {.spec.hostname}{"\n"}{end}' |
       while read -r ns name host; do
         echo "  server { listen 127.0.0.1:8080; server_name $host;"
-        echo "    location / { proxy_pass $(ckan_url "$ns" "$name"); proxy_set_header Host \$host; } }"
+        echo "    location / { proxy_pass $(portal_url "$ns" "$name"); proxy_set_header Host \$host; } }"
       done
     echo "}"
   } >"$dir/nginx.conf"
@@ -179,7 +137,7 @@ report() {
   printf '%-26s %-45s %s\n' PORTAL URL DATASETS
   kubectl get catalognodes -A -o jsonpath='{range .items[*]}{.metadata.namespace} {.metadata.name} {.spec.hostname}{"\n"}{end}' |
     while read -r ns name host; do
-      count=$(curl -fsS "$(ckan_url "$ns" "$name")/api/3/action/package_search?rows=0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["count"])')
+      count=$(portal_count "$ns" "$name")
       printf '%-26s %-45s %s\n' "$name" "http://$host$([[ $port == 80 ]] || echo ":$port")/" "$count"
     done
   echo

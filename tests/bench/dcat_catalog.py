@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Generated DCAT-AP_IT catalogues and the matching CKAN package dicts, for tests/bench/harvest.sh.
+"""Generated DCAT-AP_IT catalogues and the matching CKAN package dicts, for tests/bench/harvest.sh
+and tests/bench/chain.sh (whose municipal sources number their datasets apart with --first).
 
-    dcat_catalog.py catalog N FILE.ttl|FILE.rdf [--base URL]   write a catalogue of N datasets
+    dcat_catalog.py catalog N FILE.ttl|FILE.rdf [--base URL] [--first I]
+                                     write a catalogue of N datasets, numbered from I (default 0)
     (as a module) package(i, ...)                              the package dict of dataset i
 
 String templates, no rdflib: generating must not cost more than what is measured, and the
@@ -78,7 +80,7 @@ def ttl_literal(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_turtle(out, n, base):
+def write_turtle(out, indices, base):
     w = out.write
     w(
         "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"
@@ -93,10 +95,10 @@ def write_turtle(out, n, base):
             f'  foaf:name "Comune di Esempio {a}"@it ;\n  dct:identifier "{agent_code(a)}" .\n\n'
         )
     w(f'<{base}/catalog> a dcat:Catalog ;\n  dct:title "Catalogo generato"@it')
-    if n:
-        w(" ;\n  dcat:dataset " + ",\n    ".join(f"<{base}/dataset/ds-{i:06d}>" for i in range(n)))
+    if indices:
+        w(" ;\n  dcat:dataset " + ",\n    ".join(f"<{base}/dataset/ds-{i:06d}>" for i in indices))
     w(" .\n\n")
-    for i in range(n):
+    for i in indices:
         r = record(i, base)
         d = r["distributions"]
         w(
@@ -123,7 +125,7 @@ def write_turtle(out, n, base):
             )
 
 
-def write_rdfxml(out, n, base):
+def write_rdfxml(out, indices, base):
     w = out.write
     w(
         '<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n'
@@ -141,10 +143,10 @@ def write_rdfxml(out, n, base):
             f"<dct:identifier>{agent_code(a)}</dct:identifier></foaf:Agent>\n"
         )
     w(f'<dcat:Catalog rdf:about="{base}/catalog"><dct:title xml:lang="it">Catalogo generato</dct:title>\n')
-    for i in range(n):
+    for i in indices:
         w(f'  <dcat:dataset rdf:resource="{base}/dataset/ds-{i:06d}"/>\n')
     w("</dcat:Catalog>\n")
-    for i in range(n):
+    for i in indices:
         r = record(i, base)
         w(
             f'<dcat:Dataset rdf:about="{r["uri"]}">'
@@ -175,10 +177,11 @@ def write_rdfxml(out, n, base):
     w("</rdf:RDF>\n")
 
 
-def package(i, base, name, org, job, source):
+def package(i, base, name, org, job, source, dcatapit=False):
     """The package_create dict mediana sends a stock CKAN (ckan + dcat, no dcatapit schema)
     for dataset i: its ckanext-dcatapit fields travel as extras (sink::fields_as_extras),
-    plus the four provenance extras. The content hash is a fixed-length stand-in: the peer
+    plus the four provenance extras. With dcatapit, the dict mediana sends a CKAN with the
+    DCAT-AP_IT schema (a CatalogNode's): those fields at the top, only provenance in extras. The content hash is a fixed-length stand-in: the peer
     measures CKAN's write, not the hashing."""
     r = record(i, base)
     extras = {
@@ -195,7 +198,7 @@ def package(i, base, name, org, job, source):
         "mediana_source_key": r["identifier"],
         "mediana_content_hash": f"{i:064x}",
     }
-    return {
+    dict_ = {
         "name": name,
         "title": r["title"],
         "notes": r["description"],
@@ -218,19 +221,29 @@ def package(i, base, name, org, job, source):
         ],
         "extras": [{"key": k, "value": v} for k, v in extras.items()],
     }
+    if dcatapit:
+        fields = {k: v for k, v in extras.items() if not k.startswith("mediana_")}
+        dict_ = dict(dict_, **fields)
+        dict_["extras"] = [e for e in dict_["extras"] if e["key"].startswith("mediana_")]
+    return dict_
 
 
 def main(argv):
     if len(argv) < 4 or argv[1] != "catalog":
         sys.exit(__doc__)
-    n, path = int(argv[2]), argv[3]
-    base = argv[5] if len(argv) > 5 and argv[4] == "--base" else "https://dati.example.it"
+    n, path, options = int(argv[2]), argv[3], dict(zip(argv[4::2], argv[5::2]))
+    unknown = set(options) - {"--base", "--first"}
+    if unknown or len(argv[4:]) % 2:
+        sys.exit(f"unknown or incomplete options {sorted(unknown) or argv[-1:]}\n{__doc__}")
+    base = options.get("--base", "https://dati.example.it")
+    first = int(options.get("--first", "0"))
+    indices = range(first, first + n)
     # A large buffer: the writes are many small strings.
     with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
         if path.endswith(".ttl"):
-            write_turtle(out, n, base)
+            write_turtle(out, indices, base)
         elif path.endswith(".rdf"):
-            write_rdfxml(out, n, base)
+            write_rdfxml(out, indices, base)
         else:
             sys.exit(f"{path}: the extension must be .ttl or .rdf")
 

@@ -139,7 +139,7 @@ peer() {  # peer ORG PREFIX: sets p_secs and p_lat
   log "CKAN package_create: $WRITE_N datasets into $1, $CONCURRENCY clients"
   # Another job identity in the provenance extra: with mediana's own, mediana's search for
   # "this job's datasets" would find (and download) the peer's packages as well.
-  out=$("$py" tests/bench/ckan_peer.py "$ckan_url" "$1" "$2" "$WRITE_N" "$CONCURRENCY" "$source_url" bench/package-create)
+  out=$("$py" tests/bench/ckan_peer.py create "$ckan_url" "$1" "$2" "$WRITE_N" "$CONCURRENCY" "$source_url" bench/package-create)
   echo "$out" >"$work/peer-$1.json"
   read -r p_ok p_secs p_lat < <("$py" -c 'import json, sys; r = json.loads(sys.argv[1])
 print(r["ok"], r["seconds"], "p50 %s ms, p95 %s ms" % (r["p50_ms"], r["p95_ms"]))' "$out")
@@ -163,17 +163,7 @@ peer bench-peer-after peer-after
 after_secs=$p_secs after_lat=$p_lat
 
 # The peer's dicts must be what mediana sends: compare the stored packages' fields.
-shape='
-import json, sys, urllib.request
-def show(name):
-    with urllib.request.urlopen(sys.argv[1] + "/api/3/action/package_search?rows=1&fq=organization:" + name) as r:
-        p = json.load(r)["result"]["results"][0]
-    return (sorted(k for k, v in p.items() if v not in (None, "", [])), sorted(e["key"] for e in p["extras"]),
-            sorted(k for k, v in p["resources"][0].items() if v not in (None, "")), len(p["resources"]), len(p["tags"]))
-a, b = show("bench-mediana"), show("bench-peer-after")
-print("same" if a == b else f"DIFFERENT: mediana {a} / peer {b}")
-'
-same=$("$py" -c "$shape" "$ckan_url")
+same=$("$py" tests/bench/ckan_peer.py shape "$ckan_url" bench-mediana bench-peer-after)
 log "stored packages of mediana and of the peer: $same"
 
 rate() { calc "round($WRITE_N / $1, 1)"; }

@@ -22,6 +22,12 @@ mediana_cluster_up() {
   export KUBECONFIG
 }
 
+# The reference of the image NAME (e.g. mediana, busybox) that the real node of the cluster in
+# DIR (cluster.sh up-node DIR) imported.
+mediana_node_image() {  # mediana_node_image DIR NAME
+  awk -v n="/$2:" 'index($1, n) {print $1; exit}' "$1/node/images"
+}
+
 # Stops the control plane mediana_cluster_up started, if it started one.
 mediana_cluster_down() {
   if [[ -n ${MEDIANA_STARTED_CLUSTER:-} ]]; then
