@@ -75,7 +75,7 @@ impl fmt::Display for FileCheck {
             warnings
         )?;
         if let Some(mean) = self.mean_quality() {
-            let rating = quality::Quality { findability: mean, ..Default::default() }.rating();
+            let rating = quality::rating_of(mean);
             writeln!(f, "mean quality: {mean:.1} / {} ({rating}, data.europa.eu MQA points)", quality::MAX_SCORE)?;
         }
         if self.stats.late_triples > 0 || self.stats.orphan_distributions > 0 {

@@ -384,7 +384,11 @@ pub fn from_package(package: &Value) -> Dataset {
                             license_type: None,
                         }),
                         byte_size: r["size"].as_u64(),
-                        modified: r["last_modified"].as_str().map(str::to_owned),
+                        // ckanext-dcat's schema fields first, then CKAN core's own dates
+                        // (the fallbacks ckanext-dcat's serializer uses, its 1.4.0 changelog).
+                        issued: text_field(r, "issued").or_else(|| text_field(r, "created")),
+                        modified: text_field(r, "modified").or_else(|| text_field(r, "last_modified")),
+                        rights: text_field(r, "rights"),
                     }
                 })
                 .collect()
@@ -423,7 +427,6 @@ pub fn from_package(package: &Value) -> Dataset {
             .collect(),
         version: text_field(package, "version"),
         access_rights: text_field(package, "access_rights"),
-        rights: None,
         distributions,
     }
 }

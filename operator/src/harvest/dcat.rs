@@ -707,6 +707,12 @@ impl Assembler {
         }
     }
 
+    /// A statement property (`dct:accessRights`, `dct:rights`): its value, or empty when it
+    /// is a node without one (`[ a dct:RightsStatement ]`), which still says it is there.
+    fn statement(&self, node: &Node, p: P) -> Option<String> {
+        node.objects(p).next().map(|o| self.value(o).unwrap_or_default())
+    }
+
     fn agent(&self, obj: &Obj) -> Agent {
         match (obj, self.node(obj)) {
             (Obj::Literal { value, .. }, _) => Agent { name: Some(value.trim().to_owned()), identifier: None },
@@ -735,8 +741,7 @@ impl Assembler {
             languages: node.objects(P::Language).filter_map(|o| self.value(o)).collect(),
             landing_page: self.first(node, P::LandingPage),
             version: self.first(node, P::VersionInfo),
-            access_rights: node.objects(P::AccessRights).find_map(|o| self.value(o).or(Some(String::new()))),
-            rights: node.objects(P::Rights).find_map(|o| self.value(o).or(Some(String::new()))),
+            access_rights: self.statement(node, P::AccessRights),
             ..Dataset::default()
         };
         dataset.publisher = node.objects(P::Publisher).next().map(|o| self.agent(o));
@@ -810,7 +815,9 @@ impl Assembler {
                 }
             }),
             byte_size: self.first(node, P::ByteSize).and_then(|s| parse_size(&s)),
+            issued: self.first(node, P::Issued),
             modified: self.first(node, P::Modified),
+            rights: self.statement(node, P::Rights),
         }
     }
 }

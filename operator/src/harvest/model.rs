@@ -121,8 +121,13 @@ pub struct Distribution {
     pub license: Option<License>,
     /// `dcat:byteSize`.
     pub byte_size: Option<u64>,
+    /// `dct:issued`.
+    pub issued: Option<String>,
     /// `dct:modified`.
     pub modified: Option<String>,
+    /// `dct:rights`: the statement's IRI or text, empty for a statement node without one
+    /// (the quality score counts its presence; DCAT-AP puts it on distributions, not datasets).
+    pub rights: Option<String>,
 }
 
 /// A dataset, as harvested.
@@ -172,8 +177,6 @@ pub struct Dataset {
     pub version: Option<String>,
     /// `dct:accessRights` (counted by the quality score).
     pub access_rights: Option<String>,
-    /// `dct:rights` (counted by the quality score).
-    pub rights: Option<String>,
     /// `dcat:distribution`.
     pub distributions: Vec<Distribution>,
 }

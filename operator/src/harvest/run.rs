@@ -14,7 +14,7 @@ use super::model::{Agent, Dataset};
 use super::package::{self, Provenance};
 use super::quality;
 use super::sink::{CkanSink, Write};
-use super::validate::{self, Severity};
+use super::validate::{self, Finding, Severity};
 use crate::api::harvest_job::{
     DatasetError, HarvestRun, RdfFormat, RemovedDatasetPolicy, RunCounts, RunPreview, RunResult, SourceType,
     ValidationMode,
@@ -286,10 +286,8 @@ pub async fn run(config: RunConfig, progress: Option<ProgressHook>) -> Result<Ru
                 let mut report = tally.borrow_mut();
                 report.counts.found += 1;
                 let label = dataset.label();
-                let findings =
-                    if config.validation == ValidationMode::Off { Vec::new() } else { validate::validate(&dataset) };
-                let valid = !validate::has_errors(&findings);
-                quality_sum += quality::score(&dataset, valid).total();
+                let Assessment { findings, valid, quality } = assess(&dataset, config.validation);
+                quality_sum += quality;
                 report.warnings += findings.iter().filter(|f| f.severity == Severity::Warning).count() as i64;
                 let package = package::to_package(&dataset, &provenance);
                 let name = package["name"].as_str().unwrap_or_default().to_owned();
@@ -398,6 +396,28 @@ pub async fn run(config: RunConfig, progress: Option<ProgressHook>) -> Result<Ru
     Ok(report)
 }
 
+/// What validating and scoring one dataset gave.
+#[derive(Debug)]
+struct Assessment {
+    /// Validation findings (none when validation is off).
+    findings: Vec<Finding>,
+    /// No error found, or not validated: the dataset is not counted invalid.
+    valid: bool,
+    /// MQA points.
+    quality: f64,
+}
+
+/// Validates a dataset as the job's mode asks and scores it. Only a dataset validated and
+/// found without errors earns the MQA compliance points: with validation `Off` nothing was
+/// checked, so nothing is known to comply.
+fn assess(dataset: &Dataset, mode: ValidationMode) -> Assessment {
+    let validated = mode != ValidationMode::Off;
+    let findings = if validated { validate::validate(dataset) } else { Vec::new() };
+    let valid = !validate::has_errors(&findings);
+    let quality = quality::score(dataset, validated && valid).total();
+    Assessment { findings, valid, quality }
+}
+
 /// Gathers from the configured source into the channel.
 async fn gather(
     net: NetGuard,
@@ -445,6 +465,22 @@ mod tests {
         // An empty gather would delete everything: refused.
         assert!(plan_deletions(&all, &HashSet::new(), 20).is_err());
         assert_eq!(plan_deletions(&all, &all.keys().cloned().collect(), 0), Ok(vec![]));
+    }
+
+    #[test]
+    fn validation_off_earns_no_compliance_points() {
+        let (datasets, _) = crate::harvest::dcat::tests::parse(
+            &crate::harvest::dcat::tests::fixture("dcat-ap-it/examples/catalog_dati_unibo.rdf"),
+            oxrdfio::RdfFormat::RdfXml,
+        )
+        .expect("parses");
+        let dataset = &datasets[0];
+        let checked = assess(dataset, ValidationMode::Warn);
+        assert!(checked.valid && checked.findings.iter().all(|f| f.severity != Severity::Error), "{checked:?}");
+        let off = assess(dataset, ValidationMode::Off);
+        assert!(off.valid && off.findings.is_empty());
+        assert_eq!(off.quality, checked.quality - 30.0);
+        assert_eq!(assess(dataset, ValidationMode::Enforce).quality, checked.quality);
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! the files mediana's CKAN extension reads, so portal and harvester agree: the EU
 //! data-theme, frequency and file-type tables as ckanext-dcatapit loads them, and the AgID
 //! licence vocabulary.
+//!
+//! The tables only the quality score needs (the EU licence and access-right tables, and
+//! the AgID → EU licence mapping) have no copy there; their sources are named on each.
 
 /// Base URI of the EU data-theme table.
 pub const THEME_BASE: &str = "http://publications.europa.eu/resource/authority/data-theme/";
@@ -15,6 +18,12 @@ pub const FILE_TYPE_BASE: &str = "http://publications.europa.eu/resource/authori
 pub const LICENCE_BASE: &str = "https://w3id.org/italia/controlled-vocabulary/licences/";
 /// Base URI of the EU language table.
 pub const LANGUAGE_BASE: &str = "http://publications.europa.eu/resource/authority/language/";
+/// Base URI of the EU licence table, the one data.europa.eu's MQA checks licences against.
+pub const EU_LICENCE_BASE: &str = "http://publications.europa.eu/resource/authority/licence/";
+/// Base URI of the EU access-right table.
+pub const ACCESS_RIGHT_BASE: &str = "http://publications.europa.eu/resource/authority/access-right/";
+/// Base of IANA media type URIs, as DCAT-AP writes `dcat:mediaType`.
+pub const MEDIA_TYPE_BASE: &str = "http://www.iana.org/assignments/media-types/";
 
 /// Data themes (13 plus ckanext-dcatapit's placeholder `OP_DATPRO`).
 pub const THEMES: &[&str] = &[
@@ -321,6 +330,225 @@ pub const LICENCES: &[&str] = &[
     "C_Unknown",
 ];
 
+/// The EU licence table's concepts (the Publications Office's `licences-skos-ap-act.rdf`,
+/// as mjanez/ckan-mqa@978e65b `ckan2mqa/assets/vocabs/licenses.csv` loads it for the MQA).
+pub const EU_LICENCES: &[&str] = &[
+    "0BSD",
+    "AGPL_3_0",
+    "APACHE_1_1",
+    "APACHE_2_0",
+    "APL_1_0",
+    "APSL_2_0",
+    "ARTISTIC_1_0",
+    "ARTISTIC_2_0",
+    "BSD_2_CLAUSE",
+    "BSD_3_CLAUSE",
+    "BSD_3_CLAUSE_LBNL",
+    "BSD_PLUS_PATENT",
+    "BSL_1_0",
+    "CATOSL_1_1",
+    "CC0",
+    "CC_BY",
+    "CC_BYNC",
+    "CC_BYNCND",
+    "CC_BYNCND_1_0",
+    "CC_BYNCND_2_0",
+    "CC_BYNCND_2_5",
+    "CC_BYNCND_3_0",
+    "CC_BYNCND_4_0",
+    "CC_BYNCSA",
+    "CC_BYNCSA_1_0",
+    "CC_BYNCSA_2_0",
+    "CC_BYNCSA_2_5",
+    "CC_BYNCSA_3_0",
+    "CC_BYNCSA_4_0",
+    "CC_BYNC_1_0",
+    "CC_BYNC_2_0",
+    "CC_BYNC_2_5",
+    "CC_BYNC_3_0",
+    "CC_BYNC_4_0",
+    "CC_BYND",
+    "CC_BYND_1_0",
+    "CC_BYND_2_0",
+    "CC_BYND_2_5",
+    "CC_BYND_3_0",
+    "CC_BYND_4_0",
+    "CC_BYSA",
+    "CC_BYSA_1_0",
+    "CC_BYSA_2_0",
+    "CC_BYSA_2_5",
+    "CC_BYSA_3_0",
+    "CC_BYSA_3_0_NL",
+    "CC_BYSA_4_0",
+    "CC_BY_1_0",
+    "CC_BY_2_0",
+    "CC_BY_2_5",
+    "CC_BY_3_0",
+    "CC_BY_3_0_AT",
+    "CC_BY_3_0_NL",
+    "CC_BY_4_0",
+    "CC_PDM_1_0",
+    "CDDL_1_0",
+    "CECILL_2_1",
+    "CLARIN_ACA_1_0",
+    "CNRI_PYTHON",
+    "COM_REUSE",
+    "CPAL_1_0",
+    "CPL_1_0",
+    "DLDE_BYNC_1_0",
+    "DLDE_BY_1_0",
+    "DLDE_BY_2_0",
+    "DLDE_ZERO_2_0",
+    "ECL_1_0",
+    "ECL_2_0",
+    "ECOS_2_0",
+    "EFL_1_0",
+    "EFL_2",
+    "ENTESSA",
+    "EPL_1_0",
+    "EPL_2_0",
+    "ETALAB_2_0",
+    "EUPL_1_0",
+    "EUPL_1_1",
+    "EUPL_1_2",
+    "EUROGEO_2022",
+    "EU_DATAGRID",
+    "FAIR",
+    "FRAMEWORX_1_0",
+    "GNU_FDL",
+    "GNU_FDL_1_1",
+    "GNU_FDL_1_2",
+    "GNU_FDL_1_3",
+    "GPL_2_0",
+    "GPL_3_0",
+    "HPND",
+    "HROD",
+    "IODL_1_0",
+    "IODL_2_0",
+    "IPA",
+    "IPL_1_0",
+    "ISA_OML",
+    "ISA_OML_1_1",
+    "ISC",
+    "LGPL_2_1",
+    "LGPL_3_0",
+    "LILIQ_P_1_1",
+    "LILIQ_RPLUS_1_1",
+    "LILIQ_R_1_1",
+    "LPL_1_0",
+    "LPL_1_02",
+    "LPPL_1_3C",
+    "MIROS",
+    "MIT",
+    "MOTOSOTO",
+    "MPL_1_0",
+    "MPL_1_1",
+    "MPL_2_0",
+    "MS_PL",
+    "MS_RL",
+    "MULTICS",
+    "NASA_1_3",
+    "NAUMEN",
+    "NCSA",
+    "NGPL",
+    "NLOD_1_0",
+    "NLOD_2_0",
+    "NOKIA",
+    "NPOSL_3_0",
+    "NTP",
+    "OCLC_2_0",
+    "ODC_BL",
+    "ODC_BY",
+    "ODC_PDDL",
+    "OFL_1_1",
+    "OGL_1_0",
+    "OGL_2_0",
+    "OGL_3_0",
+    "OGL_NC",
+    "OGL_ROU_1_0",
+    "OGTSL",
+    "OPL_2_1",
+    "OP_DATPRO",
+    "OSL_1_0",
+    "OSL_2_1",
+    "OSL_3_0",
+    "PHP_3_0",
+    "POSTGRE_SQL",
+    "PSEUL",
+    "PYTHON_2_0",
+    "QPL_1_0",
+    "RPL_1_1",
+    "RPL_1_5",
+    "RPSL_1_0",
+    "RSCPL",
+    "SIMPL_2_0",
+    "SLEEPYCAT",
+    "SPL_1_0",
+    "UCL_1_0",
+    "UPL_1_0",
+    "VSL_1_0",
+    "W3C",
+    "WATCOM_1_0",
+    "WXWINDOWS",
+    "XNET",
+    "ZLIB",
+    "ZPL_2_0",
+];
+
+/// AgID licences and the EU licence concept each one is scored as (mediana's own table:
+/// AgID publishes no `skos:exactMatch` from a licence to the EU table). Derived by matching
+/// each AgID licence's `dcatapit:referenceDoc` with the EU concept's `skos:exactMatch`,
+/// both read as `http` and with a trailing `/` (a test repeats the match), except the
+/// three rows marked "by name": AgID points to another page of the same licence (ODbL's
+/// summary, ODC-By's category page, GNU's `fdl.html`), and name and version identify it
+/// (ODbL and ODC-By exist only as 1.0; `A311_GFDL13` is GFDL 1.3). Licences without a row (the Italian ports `…IT`, `A41_ADRM`, the
+/// categories such as `A2_Attribution`) have no EU concept.
+pub const AGID_EU_LICENCES: &[(&str, &str)] = &[
+    ("A11_CCO10", "CC0"),
+    ("A12_PDDL", "ODC_PDDL"),
+    ("A21_CCBY40", "CC_BY_4_0"),
+    ("A22_CCBY30", "CC_BY_3_0"),
+    ("A24_CCBY25", "CC_BY_2_5"),
+    ("A26_CCBY20", "CC_BY_2_0"),
+    ("A28_CCBY10", "CC_BY_1_0"),
+    ("A29_IODL20", "IODL_2_0"),
+    ("A210_ODCBY", "ODC_BY"), // by name
+    ("A31_CCBYSA40", "CC_BYSA_4_0"),
+    ("A32_CCBYSA30", "CC_BYSA_3_0"),
+    ("A34_CCBYSA25", "CC_BYSA_2_5"),
+    ("A36_CCBYSA20", "CC_BYSA_2_0"),
+    ("A38_CCBYSA10", "CC_BYSA_1_0"),
+    ("A39_IODL10", "IODL_1_0"),
+    ("A310_ODBL", "ODC_BL"),        // by name
+    ("A311_GFDL13", "GNU_FDL_1_3"), // by name
+    ("B11_CCBYNC40", "CC_BYNC_4_0"),
+    ("B12_CCBYNC30", "CC_BYNC_3_0"),
+    ("B14_CCBYNC25", "CC_BYNC_2_5"),
+    ("B16_CCBYNC20", "CC_BYNC_2_0"),
+    ("B18_CCBYNC10", "CC_BYNC_1_0"),
+    ("B19_CCBYNCSA40", "CC_BYNCSA_4_0"),
+    ("B110_CCBYNCSA30", "CC_BYNCSA_3_0"),
+    ("B112_CCBYNCSA25", "CC_BYNCSA_2_5"),
+    ("B114_CCBYNCSA20", "CC_BYNCSA_2_0"),
+    ("B116_CCBYNCSA10", "CC_BYNCSA_1_0"),
+    ("B21_CCBYND40", "CC_BYND_4_0"),
+    ("B22_CCBYND30", "CC_BYND_3_0"),
+    ("B24_CCBYND25", "CC_BYND_2_5"),
+    ("B26_CCBYND20", "CC_BYND_2_0"),
+    ("B28_CCBYND10", "CC_BYND_1_0"),
+    ("B29_CCBYNDNC10", "CC_BYNCND_1_0"),
+];
+
+/// The EU access-right table's concepts (as mjanez/ckan-mqa@b165811
+/// `ckan2mqa/assets/vocabs/access-right.csv` loads it for the MQA).
+pub const ACCESS_RIGHTS: &[&str] =
+    &["CONFIDENTIAL", "NON_PUBLIC", "NORMAL", "OP_DATPRO", "PUBLIC", "RESTRICTED", "SENSITIVE"];
+
+/// IANA's top-level media types (RFC 6838 §4.2 and the registry's later additions, `font`
+/// by RFC 8081 and `haptics` by RFC 9695). mediana does not embed the registry's subtypes.
+pub const MEDIA_TOP_LEVEL_TYPES: &[&str] =
+    &["application", "audio", "example", "font", "haptics", "image", "message", "model", "multipart", "text", "video"];
+
 /// File types the EU counts as machine-readable (MQA; data.europa.eu's list, as shipped
 /// by mjanez/ckan-mqa `assets/vocabs`), restricted to codes of the table above.
 pub const MACHINE_READABLE: &[&str] = &[
@@ -422,11 +650,31 @@ pub fn licence_of_ckan_id(id: &str) -> Option<String> {
 }
 
 /// Whether a licence is in the AgID vocabulary or is a Creative Commons URI (both are
-/// what the AgID guide accepts).
+/// what the AgID guide accepts). This is DCAT-AP_IT's rule; the MQA's is [`eu_licence`].
 pub fn known_licence(value: &str) -> bool {
     in_table(value, LICENCE_BASE, LICENCES)
         || value.starts_with("https://creativecommons.org/")
         || value.starts_with("http://creativecommons.org/")
+}
+
+/// The EU licence concept a licence URI stands for: its own code when it is one of the EU
+/// table, the mapped one when it is an AgID licence of [`AGID_EU_LICENCES`], else none.
+pub fn eu_licence(value: &str) -> Option<&'static str> {
+    let value = value.trim();
+    if let Some(code) = value.strip_prefix(EU_LICENCE_BASE) {
+        return EU_LICENCES.iter().copied().find(|c| *c == code);
+    }
+    let agid = value.strip_prefix(LICENCE_BASE)?;
+    AGID_EU_LICENCES.iter().find(|(a, _)| *a == agid).map(|(_, eu)| *eu)
+}
+
+/// Whether a value is an IANA media type URI (`…/media-types/text/csv`) of a registered
+/// top-level type with a subtype. Only the top-level type is checked against the registry.
+pub fn iana_media_type(value: &str) -> bool {
+    let Some((top, subtype)) = value.trim().strip_prefix(MEDIA_TYPE_BASE).and_then(|t| t.split_once('/')) else {
+        return false;
+    };
+    MEDIA_TOP_LEVEL_TYPES.contains(&top) && !subtype.is_empty() && !subtype.contains(['/', ' '])
 }
 
 #[cfg(test)]
@@ -486,6 +734,90 @@ mod tests {
         }
         assert_eq!(licence_of_ckan_id("CC-BY").as_deref(), Some(format!("{LICENCE_BASE}A21_CCBY40").as_str()));
         assert_eq!(licence_of_ckan_id("notspecified"), None);
+    }
+
+    /// `skos:exactMatch` of the EU concepts the AgID table maps to (the EU licence table, as
+    /// mjanez/ckan-mqa@978e65b `ckan2mqa/assets/vocabs/licenses.csv` reproduces it), for
+    /// the rows derived by matching URLs.
+    const EU_EXACT_MATCH: &[(&str, &str)] = &[
+        ("CC0", "http://creativecommons.org/publicdomain/zero/1.0/"),
+        ("ODC_PDDL", "http://opendatacommons.org/licenses/pddl/1.0/"),
+        ("CC_BY_4_0", "http://creativecommons.org/licenses/by/4.0/"),
+        ("CC_BY_3_0", "http://creativecommons.org/licenses/by/3.0/"),
+        ("CC_BY_2_5", "http://creativecommons.org/licenses/by/2.5/"),
+        ("CC_BY_2_0", "http://creativecommons.org/licenses/by/2.0/"),
+        ("CC_BY_1_0", "http://creativecommons.org/licenses/by/1.0/"),
+        ("IODL_2_0", "https://www.dati.gov.it/content/italian-open-data-license-v20"),
+        ("CC_BYSA_4_0", "http://creativecommons.org/licenses/by-sa/4.0/"),
+        ("CC_BYSA_3_0", "http://creativecommons.org/licenses/by-sa/3.0/"),
+        ("CC_BYSA_2_5", "http://creativecommons.org/licenses/by-sa/2.5/"),
+        ("CC_BYSA_2_0", "http://creativecommons.org/licenses/by-sa/2.0/"),
+        ("CC_BYSA_1_0", "http://creativecommons.org/licenses/by-sa/1.0/"),
+        ("IODL_1_0", "http://www.formez.it/iodl/"),
+        ("CC_BYNC_4_0", "http://creativecommons.org/licenses/by-nc/4.0/"),
+        ("CC_BYNC_3_0", "http://creativecommons.org/licenses/by-nc/3.0/"),
+        ("CC_BYNC_2_5", "http://creativecommons.org/licenses/by-nc/2.5/"),
+        ("CC_BYNC_2_0", "http://creativecommons.org/licenses/by-nc/2.0/"),
+        ("CC_BYNC_1_0", "http://creativecommons.org/licenses/by-nc/1.0/"),
+        ("CC_BYNCSA_4_0", "http://creativecommons.org/licenses/by-nc-sa/4.0/"),
+        ("CC_BYNCSA_3_0", "http://creativecommons.org/licenses/by-nc-sa/3.0/"),
+        ("CC_BYNCSA_2_5", "http://creativecommons.org/licenses/by-nc-sa/2.5/"),
+        ("CC_BYNCSA_2_0", "http://creativecommons.org/licenses/by-nc-sa/2.0/"),
+        ("CC_BYNCSA_1_0", "http://creativecommons.org/licenses/by-nc-sa/1.0/"),
+        ("CC_BYND_4_0", "http://creativecommons.org/licenses/by-nd/4.0/"),
+        ("CC_BYND_3_0", "http://creativecommons.org/licenses/by-nd/3.0/"),
+        ("CC_BYND_2_5", "http://creativecommons.org/licenses/by-nd/2.5/"),
+        ("CC_BYND_2_0", "http://creativecommons.org/licenses/by-nd/2.0/"),
+        ("CC_BYND_1_0", "http://creativecommons.org/licenses/by-nd/1.0/"),
+        ("CC_BYNCND_1_0", "http://creativecommons.org/licenses/by-nd-nc/1.0/"),
+    ];
+
+    /// The rows of [`AGID_EU_LICENCES`] matched by name, not by URL.
+    const BY_NAME: &[&str] = &["A210_ODCBY", "A310_ODBL", "A311_GFDL13"];
+
+    /// A URL as the derivation compares it: `http`, with a trailing `/`.
+    fn normalized(url: &str) -> String {
+        let http = url.strip_prefix("https://").map_or_else(|| url.to_owned(), |rest| format!("http://{rest}"));
+        if http.ends_with('/') { http } else { format!("{http}/") }
+    }
+
+    /// The `dcatapit:referenceDoc` of an AgID licence in the vocabulary file.
+    fn reference_doc(code: &str) -> Option<&'static str> {
+        let block = LICENCE_TABLE.split(&format!("\n<{LICENCE_BASE}{code}>")).nth(1)?;
+        let block = block.split("\n<").next()?;
+        block.split("dcatapit:referenceDoc \"").nth(1)?.split('"').next()
+    }
+
+    #[test]
+    fn agid_licences_map_to_the_eu_concept_their_reference_page_matches() {
+        for (agid, eu) in AGID_EU_LICENCES {
+            assert!(LICENCES.contains(agid), "{agid} is an AgID licence");
+            assert!(EU_LICENCES.contains(eu), "{eu} is an EU licence");
+            if BY_NAME.contains(agid) {
+                continue;
+            }
+            let theirs = reference_doc(agid).unwrap_or_else(|| panic!("{agid} has a referenceDoc"));
+            let exact = EU_EXACT_MATCH.iter().find(|(c, _)| c == eu).map(|(_, u)| *u).expect("exactMatch listed");
+            assert_eq!(normalized(theirs), normalized(exact), "{agid} → {eu}");
+        }
+    }
+
+    #[test]
+    fn licences_are_eu_concepts_directly_or_through_the_agid_table() {
+        assert_eq!(eu_licence(&format!("{EU_LICENCE_BASE}CC_BY_4_0")), Some("CC_BY_4_0"));
+        assert_eq!(eu_licence(&format!("{LICENCE_BASE}A21_CCBY40")), Some("CC_BY_4_0"));
+        assert_eq!(eu_licence(&format!("{LICENCE_BASE}A23_CCBY30IT")), None);
+        assert_eq!(eu_licence(&format!("{EU_LICENCE_BASE}CC_BY_9_9")), None);
+        // The licence's page is not the concept (whether the MQA accepts it is not known).
+        assert_eq!(eu_licence("http://creativecommons.org/licenses/by/4.0/"), None);
+    }
+
+    #[test]
+    fn media_types_need_an_iana_uri_of_a_registered_top_level_type() {
+        assert!(iana_media_type(&format!("{MEDIA_TYPE_BASE}text/csv")));
+        assert!(!iana_media_type(&format!("{MEDIA_TYPE_BASE}foo/bar")));
+        assert!(!iana_media_type(&format!("{MEDIA_TYPE_BASE}text/")));
+        assert!(!iana_media_type("text/csv"));
     }
 
     #[test]

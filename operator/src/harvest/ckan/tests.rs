@@ -47,6 +47,11 @@ fn ckanext_dcat_examples_map_scheming_and_legacy_fields() {
     assert_eq!(full.alternate_identifiers, ["alt-id-1", "alt-id-2"]);
     assert_eq!(full.conforms_to.len(), 2);
     assert_eq!(full.frequency.as_deref(), Some("http://publications.europa.eu/resource/authority/frequency/MONTHLY"));
+    // ckanext-dcat's resource fields for dct:rights, dct:issued and dct:modified.
+    let resource = &full.distributions[0];
+    assert_eq!(resource.rights.as_deref(), Some("Some stament about rights"));
+    assert_eq!(resource.issued.as_deref(), Some("2024-05-01T01:20:33"));
+    assert_eq!(resource.modified.as_deref(), Some("2024-05-05T09:33:20"));
     let legacy = from_package(&json_fixture("ckan-api/ckanext-dcat-examples/full_ckan_dataset_legacy.json"));
     assert_eq!(legacy.keywords.len(), 7);
     assert_eq!(legacy.distributions.len(), 1);

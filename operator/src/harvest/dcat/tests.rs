@@ -179,3 +179,50 @@ fn emails_come_from_mailto_or_a_resolved_relative_iri_and_nothing_else() {
     assert_eq!(email_address("https://www.comune.macerata.it/contatti"), None);
     assert_eq!(email_address("mailto:not an address"), None);
 }
+
+/// One dataset with two distributions: `dct:rights` as a statement node and as an IRI, and
+/// `dct:issued` on a distribution (DCAT-AP puts both there; the MQA scores them there).
+const DISTRIBUTION_RIGHTS_TURTLE: &str = r#"@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<http://x/d> a dcat:Dataset ; dct:identifier "a:1" ; dcat:distribution <http://x/d1>, <http://x/d2> .
+<http://x/d1> a dcat:Distribution ; dcat:accessURL <http://x/a> ;
+    dct:rights [ a dct:RightsStatement ; rdfs:label "Riuso libero"@it ] ;
+    dct:issued "2024-01-10" .
+<http://x/d2> a dcat:Distribution ; dcat:accessURL <http://x/b> ; dct:rights <http://x/rights> .
+"#;
+
+const DISTRIBUTION_RIGHTS_RDFXML: &str = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    xmlns:dcat="http://www.w3.org/ns/dcat#" xmlns:dct="http://purl.org/dc/terms/"
+    xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
+  <dcat:Dataset rdf:about="http://x/d">
+    <dct:identifier>a:1</dct:identifier>
+    <dcat:distribution>
+      <dcat:Distribution rdf:about="http://x/d1">
+        <dcat:accessURL rdf:resource="http://x/a"/>
+        <dct:rights><dct:RightsStatement><rdfs:label xml:lang="it">Riuso libero</rdfs:label></dct:RightsStatement></dct:rights>
+        <dct:issued>2024-01-10</dct:issued>
+      </dcat:Distribution>
+    </dcat:distribution>
+    <dcat:distribution>
+      <dcat:Distribution rdf:about="http://x/d2">
+        <dcat:accessURL rdf:resource="http://x/b"/>
+        <dct:rights rdf:resource="http://x/rights"/>
+      </dcat:Distribution>
+    </dcat:distribution>
+  </dcat:Dataset>
+</rdf:RDF>"#;
+
+#[test]
+fn distribution_rights_and_issued_are_read_in_turtle_and_rdfxml() {
+    for (text, format) in
+        [(DISTRIBUTION_RIGHTS_TURTLE, RdfFormat::Turtle), (DISTRIBUTION_RIGHTS_RDFXML, RdfFormat::RdfXml)]
+    {
+        let (datasets, _) = parse(text.as_bytes(), format).expect("parses");
+        let mut distributions = datasets[0].distributions.clone();
+        distributions.sort_by_key(|d| d.uri.clone());
+        let rights: Vec<_> = distributions.iter().map(|d| d.rights.as_deref()).collect();
+        assert_eq!(rights, [Some(""), Some("http://x/rights")], "{format}");
+        assert_eq!(distributions[0].issued.as_deref(), Some("2024-01-10"), "{format}");
+    }
+}
