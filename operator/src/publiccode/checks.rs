@@ -137,12 +137,14 @@ impl IpaCodes {
 /// any case), name a listed IPA code; any other URI needs a scheme and a host, so
 /// `mailto:` and `tel:` URIs are refused.
 pub(crate) fn organisation_uri(text: &str, ipa_codes: &IpaCodes) -> bool {
-    let Some((scheme, rest)) = text.split_once(':').filter(|_| uri(text)) else {
+    if !uri(text) {
         return false;
-    };
+    }
+    let (scheme, rest) = text.split_once(':').unwrap_or_default();
     if !scheme.eq_ignore_ascii_case("urn") {
         return has_host(rest);
     }
+    // RFC 2141 reserves the namespace `urn` itself, and go-urn refuses it.
     let nid = rest.split(':').next().unwrap_or_default();
     if !matches(&URN, text) || nid.eq_ignore_ascii_case("urn") {
         return false;
