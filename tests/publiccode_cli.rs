@@ -47,12 +47,29 @@ fn errors_from_standard_input_fail_with_their_key_paths() {
 }
 
 #[test]
-fn the_ipa_code_list_turns_unknown_codes_into_errors() {
+fn the_shipped_ipa_list_is_the_default_and_a_newer_one_replaces_it() {
     let file = fixture("invalid/it_riuso_codiceIPA_invalid.yml");
     let file = file.to_str().expect("UTF-8 path");
-    assert!(validate(&[file], None).status.success(), "without the list only the shape is checked");
-    let list = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/ipa/ipa_codes.txt");
-    let out = validate(&["--ipa-codes", list.to_str().expect("UTF-8 path"), file], None);
-    assert_eq!(out.status.code(), Some(1));
+    let out = validate(&[file], None);
+    assert_eq!(out.status.code(), Some(1), "NO_SUCH_IPA_CODE is not in the shipped list");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("error    IT.riuso.codiceIPA: codiceIPA must be a valid"));
+    let newer = std::env::temp_dir().join(format!("mediana-ipa-codes-{}.txt", std::process::id()));
+    std::fs::write(&newer, "pcm\nNO_SUCH_IPA_CODE\n").expect("write a code list");
+    let out = validate(&["--ipa-codes", newer.to_str().expect("UTF-8 path"), file], None);
+    let _ = std::fs::remove_file(&newer);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn files_are_checked_in_the_directory_of_the_file_unless_told_not_to() {
+    let file = fixture("repository/files_refused.yml");
+    let file = file.to_str().expect("UTF-8 path");
+    let out = validate(&[file], None);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("error    logo: invalid image size of 100 (min 120px of width): /"), "{report}");
+    assert!(report.contains("5 error(s)"), "{report}");
+    let out = validate(&["--no-external-checks", file], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(validate(&[fixture("repository/publiccode.yml").to_str().expect("UTF-8 path")], None).status.success());
 }

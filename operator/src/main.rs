@@ -140,10 +140,15 @@ enum ValidateCommand {
     Publiccode {
         /// The publiccode.yml; `-` reads standard input.
         file: std::path::PathBuf,
-        /// IndicePA code list (one code per line) to check IPA codes against; without it,
-        /// only their shape is checked.
+        /// IndicePA code list (one code per line) to check IPA codes against, newer than
+        /// the one mediana is built with (publiccode-parser-go v5.4.3's).
         #[arg(long, env = "MEDIANA_IPA_CODES")]
         ipa_codes: Option<std::path::PathBuf>,
+        /// Check the form of the files the publiccode.yml names (logo, screenshots,
+        /// authorsFile) only, not the files in its directory (or, for `-`, the working
+        /// directory): for a publiccode.yml away from its repository.
+        #[arg(long)]
+        no_external_checks: bool,
     },
     /// Validate a DCAT-AP_IT catalogue file and score its metadata quality; exits 1 when a
     /// dataset is invalid.
@@ -283,14 +288,15 @@ async fn main() -> anyhow::Result<()> {
             let secrets = if generate_secrets { render::Secrets::Generated } else { render::Secrets::Placeholders };
             print!("{}", render::render(&text, secrets).with_context(|| format!("rendering {}", file.display()))?);
         }
-        Command::Validate { what: ValidateCommand::Publiccode { file, ipa_codes } } => {
+        Command::Validate { what: ValidateCommand::Publiccode { file, ipa_codes, no_external_checks } } => {
             let ipa_codes = match ipa_codes {
                 Some(list) => Some(publiccode::IpaCodes::from_lines(&read_input(&list)?)),
                 None => None,
             };
+            let repository = (!no_external_checks).then(|| repository_of(&file));
             let result = publiccode::validate(
                 &read_input(&file)?,
-                publiccode::ValidateOptions { ipa_codes: ipa_codes.as_ref() },
+                publiccode::ValidateOptions { ipa_codes: ipa_codes.as_ref(), repository: repository.as_deref() },
             );
             print!("{}", publiccode::report(&result));
             if result.as_ref().map_or(true, publiccode::Validation::has_errors) {
@@ -327,6 +333,19 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The directory a publiccode.yml's relative paths start from: the file's own or, for
+/// standard input, the working directory (where publiccode-parser-go falls back to). Made
+/// absolute when it can be, so that messages name files as upstream does.
+fn repository_of(file: &std::path::Path) -> std::path::PathBuf {
+    let here = std::path::Path::new(".");
+    let dir = if file.as_os_str() == "-" {
+        here
+    } else {
+        file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(here)
+    };
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// The text of a file, or of standard input for `-`.

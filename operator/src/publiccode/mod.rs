@@ -9,12 +9,15 @@
 //! allowlists) is in [`summary`].
 
 mod checks;
+mod files;
 mod model;
 mod reader;
 pub mod summary;
 mod validate;
+mod yaml;
 
 use std::fmt;
+use std::path::Path;
 
 pub use checks::IpaCodes;
 pub use model::*;
@@ -125,8 +128,15 @@ impl PubliccodeError {
 /// What the validator knows besides the file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ValidateOptions<'a> {
-    /// The list of existing IPA codes; without it, IPA codes are checked for shape only.
+    /// The list of existing IPA codes; without it, the list mediana ships
+    /// ([`IpaCodes::shipped`]), as the reference parser embeds its own.
     pub ipa_codes: Option<&'a IpaCodes>,
+    /// The directory the file's relative paths start from (the repository's root, for a
+    /// publiccode.yml at the root). With it, the files the publiccode.yml names are checked
+    /// as the reference parser checks local files (extension, existence, a PNG logo's
+    /// width); without it, as the reference parser's `DisableExternalChecks` mode, only
+    /// their form. Remote files are never fetched.
+    pub repository: Option<&'a Path>,
 }
 
 /// A file read and checked.
@@ -152,18 +162,12 @@ impl Validation {
 
 /// Reads and checks a publiccode.yml.
 pub fn validate(text: &str, options: ValidateOptions) -> Result<Validation, PubliccodeError> {
-    // Strict booleans: `yes`/`on` are strings in YAML 1.2, and the reference parser rejects
-    // them for `localisationReady`.
-    let yaml_options = serde_saphyr::options! { strict_booleans: true };
-    let root: serde_json::Value =
-        serde_saphyr::from_str_with_options(text, yaml_options).map_err(|source| PubliccodeError::Yaml { source })?;
-    let serde_json::Value::Object(root) = root else { return Err(PubliccodeError::NotAMapping) };
-    let version = match root.get("publiccodeYmlVersion") {
-        None | Some(serde_json::Value::Null) => return Err(PubliccodeError::MissingVersion),
-        Some(serde_json::Value::String(written)) => StandardVersion::parse(written)
-            .ok_or_else(|| PubliccodeError::UnsupportedVersion { found: written.clone() })?,
-        Some(_) => return Err(PubliccodeError::VersionNotAString),
-    };
+    let root = yaml::read(text).map_err(|source| PubliccodeError::Yaml { source })?;
+    if !matches!(root.value, yaml::Node::Map(_)) {
+        return Err(PubliccodeError::NotAMapping);
+    }
+    let version = version(&root.value)?;
+    let serde_json::Value::Object(root) = yaml::to_json(root, text) else { return Err(PubliccodeError::NotAMapping) };
     let mut findings = Findings::default();
     if let StandardVersion::Explicit { written } = version
         && !version.is_current()
@@ -173,11 +177,27 @@ pub fn validate(text: &str, options: ValidateOptions) -> Result<Validation, Publ
             format!("v{written} is not the latest version, use '0'. Parsing this file as v{}.", StandardVersion::RULES),
         ));
     }
-    let publiccode = validate::document(&root, version, options.ipa_codes, &mut findings);
+    let ipa_codes = match options.ipa_codes {
+        Some(list) => list,
+        None => IpaCodes::shipped(),
+    };
+    let context = validate::Context { ipa_codes, repository: options.repository };
+    let publiccode = validate::document(&root, version, &context, &mut findings);
     let mut findings = findings.0;
     // Errors first: they decide; a stable sort keeps each group in the file's order.
     findings.sort_by_key(|f| f.severity);
     Ok(Validation { publiccode, findings })
+}
+
+/// `publiccodeYmlVersion`, which must be a YAML string: unlike other string keys, an
+/// unquoted number (`0.4`) is refused, as the reference parser refuses it.
+fn version(root: &yaml::Node) -> Result<StandardVersion, PubliccodeError> {
+    match root.get("publiccodeYmlVersion") {
+        None | Some(yaml::Node::Null) => Err(PubliccodeError::MissingVersion),
+        Some(yaml::Node::String(written)) => StandardVersion::parse(written)
+            .ok_or_else(|| PubliccodeError::UnsupportedVersion { found: written.clone() }),
+        Some(_) => Err(PubliccodeError::VersionNotAString),
+    }
 }
 
 /// The readable report `mediana validate publiccode` prints: one line per finding, then the

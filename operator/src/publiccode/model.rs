@@ -371,6 +371,14 @@ pub const ITALIAN_PA_URN: &str = "urn:x-italian-pa:";
 impl Organisation {
     /// The IPA code of an `urn:x-italian-pa:<code>` URI.
     pub fn ipa_code(&self) -> Option<&str> {
-        self.uri.as_deref()?.strip_prefix(ITALIAN_PA_URN)
+        italian_pa_code(self.uri.as_deref()?)
     }
+}
+
+/// The code of an `urn:x-italian-pa:<code>` URI. The prefix is matched in any case, as the
+/// reference parser matches it (`URN:X-Italian-PA:pcm` names `pcm`).
+pub fn italian_pa_code(uri: &str) -> Option<&str> {
+    let n = ITALIAN_PA_URN.len();
+    let (prefix, code) = (uri.get(..n)?, uri.get(n..)?);
+    prefix.eq_ignore_ascii_case(ITALIAN_PA_URN).then_some(code)
 }

@@ -162,9 +162,13 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A scalar where a string is expected. Unquoted numbers are already strings (see
+/// `yaml.rs`); a boolean is taken as `true` or `false`, as the reference parser's decoder
+/// takes it. Only a sequence or a mapping is of the wrong type.
 fn as_string(value: &Value, path: &KeyPath, out: &mut Findings) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
         _ => {
             out.wrong_type(path);
             None

@@ -3,12 +3,14 @@
 //! as from the Developers Italia tools.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
 use super::Findings;
 use super::checks::{self, IpaCodes};
+use super::files::{self, LocalFile};
 use super::model::*;
 use super::reader::{Fields, KeyPath};
 
@@ -174,13 +176,22 @@ const GENERIC_NAME_MAX: usize = 35;
 /// reported one by one, as the reference parser does.
 static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 
+/// What the rules check values against, besides the file.
+pub(crate) struct Context<'a> {
+    /// The IPA codes that exist.
+    pub(crate) ipa_codes: &'a IpaCodes,
+    /// Where the file's relative paths start, when the repository is at hand.
+    pub(crate) repository: Option<&'a Path>,
+}
+
 /// Reads every key of the document (whose version was already checked) into the typed form.
 pub(crate) fn document(
     root: &Map<String, Value>,
     version: StandardVersion,
-    ipa_codes: Option<&IpaCodes>,
+    context: &Context,
     out: &mut Findings,
 ) -> Publiccode {
+    let Context { ipa_codes, repository } = *context;
     let mut f = Fields::from_map(KeyPath::default(), root);
     f.value("publiccodeYmlVersion");
     let name = f.required_string("name", out);
@@ -191,21 +202,24 @@ pub(crate) fn document(
     let is_based_on = is_based_on(&mut f, out);
     let software_version = f.string("softwareVersion", out);
     let release_date = date(&mut f, "releaseDate", out);
-    let logo = relative_path_or_url(&mut f, "logo", out);
+    let logo = file_key(&mut f, "logo", repository, logo_check, out);
     if f.has("monochromeLogo") {
         out.warning(
             &f.path("monochromeLogo"),
             "This key is DEPRECATED and will be removed in the future. Use 'logo' instead",
         );
     }
-    relative_path_or_url(&mut f, "monochromeLogo", out);
+    file_key(&mut f, "monochromeLogo", repository, logo_check, out);
     let organisation = f.object("organisation", out).map(|o| organisation_of(o, ipa_codes, out));
     let funded_by = f.objects("fundedBy", out).into_iter().map(|o| organisation_of(o, ipa_codes, out)).collect();
+    // Deprecated, but their values are still checked, as the reference parser checks them.
     for key in ["inputTypes", "outputTypes"] {
         if f.has(key) {
             out.warning(&f.path(key), DROP_IT);
         }
-        f.strings(key, out);
+        for (path, mime) in f.strings(key, out) {
+            check(checks::mime_type(&mime), &path, "is not a valid MIME type", out);
+        }
     }
     let platforms = strings(f.strings("platforms", out));
     if platforms.is_empty() {
@@ -217,8 +231,8 @@ pub(crate) fn document(
     let development_status = f.choice("developmentStatus", out);
     let software_type = f.choice("softwareType", out);
     let intended_audience = f.object("intendedAudience", out).map(|a| intended_audience(a, out)).unwrap_or_default();
-    let description = description(required_object(&mut f, "description", out), out);
-    let legal = legal(required_object(&mut f, "legal", out), out);
+    let description = description(required_object(&mut f, "description", out), repository, out);
+    let legal = legal(required_object(&mut f, "legal", out), repository, out);
     let maintenance = maintenance(required_object(&mut f, "maintenance", out), out);
     let localisation = localisation(required_object(&mut f, "localisation", out), out);
     let depends_on = f.object("dependsOn", out).map(|d| depends_on(d, out)).unwrap_or_default();
@@ -302,22 +316,53 @@ fn date(f: &mut Fields, key: &'static str, out: &mut Findings) -> Option<chrono:
     date
 }
 
-/// `logo` and other files of the repository: a relative path or an HTTP URL. Whether the
-/// file exists is not checked: that needs the repository, which a validator of the file
-/// alone does not have.
-fn relative_path_or_url(f: &mut Fields, key: &'static str, out: &mut Findings) -> Option<String> {
+/// A key naming a file of the repository (`logo`, `legal.authorsFile`): see [`file_value`].
+fn file_key(
+    f: &mut Fields,
+    key: &'static str,
+    repository: Option<&Path>,
+    file_check: impl Fn(&str, &LocalFile) -> Result<(), String>,
+    out: &mut Findings,
+) -> Option<String> {
     let path = f.path(key);
     let value = f.string(key, out)?;
-    relative_path_or_url_value(&path, &value, out);
+    file_value(&path, &value, repository, file_check, out);
     Some(value)
 }
 
-fn relative_path_or_url_value(path: &KeyPath, value: &str, out: &mut Findings) {
+/// A file of the repository: a relative path or an HTTP URL and, when the repository is
+/// at hand, a file that passes `file_check` (given the value and the file), whose error is
+/// the message. Without the repository, only the form is checked, as the reference parser
+/// does with `DisableExternalChecks`.
+fn file_value(
+    path: &KeyPath,
+    value: &str,
+    repository: Option<&Path>,
+    file_check: impl Fn(&str, &LocalFile) -> Result<(), String>,
+    out: &mut Findings,
+) {
+    let acceptable = relative_path_or_url_value(path, value, out);
+    let file = repository.filter(|_| acceptable).and_then(|repository| LocalFile::of(repository, value));
+    if let Some(Err(message)) = file.map(|file| file_check(value, &file)) {
+        out.error(path, message);
+    }
+}
+
+/// `logo` and `monochromeLogo`.
+fn logo_check(_: &str, file: &LocalFile) -> Result<(), String> {
+    files::logo(file).map_err(|e| e.to_string())
+}
+
+/// Whether `value` is a relative path or a URL, as a file of the repository must be.
+fn relative_path_or_url_value(path: &KeyPath, value: &str, out: &mut Findings) -> bool {
     if value.starts_with('/') {
         out.error(path, "is an absolute path. Only relative paths or HTTP(s) URLs allowed");
     } else if value.starts_with("file:") {
         out.error(path, "is a file:// URL. Only relative paths or HTTP(s) URLs allowed");
+    } else {
+        return true;
     }
+    false
 }
 
 /// `isBasedOn`: one URL or a list of URLs.
@@ -338,23 +383,20 @@ fn is_based_on(f: &mut Fields, out: &mut Findings) -> Vec<String> {
         .collect()
 }
 
-fn organisation_of(mut f: Fields, ipa_codes: Option<&IpaCodes>, out: &mut Findings) -> Organisation {
+fn organisation_of(mut f: Fields, ipa_codes: &IpaCodes, out: &mut Findings) -> Organisation {
     let name = f.string("name", out);
     let path = f.path("uri");
     let uri = f.required_string("uri", out).filter(|uri| {
-        if !checks::uri(uri) {
-            out.error(&path, "uri is not a valid URI");
-            return false;
-        }
-        let italian_pa = uri.strip_prefix(ITALIAN_PA_URN).is_none_or(|code| checks::ipa_code(code, ipa_codes));
-        check(
-            italian_pa,
-            &path,
-            &format!(
+        // The reference parser words the error by the prefix as written, in lower case only:
+        // `URN:X-Italian-PA:<unknown>` is "not a valid URI".
+        let message = if uri.starts_with(ITALIAN_PA_URN) {
+            format!(
                 "must be a valid Italian Public Administration Code (iPA) with format '{ITALIAN_PA_URN}[codiceIPA]' (see {IPA_VOCABULARY})"
-            ),
-            out,
-        )
+            )
+        } else {
+            "is not a valid URI".to_owned()
+        };
+        check(checks::organisation_uri(uri, ipa_codes), &path, &message, out)
     });
     f.finish(out);
     Organisation { name, uri }
@@ -379,7 +421,7 @@ fn countries_of(items: Vec<(KeyPath, String)>, out: &mut Findings) -> Vec<String
     strings(valid)
 }
 
-fn description(f: Fields, out: &mut Findings) -> BTreeMap<String, Description> {
+fn description(f: Fields, repository: Option<&Path>, out: &mut Findings) -> BTreeMap<String, Description> {
     let path = KeyPath::default().key("description");
     let entries = f.into_entries();
     if entries.is_empty() {
@@ -393,13 +435,13 @@ fn description(f: Fields, out: &mut Findings) -> BTreeMap<String, Description> {
             continue;
         }
         if let Some(fields) = Fields::new(at, value, out) {
-            descriptions.insert(language.clone(), description_in(fields, out));
+            descriptions.insert(language.clone(), description_in(fields, repository, out));
         }
     }
     descriptions
 }
 
-fn description_in(mut f: Fields, out: &mut Findings) -> Description {
+fn description_in(mut f: Fields, repository: Option<&Path>, out: &mut Findings) -> Description {
     let localised_name = f.string("localisedName", out);
     let generic_name = f.string("genericName", out);
     if let Some(generic) = &generic_name {
@@ -427,11 +469,10 @@ fn description_in(mut f: Fields, out: &mut Findings) -> Description {
     }
     let screenshots = f.strings("screenshots", out);
     for (path, screenshot) in &screenshots {
-        relative_path_or_url_value(path, screenshot, out);
+        file_value(path, screenshot, repository, screenshot_check, out);
     }
     let videos = f.strings("videos", out);
-    let videos = videos.into_iter().filter(|(path, v)| check(checks::http_url(v), path, "must be an HTTP URL", out));
-    let videos = strings(videos.collect());
+    let videos = strings(videos.into_iter().filter(|(path, v)| video(path, v, out)).collect());
     let awards = strings(f.strings("awards", out));
     f.finish(out);
     Description {
@@ -448,6 +489,21 @@ fn description_in(mut f: Fields, out: &mut Findings) -> Description {
     }
 }
 
+fn screenshot_check(value: &str, file: &LocalFile) -> Result<(), String> {
+    files::screenshot(file).map_err(|e| format!("'{value}' is not an image: {e}"))
+}
+
+/// A video: an HTTP URL that an oEmbed provider serves. Both checks run, as upstream runs
+/// them, so `youtube` gets two errors.
+fn video(path: &KeyPath, url: &str, out: &mut Findings) -> bool {
+    let http = check(checks::http_url(url), path, "must be an HTTP URL", out);
+    let oembed = checks::oembed_url(url);
+    if !oembed {
+        out.error(path, format!("'{url}' is not a valid video URL supporting oEmbed: invalid oEmbed link: {url}"));
+    }
+    http && oembed
+}
+
 /// Lengths count characters (Unicode scalar values), not bytes: Italian text has accents.
 fn at_most(text: &str, max: usize, path: &KeyPath, out: &mut Findings) {
     if text.chars().count() > max {
@@ -455,7 +511,7 @@ fn at_most(text: &str, max: usize, path: &KeyPath, out: &mut Findings) {
     }
 }
 
-fn legal(mut f: Fields, out: &mut Findings) -> Legal {
+fn legal(mut f: Fields, repository: Option<&Path>, out: &mut Findings) -> Legal {
     let path = f.path("license");
     let license = f.required_string("license", out).filter(|license| {
         check(
@@ -476,9 +532,14 @@ fn legal(mut f: Fields, out: &mut Findings) -> Legal {
     if f.has("authorsFile") {
         out.warning(&f.path("authorsFile"), DROP_IT);
     }
-    let authors_file = relative_path_or_url(&mut f, "authorsFile", out);
+    let authors_file = file_key(&mut f, "authorsFile", repository, authors_file_check, out);
     f.finish(out);
     Legal { license, main_copyright_owner, repo_owner, authors_file }
+}
+
+/// `legal.authorsFile`: any file that exists.
+fn authors_file_check(_: &str, file: &LocalFile) -> Result<(), String> {
+    file.exists().map_err(|e| format!("'{}' does not exist: {e}", file.display()))
 }
 
 fn maintenance(mut f: Fields, out: &mut Findings) -> Maintenance {
@@ -584,7 +645,7 @@ fn support(mut f: Fields, out: &mut Findings) -> Option<String> {
 }
 
 /// The Italian extension: `IT`, or the deprecated lower-case `it`.
-fn italian(f: &mut Fields, ipa_codes: Option<&IpaCodes>, out: &mut Findings) -> Option<ItalianExtension> {
+fn italian(f: &mut Fields, ipa_codes: &IpaCodes, out: &mut Findings) -> Option<ItalianExtension> {
     let upper = f.object("IT", out);
     let lower = f.object("it", out);
     if lower.is_some() {
@@ -601,7 +662,13 @@ fn italian(f: &mut Fields, ipa_codes: Option<&IpaCodes>, out: &mut Findings) -> 
     Some(italian_section(upper.or(lower)?, ipa_codes, out))
 }
 
-fn italian_section(mut f: Fields, ipa_codes: Option<&IpaCodes>, out: &mut Findings) -> ItalianExtension {
+/// Where the deprecation warnings of the Italian extension are reported: always under `IT`,
+/// even for a lower-case `it:` section, as the reference parser writes their keys.
+fn deprecated_in_it(key: &str) -> KeyPath {
+    KeyPath::default().key("IT").key(key)
+}
+
+fn italian_section(mut f: Fields, ipa_codes: &IpaCodes, out: &mut Findings) -> ItalianExtension {
     let path = f.path("countryExtensionVersion");
     let country_extension_version = f.string("countryExtensionVersion", out).filter(|v| {
         let allowed: Vec<String> = COUNTRY_EXTENSION_VERSIONS.iter().map(|v| format!("\"{v}\"")).collect();
@@ -609,7 +676,7 @@ fn italian_section(mut f: Fields, ipa_codes: Option<&IpaCodes>, out: &mut Findin
         check(COUNTRY_EXTENSION_VERSIONS.contains(&v.as_str()), &path, &message, out)
     });
     let conforme = f.object("conforme", out).map(|mut c| {
-        out.warning(&f.path("conforme"), DROP_IT);
+        out.warning(&deprecated_in_it("conforme"), DROP_IT);
         let conforme = Conforme {
             linee_guida_design: c.bool("lineeGuidaDesign", out),
             modello_interoperabilita: c.bool("modelloInteroperabilita", out),
@@ -621,14 +688,15 @@ fn italian_section(mut f: Fields, ipa_codes: Option<&IpaCodes>, out: &mut Findin
     });
     let codice_ipa = f.object("riuso", out).and_then(|mut riuso| {
         let path = riuso.path("codiceIPA");
-        let code = riuso.string("codiceIPA", out);
+        // An empty code is no code (upstream's `omitempty`): neither checked nor warned about.
+        let code = riuso.string("codiceIPA", out).filter(|code| !code.is_empty());
         riuso.finish(out);
         let code = code?;
-        if checks::ipa_code(&code, ipa_codes) {
+        if ipa_codes.contains(&code) {
             let message = format!(
                 "This key is DEPRECATED and will be removed in the future. Use 'organisation.uri' and set it to '{ITALIAN_PA_URN}{code}' instead"
             );
-            out.warning(&path, message);
+            out.warning(&deprecated_in_it("riuso.codiceIPA"), message);
             Some(code)
         } else {
             let message = format!("must be a valid Italian Public Administration Code (iPA) (see {IPA_VOCABULARY})");
