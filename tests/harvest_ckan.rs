@@ -111,6 +111,49 @@ async fn dcat_ap_it_fixtures_land_in_a_real_ckan_and_a_reharvest_writes_nothing(
     }
 }
 
+/// Each validation mode in a real run: Enforce (the CRD default) writes the valid dataset
+/// and reports the one whose theme is not in the EU vocabulary; Warn writes both and reports
+/// it; Off checks nothing, writes both, and gives no DCAT-AP compliance points.
+#[tokio::test]
+async fn enforce_warn_and_off_each_write_what_they_promise() {
+    let target = ckan(1);
+    let files = common::Files::default();
+    let base = files.serve();
+    let ttl = include_str!("fixtures/chain/tolentino.ttl");
+    files.put("/tolentino.ttl", "text/turtle", ttl.as_bytes().to_vec());
+    let url = format!("{base}/tolentino.ttl");
+    let mut reports = Vec::new();
+    for (mode, written, invalid) in
+        [(ValidationMode::Enforce, 1, 1), (ValidationMode::Warn, 2, 1), (ValidationMode::Off, 2, 0)]
+    {
+        let organization = common::unique_name("mode");
+        let mut config = config(&url, SourceType::Dcat, &target, &organization);
+        config.validation = mode;
+        let report = harvest(config).await;
+        assert_eq!(
+            (report.counts.found, report.counts.created, report.counts.invalid),
+            (2, written, invalid),
+            "{mode:?}: {} {:?}",
+            report.message,
+            report.errors
+        );
+        let stored: Vec<String> = target
+            .datasets_of(&organization)
+            .iter()
+            .filter_map(|d| extra(d, "identifier").map(str::to_owned))
+            .collect();
+        assert_eq!(stored.len() as i64, written, "{mode:?}: the target holds {stored:?}");
+        assert!(stored.contains(&"c_l191:parcheggi".to_owned()), "{mode:?}: {stored:?}");
+        if mode == ValidationMode::Enforce {
+            assert!(report.errors.iter().any(|e| e.reason.contains("CULTURA")), "{:?}", report.errors);
+        }
+        reports.push(report);
+    }
+    let (warn, off) = (reports[1].mean_quality.unwrap_or(0.0), reports[2].mean_quality.unwrap_or(0.0));
+    // Warn gives the 30 compliance points to the one valid dataset of two; Off to none.
+    assert!((warn - off - 15.0).abs() < 0.01, "mean score under Warn {warn}, under Off {off}");
+}
+
 /// A DCAT-AP_IT catalogue of `n` small datasets in Turtle.
 fn catalogue(ids: &[u32]) -> String {
     let mut ttl = String::from(

@@ -304,3 +304,47 @@ async fn an_unknown_time_zone_is_reported_until_the_spec_is_fixed() {
     wait_for_condition(&jobs, "nightly", "Ready", "True", "Scheduled").await;
     operator.stop().await;
 }
+
+/// The harvester's heartbeat sender, against the API server: each beat carries the latest
+/// counts, so a run that makes progress is never taken for stuck.
+#[tokio::test]
+async fn a_running_harvester_sends_heartbeats_with_its_counts() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use mediana::api::harvest_job::{HarvestRun, RunCounts};
+    use mediana::harvest::job::Heartbeats;
+    use mediana::harvest::run::Progress;
+
+    let (client, ns) = common::fresh_namespace("harvest-beat").await;
+    let jobs: Api<HarvestJob> = Api::namespaced(client.clone(), &ns);
+    apply(&client, &harvest_job(&ns, "beat", "marche", "https://dati.comune.macerata.it", json!({}))).await;
+    let spec = jobs.get("beat").await.expect("the HarvestJob").spec;
+    let running = HarvestRun {
+        job: Some("beat-1".into()),
+        start_time: Some("2026-12-07T03:00:00Z".into()),
+        heartbeat_time: Some("2026-12-07T03:00:00Z".into()),
+        result: RunResult::Running,
+        ..Default::default()
+    };
+    let counts = RunCounts { found: 7, created: 3, ..Default::default() };
+    let latest = Arc::new(Mutex::new(Progress { counts, phase: "gathering" }));
+    let beats = Heartbeats { api: jobs.clone(), name: "beat".into(), spec, status: Default::default(), running };
+    let sender = tokio::spawn(beats.send(latest.clone(), Duration::from_millis(200)));
+    let beat_with = |found: i64| {
+        let jobs = jobs.clone();
+        async move {
+            common::eventually(&format!("a heartbeat with {found} found"), 30, || async {
+                let run = jobs.get("beat").await.ok()?.status?.last_run?;
+                let fresh = run.heartbeat_time.as_deref().is_some_and(|t| t > "2026-12-07T03:00:00Z");
+                (run.result == RunResult::Running && run.counts.found == found && fresh).then_some(run)
+            })
+            .await
+        }
+    };
+    let first = beat_with(7).await;
+    assert_eq!((first.job.as_deref(), first.counts.created), (Some("beat-1"), 3));
+    latest.lock().expect("the progress").counts.found = 9;
+    beat_with(9).await;
+    sender.abort();
+}

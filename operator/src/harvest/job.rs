@@ -119,21 +119,9 @@ pub async fn run_harvest_job(
             *slot = progress.clone();
         }
     });
-    let heartbeat = {
-        let (api, name, spec, status, running) = (api.clone(), name.to_owned(), spec.clone(), status.clone(), running);
-        tokio::spawn(async move {
-            let mut status = status;
-            loop {
-                tokio::time::sleep(HEARTBEAT_INTERVAL).await;
-                let counts = latest.lock().map(|p| p.counts.clone()).unwrap_or_default();
-                let beat = HarvestRun { heartbeat_time: Some(now()), counts, ..running.clone() };
-                runs::record(&mut status, beat, &spec);
-                if let Err(err) = runs::apply_report(&api, &name, &status).await {
-                    warn!(error = %err, "heartbeat not reported");
-                }
-            }
-        })
-    };
+    let beats =
+        Heartbeats { api: api.clone(), name: name.to_owned(), spec: spec.clone(), status: status.clone(), running };
+    let heartbeat = tokio::spawn(beats.send(latest, HEARTBEAT_INTERVAL));
 
     let identity = format!("{namespace}/{name}");
     let revoke = endpoints.revoke_target_token;
@@ -166,6 +154,40 @@ pub async fn run_harvest_job(
     runs::record(&mut status, finished, &spec);
     runs::apply_report(&api, name, &status).await?;
     Ok(outcome?)
+}
+
+/// What a running harvester reports its heartbeats into: the HarvestJob, its status at the
+/// start of the run, and the run as reported then.
+pub struct Heartbeats {
+    /// The HarvestJobs of the run's namespace.
+    pub api: Api<HarvestJob>,
+    /// The HarvestJob's name.
+    pub name: String,
+    /// Its spec (the history limits).
+    pub spec: HarvestJobSpec,
+    /// Its status as the run found it.
+    pub status: crate::api::HarvestJobStatus,
+    /// The run, as reported at its start.
+    pub running: HarvestRun,
+}
+
+impl Heartbeats {
+    /// Every `interval`, until the task is aborted, reports the run with the counts of the
+    /// latest progress and the time: the controller takes a run silent for longer than
+    /// [`runs::HEARTBEAT_TIMEOUT`] for stuck. A failed report is logged, and the next one
+    /// tries again.
+    pub async fn send(self, latest: Arc<Mutex<Progress>>, interval: std::time::Duration) {
+        let Self { api, name, spec, mut status, running } = self;
+        loop {
+            tokio::time::sleep(interval).await;
+            let counts = latest.lock().map(|p| p.counts.clone()).unwrap_or_default();
+            let beat = HarvestRun { heartbeat_time: Some(now()), counts, ..running.clone() };
+            runs::record(&mut status, beat, &spec);
+            if let Err(err) = runs::apply_report(&api, &name, &status).await {
+                warn!(error = %err, "heartbeat not reported");
+            }
+        }
+    }
 }
 
 /// This process's peak resident memory so far, from the kernel's high-water mark (`VmHWM` in

@@ -13,16 +13,17 @@ use std::time::Duration;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use kube::api::ListParams;
+use kube::api::{DeleteParams, ListParams};
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 use tracing::{info, instrument};
 
 use super::children::{Owner, api_resource, apply_and_prune};
 use super::conditions::{ConditionType, DesiredCondition, Reason};
-use super::{Context, Error, write_status};
+use super::{Context, Error, publish, write_status};
 use crate::api::harvest_job::{HarvestJobSpec, RUN_NOW_ANNOTATION, RunResult};
 use crate::api::{CatalogNode, HarvestJob, HarvestJobStatus};
 use builders::{HARVEST_JOB_LABEL, TargetNode};
@@ -145,6 +146,17 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
     let now = chrono::Utc::now();
     if let Some(run) = runs::supervise(status.last_run.as_ref(), &jobs, now) {
         info!(job = ?run.job, result = ?run.result, "recording a run the harvester could not report");
+        if let Some(stuck) = runs::to_stop(&run, &jobs) {
+            let jobs_api = Api::<Job>::namespaced(client.clone(), &owner.namespace);
+            match jobs_api.delete(stuck, &DeleteParams::background()).await {
+                // Gone already (its TTL, or a person): the run is recorded all the same.
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.is_not_found() => {}
+                Err(err) => return Err(err.into()),
+            }
+            let message = run.message.clone().unwrap_or_default();
+            publish(&ctx, job.as_ref(), EventType::Warning, Reason::DeadlineExceeded.as_str(), &message).await;
+        }
         runs::record(&mut status, run, spec);
         runs::apply_report(&api, &owner.instance, &status).await?;
         ctx.metrics.wrote("HarvestJob", 1);

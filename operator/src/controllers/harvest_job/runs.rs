@@ -117,8 +117,10 @@ pub fn supervise(last_run: Option<&HarvestRun>, jobs: &[JobObservation], now: Da
                 result: RunResult::DeadlineExceeded,
                 completion_time: Some(rfc3339(now)),
                 message: Some(format!(
-                    "no heartbeat from the harvester since {}; the run is considered stuck",
-                    rfc3339(last_sign)
+                    "no heartbeat from the harvester since {}; the run is considered stuck and its Job {} is \
+                     deleted, so the next scheduled run can start; nothing was deleted from the target",
+                    rfc3339(last_sign),
+                    newest.name
                 )),
                 ..run.clone()
             })
@@ -133,6 +135,16 @@ pub fn supervise(last_run: Option<&HarvestRun>, jobs: &[JobObservation], now: Da
             ..base()
         }),
     }
+}
+
+/// The Job to stop for a run recorded as stuck: the run's own Job, while it is still active
+/// (a silent harvester would otherwise hold the schedule until `activeDeadlineSeconds`, and
+/// with `concurrencyPolicy: Forbid` skip every run due meanwhile).
+pub fn to_stop<'a>(run: &HarvestRun, jobs: &'a [JobObservation]) -> Option<&'a str> {
+    (run.result == RunResult::DeadlineExceeded)
+        .then(|| jobs.iter().find(|j| j.active && run.job.as_deref() == Some(j.name.as_str())))
+        .flatten()
+        .map(|j| j.name.as_str())
 }
 
 /// Makes `run` the last run: the previous one (if it was another run) moves into the

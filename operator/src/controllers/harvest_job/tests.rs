@@ -228,6 +228,19 @@ fn a_queued_run_is_not_stuck_however_long_it_waits_but_its_job_deadline_ends_it(
 }
 
 #[test]
+fn a_stuck_run_has_its_job_stopped_and_only_that_one() {
+    let active = [observed("j1", "2026-11-22T03:00:00Z", None), observed("j2", "2026-11-23T03:00:00Z", None)];
+    let silent = reported("j2", RunResult::Running, "2026-11-23T03:01:00Z");
+    let stuck = runs::supervise(Some(&silent), &active, at("2026-11-23T03:10:00Z")).expect("stuck run");
+    assert_eq!(runs::to_stop(&stuck, &active), Some("j2"));
+    assert!(stuck.message.as_deref().is_some_and(|m| m.contains("its Job j2 is deleted")), "{stuck:?}");
+    // A run that ended otherwise, or whose Job is over, stops nothing.
+    assert_eq!(runs::to_stop(&reported("j2", RunResult::Failed, "2026-11-23T03:01:00Z"), &active), None);
+    let ended = [observed("j2", "2026-11-23T03:00:00Z", Some(JobOutcome::Complete))];
+    assert_eq!(runs::to_stop(&stuck, &ended), None);
+}
+
+#[test]
 fn a_silent_or_failed_run_does_not_stay_running() {
     let active = [observed("j2", "2026-11-23T03:00:00Z", None)];
     let silent = reported("j2", RunResult::Running, "2026-11-23T03:01:00Z");
