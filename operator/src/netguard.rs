@@ -6,13 +6,20 @@
 //! resolver, so reqwest would skip the resolver hook for them), every address the name
 //! resolves to (a custom [`reqwest::dns::Resolve`], which also defeats DNS rebinding because
 //! the checked addresses are the ones connected to), and every redirect hop. Bodies are read
-//! in chunks and abandoned as soon as they exceed the size cap, and three timeouts (connect,
-//! idle read, total) make a slow or hanging server end with a clear error.
+//! in chunks, decompressed as they come, and abandoned as soon as they exceed the size cap;
+//! three timeouts (connect, stall, total) make a slow or hanging server end with a clear error.
+//!
+//! A document can be [downloaded](NetGuard::download) as a stream, so a catalogue of any size
+//! is parsed as it arrives and never held in memory whole; small answers (JSON calls,
+//! publiccode.yml files) are [buffered](NetGuard::fetch) under a tighter cap.
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures::TryStreamExt as _;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -37,12 +44,18 @@ pub struct NetConfig {
     pub allow_private_networks: bool,
     /// Time to establish a TCP (and TLS) connection.
     pub connect_timeout: Duration,
-    /// Longest wait for the next bytes of a response: catches servers that stall mid-body.
+    /// Longest wait for the next bytes of a response (its head, then each chunk of the body):
+    /// catches servers that stall mid-body.
     pub read_timeout: Duration,
-    /// Whole-request limit, body included.
+    /// Whole-request limit on the time spent waiting for the server, body included. Time the
+    /// caller spends on what it already received (parsing a streamed catalogue, writing its
+    /// datasets) does not count, so a large source read at its consumer's pace is not cut off.
     pub total_timeout: Duration,
-    /// Largest response body accepted, in bytes.
+    /// Largest body held in memory (JSON calls, [`NetGuard::fetch`]), in decompressed bytes.
     pub max_body_bytes: u64,
+    /// Largest body streamed ([`NetGuard::download`]), in decompressed bytes: memory does not
+    /// grow with it, so it only bounds the time and bandwidth a source (or a gzip bomb) takes.
+    pub max_stream_bytes: u64,
     /// Redirect hops followed before giving up.
     pub max_redirects: usize,
     /// Attempts after the first for JSON calls that get 429, 502, 503, 504 or a connection error.
@@ -61,6 +74,8 @@ impl Default for NetConfig {
             read_timeout: Duration::from_secs(30),
             total_timeout: Duration::from_secs(300),
             max_body_bytes: 256 * 1024 * 1024,
+            // Eight times a 100,000-dataset RDF/XML catalogue (256 MB, docs/harvesting.md).
+            max_stream_bytes: 2 * 1024 * 1024 * 1024,
             max_redirects: 5,
             retries: 4,
             retry_base: Duration::from_millis(500),
@@ -141,7 +156,7 @@ pub enum NetError {
     Timeout {
         /// The URL requested.
         url: String,
-        /// Which limit: connect, read or total.
+        /// What was waited for, and which limit ran out (connect, stall or total).
         what: String,
     },
     /// The body exceeded the size cap; reading stopped there.
@@ -210,7 +225,7 @@ impl NetError {
     }
 }
 
-/// A fetched document.
+/// A fetched document, held in memory.
 #[derive(Debug, Clone)]
 pub struct Fetched {
     /// The body.
@@ -219,6 +234,122 @@ pub struct Fetched {
     pub content_type: Option<String>,
     /// The URL after redirects.
     pub final_url: Url,
+}
+
+/// A document being downloaded: its body is read as the caller consumes it.
+#[derive(Debug)]
+pub struct Download {
+    /// The body, not read yet.
+    pub body: Body,
+    /// The response's Content-Type, if any.
+    pub content_type: Option<String>,
+    /// The URL after redirects.
+    pub final_url: Url,
+}
+
+/// A response body being read: decompressed chunk by chunk, cut off at the size cap, each
+/// wait for the server under the stall and total timeouts. Errors name the URL requested.
+#[derive(Debug)]
+pub struct Body {
+    response: reqwest::Response,
+    url: Url,
+    limit: u64,
+    read: u64,
+    clock: Clock,
+}
+
+impl Body {
+    /// The next chunk of decompressed bytes; `None` at the end of the body.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, NetError> {
+        let next = self.clock.wait(&self.url, "reading the body", self.response.chunk()).await?;
+        let chunk = next.map_err(|e| transport_error(&self.url, e))?;
+        if let Some(chunk) = &chunk {
+            self.read += chunk.len() as u64;
+            if self.read > self.limit {
+                return Err(NetError::TooLarge { url: self.url.to_string(), limit: self.limit });
+            }
+        }
+        Ok(chunk)
+    }
+
+    /// The body as an [`AsyncRead`](tokio::io::AsyncRead), for parsers that pull bytes.
+    /// Its I/O errors carry the [`NetError`] (`std::io::Error::downcast` gives it back).
+    pub fn into_reader(self) -> impl tokio::io::AsyncRead + Send + Unpin + 'static {
+        let chunks = futures::stream::try_unfold(self, |mut body| async move {
+            Ok::<_, NetError>(body.chunk().await?.map(|chunk| (chunk, body)))
+        });
+        tokio_util::io::StreamReader::new(Box::pin(chunks.map_err(std::io::Error::other)))
+    }
+
+    /// The whole body, in memory.
+    async fn bytes(mut self) -> Result<Vec<u8>, NetError> {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = self.chunk().await? {
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    /// The start of an error page, for the message; a failure to read it is not the error
+    /// worth reporting, so it only ends the snippet.
+    async fn snippet(mut self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        while bytes.len() < SNIPPET_BYTES
+            && let Ok(Some(chunk)) = self.chunk().await
+        {
+            bytes.extend_from_slice(&chunk);
+        }
+        bytes
+    }
+}
+
+/// How much of an error page is read for [`NetError::Status`] (200 characters of UTF-8).
+const SNIPPET_BYTES: usize = 800;
+
+/// The time spent waiting for one server, against the stall and total timeouts. Only waits
+/// count: the time a caller spends on a chunk it has (parsing it, writing datasets to a slow
+/// target) is the caller's, while a server that stalls or trickles is still cut off.
+#[derive(Debug)]
+struct Clock {
+    stall: Duration,
+    total: Duration,
+    waited: Duration,
+}
+
+impl Clock {
+    fn new(config: &NetConfig) -> Self {
+        Self { stall: config.read_timeout, total: config.total_timeout, waited: Duration::ZERO }
+    }
+
+    /// Awaits `future` for at most the stall timeout and what is left of the total one.
+    async fn wait<T>(&mut self, url: &Url, doing: &str, future: impl Future<Output = T>) -> Result<T, NetError> {
+        let left = self.total.saturating_sub(self.waited);
+        let started = tokio::time::Instant::now();
+        let outcome = tokio::time::timeout(self.stall.min(left), future).await;
+        self.waited += started.elapsed();
+        outcome.map_err(|_| {
+            let what = if left < self.stall {
+                format!("{doing}, {:?} waiting for the server in all", self.total)
+            } else {
+                format!("{doing}, nothing received for {:?}", self.stall)
+            };
+            NetError::Timeout { url: url.to_string(), what }
+        })
+    }
+}
+
+/// A response whose body has not been read yet.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    final_url: Url,
+    body: Body,
+}
+
+impl Answer {
+    fn content_type(&self) -> Option<String> {
+        self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
 }
 
 /// The answer to a JSON call: CKAN reports errors as JSON with 4xx statuses, so both are
@@ -266,8 +397,9 @@ impl NetGuard {
             // A proxy would resolve names itself, out of the resolver's sight.
             .no_proxy()
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
-            .timeout(config.total_timeout)
+            // No read or total timeout here: reqwest's count the time between the caller's
+            // reads too, which would cut off a streamed body read at a slow consumer's pace.
+            // `Clock` times only the waits for the server.
             .build()
             .map_err(NetError::Client)?;
         Ok(Self { client, config: Arc::new(config) })
@@ -278,15 +410,28 @@ impl NetGuard {
         &self.config
     }
 
-    /// GETs a document, refusing disallowed targets and bodies over the size cap.
+    /// GETs a document into memory, refusing disallowed targets and bodies over
+    /// `max_body_bytes`.
     pub async fn fetch(&self, url: &str) -> Result<Fetched, NetError> {
+        let download = self.get(url, self.config.max_body_bytes).await?;
+        let bytes = download.body.bytes().await?;
+        Ok(Fetched { bytes, content_type: download.content_type, final_url: download.final_url })
+    }
+
+    /// GETs a document whose body the caller reads as it goes (see [`Body`]), refusing
+    /// disallowed targets and bodies over `max_stream_bytes`.
+    pub async fn download(&self, url: &str) -> Result<Download, NetError> {
+        self.get(url, self.config.max_stream_bytes).await
+    }
+
+    async fn get(&self, url: &str, limit: u64) -> Result<Download, NetError> {
         let parsed = parse_url(url)?;
-        let (status, headers, final_url, bytes) = self.send(Method::GET, &parsed, None, None).await?;
-        if !status.is_success() {
-            return Err(status_error(&final_url, status, &bytes));
+        let answer = self.send(Method::GET, &parsed, None, None, limit).await?;
+        if !answer.status.is_success() {
+            return Err(status_error(&answer.final_url, answer.status, &answer.body.snippet().await));
         }
-        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(Fetched { bytes, content_type, final_url })
+        let content_type = answer.content_type();
+        Ok(Download { body: answer.body, content_type, final_url: answer.final_url })
     }
 
     /// Sends a JSON call (GET without body, POST with one), retrying 429, 502, 503, 504 and
@@ -301,7 +446,7 @@ impl NetGuard {
     ) -> Result<JsonResponse, NetError> {
         let mut attempt = 0u32;
         loop {
-            let outcome = self.send(method.clone(), url, body, token).await;
+            let outcome = self.send_buffered(method.clone(), url, body, token).await;
             let wait = match &outcome {
                 Ok((status, headers, _, _)) if is_retryable_status(*status) => retry_after(headers),
                 Err(e) if e.is_transient() => None,
@@ -331,13 +476,29 @@ impl NetGuard {
         }
     }
 
-    async fn send(
+    /// Sends a request and reads the whole answer, under `max_body_bytes`.
+    async fn send_buffered(
         &self,
         method: Method,
         url: &Url,
         body: Option<&serde_json::Value>,
         token: Option<&str>,
     ) -> Result<(StatusCode, HeaderMap, Url, Vec<u8>), NetError> {
+        let answer = self.send(method, url, body, token, self.config.max_body_bytes).await?;
+        let bytes = answer.body.bytes().await?;
+        Ok((answer.status, answer.headers, answer.final_url, bytes))
+    }
+
+    /// Sends a request and waits for the head of the answer; its body, up to `limit`
+    /// decompressed bytes, is left to read.
+    async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+        token: Option<&str>,
+        limit: u64,
+    ) -> Result<Answer, NetError> {
         check_url(url, self.config.allow_private_networks)
             .map_err(|reason| NetError::Refused { url: url.to_string(), reason })?;
         let mut request = self.client.request(method, url.clone());
@@ -347,7 +508,9 @@ impl NetGuard {
         if let Some(token) = token {
             request = request.header(AUTHORIZATION, token);
         }
-        let mut response = request.send().await.map_err(|e| self.map_error(url, e))?;
+        let mut clock = Clock::new(&self.config);
+        let response =
+            clock.wait(url, "waiting for the server", request.send()).await?.map_err(|e| transport_error(url, e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let final_url = response.url().clone();
@@ -360,45 +523,31 @@ impl NetGuard {
         {
             return Err(NetError::Refused { url: next.to_string(), reason });
         }
-        let limit = self.config.max_body_bytes;
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(NetError::TooLarge { url: url.to_string(), limit });
         }
-        let mut bytes = Vec::new();
-        // Chunk by chunk, so an endless or huge body is cut off at the cap instead of
-        // filling memory first.
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.map_error(url, e))? {
-            if bytes.len() as u64 + chunk.len() as u64 > limit {
-                return Err(NetError::TooLarge { url: url.to_string(), limit });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok((status, headers, final_url, bytes))
+        let body = Body { response, url: url.clone(), limit, read: 0, clock };
+        Ok(Answer { status, headers, final_url, body })
     }
+}
 
-    /// Turns a reqwest error into a NetError, finding our own refusals in its source chain
-    /// (they travel through hyper's connector or the redirect policy as boxed errors).
-    fn map_error(&self, url: &Url, error: reqwest::Error) -> NetError {
-        let url_text = error.url().map_or_else(|| url.to_string(), Url::to_string);
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
-        while let Some(e) = source {
-            if let Some(refusal) = e.downcast_ref::<Refusal>() {
-                return NetError::Refused { url: url_text, reason: refusal.clone() };
-            }
-            source = e.source();
+/// Turns a reqwest error into a NetError, finding our own refusals in its source chain
+/// (they travel through hyper's connector or the redirect policy as boxed errors).
+fn transport_error(url: &Url, error: reqwest::Error) -> NetError {
+    let url_text = error.url().map_or_else(|| url.to_string(), Url::to_string);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = source {
+        if let Some(refusal) = e.downcast_ref::<Refusal>() {
+            return NetError::Refused { url: url_text, reason: refusal.clone() };
         }
-        if error.is_timeout() {
-            let what = if error.is_connect() {
-                "connect"
-            } else if error.is_body() || error.is_decode() {
-                "reading the body"
-            } else {
-                "waiting for the server"
-            };
-            return NetError::Timeout { url: url_text, what: what.to_owned() };
-        }
-        NetError::Transport { url: url_text, source: error }
+        source = e.source();
     }
+    // The client's only timeout is the connect one (the others are `Clock`'s).
+    if error.is_timeout() {
+        let what = if error.is_connect() { "connect" } else { "waiting for the server" };
+        return NetError::Timeout { url: url_text, what: what.to_owned() };
+    }
+    NetError::Transport { url: url_text, source: error }
 }
 
 fn parse_url(url: &str) -> Result<Url, NetError> {

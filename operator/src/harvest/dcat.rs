@@ -9,6 +9,9 @@
 //! scatters a dataset's triples (possible in N-Triples) is still read whole but may lose
 //! the late triples; they are counted and reported instead of silently ignored.
 //!
+//! Over HTTP the body is parsed as it arrives (see [`gather`]): no page is held in memory
+//! whole, whatever its size.
+//!
 //! Paged catalogues (`hydra:nextPage`, as ckanext-dcat serves `/catalog.ttl?page=N`) are
 //! followed up to a page cap, on the origin the HarvestJob names (see [`on_source_origin`]).
 
@@ -18,6 +21,7 @@ use std::io::Read as _;
 use oxrdf::{NamedOrBlankNode, Term};
 use oxrdfio::{RdfFormat, RdfParser};
 use tokio::sync::mpsc;
+use tokio_util::io::SyncIoBridge;
 
 use super::model::{Agent, ContactPoint, Dataset, Distribution, License, Location, Period, Standard, Text};
 use crate::api::harvest_job::RdfFormat as SpecFormat;
@@ -219,26 +223,17 @@ pub struct PageStats {
     pub next_page: Option<String>,
 }
 
-/// Parses one document and calls `on_dataset` for each dataset, in document order.
-/// `document` is the base IRI (URL or `file:` path) used in messages and for relative IRIs.
-pub fn parse_document(
-    bytes: &[u8],
-    format: RdfFormat,
-    document: &str,
-    on_dataset: &mut dyn FnMut(Dataset) -> Result<(), DcatError>,
-) -> Result<PageStats, DcatError> {
-    parse_reader(bytes, format, document, on_dataset)
-}
-
-/// Like [`parse_document`], reading from `reader` as it goes, so a large file is never
-/// held in memory whole (the prolog is read first for the entity check).
+/// Parses one document and calls `on_dataset` for each dataset, in document order,
+/// reading from `reader` as it goes, so a large file or download is never held in memory
+/// whole (the prolog is read first for the entity check). `document` is the base IRI (URL
+/// or `file:` path) used in messages and for relative IRIs.
 pub fn parse_reader(
     mut reader: impl std::io::Read,
     format: RdfFormat,
     document: &str,
     on_dataset: &mut dyn FnMut(Dataset) -> Result<(), DcatError>,
 ) -> Result<PageStats, DcatError> {
-    let io_error = |source: std::io::Error| DcatError::Read { document: document.to_owned(), source };
+    let io_error = |source: std::io::Error| read_error(document, source);
     let mut head = Vec::new();
     if format == RdfFormat::RdfXml {
         reader.by_ref().take(PROLOG_BYTES as u64).read_to_end(&mut head).map_err(io_error)?;
@@ -265,6 +260,16 @@ pub fn parse_reader(
     assembler.finish(on_dataset)
 }
 
+/// A failure of the reader. A downloaded body's own failures (size cap, timeouts, transport)
+/// come through it as I/O errors carrying the [`NetError`]: they are given back their kind,
+/// which names the URL and the limit.
+fn read_error(document: &str, source: std::io::Error) -> DcatError {
+    match source.downcast::<NetError>() {
+        Ok(net) => DcatError::Fetch(net),
+        Err(source) => DcatError::Read { document: document.to_owned(), source },
+    }
+}
+
 /// Statistics of a whole gather.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct GatherStats {
@@ -281,8 +286,9 @@ pub struct GatherStats {
 }
 
 /// Fetches a catalogue, following `hydra:nextPage` up to `max_pages`, and sends each
-/// dataset down `datasets`. Parsing runs on a blocking thread so the fetch of the next
-/// page and the writes downstream keep going; the bounded channel gives back-pressure.
+/// dataset down `datasets`. Parsing runs on a blocking thread, pulling the body from the
+/// network as it needs bytes, so memory stays flat whatever the page's size and the writes
+/// downstream keep going; the bounded channel gives back-pressure, down to the socket.
 pub async fn gather(
     net: &NetGuard,
     url: &str,
@@ -300,12 +306,13 @@ pub async fn gather(
         if stats.pages >= max_pages {
             return Err(DcatError::TooManyPages { url: page, limit: max_pages });
         }
-        let fetched = net.fetch(&page).await?;
-        let document = fetched.final_url.to_string();
-        let format = detect_format(format, fetched.content_type.as_deref(), &document)?;
+        let download = net.download(&page).await?;
+        let document = download.final_url.to_string();
+        let format = detect_format(format, download.content_type.as_deref(), &document)?;
         let sender = datasets.clone();
+        let body = SyncIoBridge::new(download.body.into_reader());
         let page_stats = tokio::task::spawn_blocking(move || {
-            parse_document(&fetched.bytes, format, &document, &mut |dataset| {
+            parse_reader(body, format, &document, &mut |dataset| {
                 sender.blocking_send(dataset).map_err(|_| DcatError::Stopped)
             })
         })

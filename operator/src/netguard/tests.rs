@@ -7,10 +7,28 @@ use tokio::net::TcpListener;
 pub(crate) enum Reply {
     /// Writes this raw HTTP response and closes.
     Full(String),
+    /// Writes these raw bytes (a head and a binary body) and closes.
+    Raw(Vec<u8>),
+    /// Writes these raw bytes, then hangs with the connection open (a stall mid-body).
+    Stall(Vec<u8>),
     /// Accepts and never answers.
     Hang,
     /// Writes the head, then chunks forever (chunked encoding).
     Endless,
+    /// Writes the head, then a small chunk every 100 ms, forever.
+    Trickle,
+}
+
+/// Writes a chunked head, then chunks of `size` bytes every `pause`, until the client leaves.
+async fn chunk_forever(socket: &mut tokio::net::TcpStream, size: usize, pause: Duration) {
+    let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    if socket.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    let frame = [format!("{size:x}\r\n").into_bytes(), vec![b'x'; size], b"\r\n".to_vec()].concat();
+    while socket.write_all(&frame).await.is_ok() {
+        tokio::time::sleep(pause).await;
+    }
 }
 
 pub(crate) fn ok_json(body: &str) -> Reply {
@@ -18,6 +36,20 @@ pub(crate) fn ok_json(body: &str) -> Reply {
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     ))
+}
+
+/// A raw 200 response whose body is `body` gzip-compressed (`Content-Encoding: gzip`), for
+/// [`Reply::Raw`]; made before serving, as compressing megabytes outlasts the test timeouts.
+pub(crate) fn gzipped(content_type: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(body).expect("gzip in memory");
+    let compressed = encoder.finish().expect("gzip in memory");
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        compressed.len()
+    );
+    [head.into_bytes(), compressed].concat()
 }
 
 pub(crate) fn status(code: u16, extra: &str) -> Reply {
@@ -68,21 +100,17 @@ where
                         let _ = socket.write_all(raw.as_bytes()).await;
                         let _ = socket.shutdown().await;
                     }
-                    Reply::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
-                    Reply::Endless => {
-                        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-                        if socket.write_all(head.as_bytes()).await.is_err() {
-                            return;
-                        }
-                        let data = vec![b'x'; 8192];
-                        loop {
-                            let frame =
-                                [format!("{:x}\r\n", data.len()).into_bytes(), data.clone(), b"\r\n".to_vec()].concat();
-                            if socket.write_all(&frame).await.is_err() {
-                                return;
-                            }
-                        }
+                    Reply::Raw(raw) => {
+                        let _ = socket.write_all(&raw).await;
+                        let _ = socket.shutdown().await;
                     }
+                    Reply::Stall(raw) => {
+                        let _ = socket.write_all(&raw).await;
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                    Reply::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
+                    Reply::Endless => chunk_forever(&mut socket, 8192, Duration::ZERO).await,
+                    Reply::Trickle => chunk_forever(&mut socket, 16, Duration::from_millis(100)).await,
                 }
             });
         }
@@ -90,13 +118,14 @@ where
     (addr, count)
 }
 
-fn fast(allow_private: bool) -> NetConfig {
+pub(crate) fn fast(allow_private: bool) -> NetConfig {
     NetConfig {
         allow_private_networks: allow_private,
         connect_timeout: Duration::from_secs(2),
         read_timeout: Duration::from_millis(300),
         total_timeout: Duration::from_secs(5),
         max_body_bytes: 64 * 1024,
+        max_stream_bytes: 4 * 1024 * 1024,
         retry_base: Duration::from_millis(10),
         ..NetConfig::default()
     }
@@ -246,6 +275,89 @@ async fn oversize_body_is_cut_off_while_streaming() {
     let (addr, _) = serve(|_, _| Reply::Full("HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\nxx".into())).await;
     let err = guard(true).fetch(&format!("http://{addr}/")).await.expect_err("too large");
     assert!(matches!(err, NetError::TooLarge { .. }), "{err}");
+}
+
+/// A body as the guard streams it: decompressed, counted, and not a `Vec` of the whole.
+async fn stream_length(guard: &NetGuard, url: &str) -> Result<u64, std::io::Error> {
+    let download = guard.download(url).await.map_err(std::io::Error::other)?;
+    tokio::io::copy(&mut download.body.into_reader(), &mut tokio::io::sink()).await
+}
+
+#[tokio::test]
+async fn downloads_stream_past_the_in_memory_cap_and_decompress() {
+    // 1 MiB once decompressed: sixteen times the cap on bodies held in memory.
+    let raw = gzipped("text/turtle", &vec![b'a'; 1024 * 1024]);
+    let (addr, _) = serve(move |_, _| Reply::Raw(raw.clone())).await;
+    let url = format!("http://{addr}/catalog.ttl");
+    assert_eq!(stream_length(&guard(true), &url).await.expect("streamed"), 1024 * 1024);
+    let err = guard(true).fetch(&url).await.expect_err("held in memory: over the cap");
+    assert!(matches!(err, NetError::TooLarge { limit: 65536, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_stream_cap_counts_decompressed_bytes() {
+    // A gzip bomb: a few KiB on the wire, four times the cap once decompressed.
+    let raw = gzipped("text/turtle", &vec![0u8; 16 * 1024 * 1024]);
+    let (addr, _) = serve(move |_, _| Reply::Raw(raw.clone())).await;
+    let url = format!("http://{addr}/bomb.ttl");
+    let err = stream_length(&guard(true), &url).await.expect_err("cut off");
+    let err = err.downcast::<NetError>().expect("the guard's own error");
+    assert!(matches!(err, NetError::TooLarge { limit: 4194304, .. }), "{err}");
+    assert!(err.to_string().contains(&url) && err.to_string().contains("4194304 bytes"), "{err}");
+}
+
+#[tokio::test]
+async fn a_stall_mid_body_times_out() {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\nContent-Length: 100000\r\n\r\n# the start\n";
+    let (addr, _) = serve(move |_, _| Reply::Stall(head.as_bytes().to_vec())).await;
+    let url = format!("http://{addr}/catalog.ttl");
+    let mut body = guard(true).download(&url).await.expect("the head arrives").body;
+    assert!(body.chunk().await.expect("the first bytes").is_some());
+    let started = std::time::Instant::now();
+    let err = body.chunk().await.expect_err("stalled");
+    assert!(matches!(err, NetError::Timeout { .. }), "{err}");
+    assert!(err.to_string().contains("reading the body, nothing received for 300ms"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_slow_reader_is_not_a_stalled_server() {
+    // The reader pauses longer than the stall timeout and, in all, longer than the total
+    // one (a harvest writing into a slow target): the server was never waited for that long.
+    let config = NetConfig { total_timeout: Duration::from_secs(1), ..fast(true) };
+    let raw = gzipped("text/turtle", &vec![b'a'; 1024 * 1024]);
+    let (addr, _) = serve(move |_, _| Reply::Raw(raw.clone())).await;
+    let mut body =
+        NetGuard::new(config).expect("client").download(&format!("http://{addr}/")).await.expect("head").body;
+    let (mut read, mut chunks) = (0, 0);
+    while let Some(chunk) = body.chunk().await.expect("not timed out") {
+        read += chunk.len();
+        chunks += 1;
+        if chunks <= 3 {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+    }
+    assert_eq!(read, 1024 * 1024);
+    assert!(chunks > 3, "{chunks} chunks: the pauses were not all between chunks");
+}
+
+#[tokio::test]
+async fn a_trickling_server_meets_the_total_timeout() {
+    // Each wait is under the stall timeout, but they add up past the total one.
+    let config = NetConfig { total_timeout: Duration::from_millis(600), ..fast(true) };
+    let (addr, _) = serve(|_, _| Reply::Trickle).await;
+    let mut body =
+        NetGuard::new(config).expect("client").download(&format!("http://{addr}/")).await.expect("head").body;
+    let started = std::time::Instant::now();
+    let err = loop {
+        match body.chunk().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the trickle ended"),
+            Err(err) => break err,
+        }
+    };
+    assert!(err.to_string().contains("600ms waiting for the server in all"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 }
 
 #[tokio::test]

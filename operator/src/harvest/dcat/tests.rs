@@ -8,7 +8,7 @@ pub(crate) fn fixture(path: &str) -> Vec<u8> {
 
 pub(crate) fn parse(bytes: &[u8], format: RdfFormat) -> Result<(Vec<Dataset>, PageStats), DcatError> {
     let mut datasets = Vec::new();
-    let stats = parse_document(bytes, format, "http://example.org/catalog", &mut |d| {
+    let stats = parse_reader(bytes, format, "http://example.org/catalog", &mut |d| {
         datasets.push(d);
         Ok(())
     })?;
@@ -225,4 +225,94 @@ fn distribution_rights_and_issued_are_read_in_turtle_and_rdfxml() {
         assert_eq!(rights, [Some(""), Some("http://x/rights")], "{format}");
         assert_eq!(distributions[0].issued.as_deref(), Some("2024-01-10"), "{format}");
     }
+}
+
+/// A catalogue of `n` small datasets in Turtle; `next` names a following page.
+fn turtle_catalogue(ids: std::ops::Range<usize>, next: Option<&str>) -> String {
+    let mut ttl = String::from(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n\
+         @prefix hydra: <http://www.w3.org/ns/hydra/core#> .\n",
+    );
+    if let Some(next) = next {
+        ttl.push_str(&format!("<http://x/catalog> a hydra:PagedCollection ; hydra:nextPage \"{next}\" .\n"));
+    }
+    for id in ids {
+        ttl.push_str(&format!(
+            "<http://example.it/dataset/{id}> a dcat:Dataset ; dct:identifier \"c_e783:{id}\" ;\n  \
+             dct:title \"Dataset {id}\"@it ; dct:description \"Descrizione del dataset {id}\"@it .\n"
+        ));
+    }
+    ttl
+}
+
+/// Runs [`gather`] on `url` with the test guard's settings; the identifiers received, in order.
+async fn gather_ids(url: &str) -> Result<(Vec<String>, GatherStats), DcatError> {
+    let net = NetGuard::new(crate::netguard::tests::fast(true)).expect("client");
+    let (tx, mut rx) = mpsc::channel::<Dataset>(16);
+    let collect = tokio::spawn(async move {
+        let mut ids = Vec::new();
+        while let Some(dataset) = rx.recv().await {
+            ids.push(dataset.identifier.unwrap_or_default());
+        }
+        ids
+    });
+    let stats = gather(&net, url, None, 10, tx).await;
+    let ids = collect.await.expect("collector");
+    stats.map(|stats| (ids, stats))
+}
+
+#[tokio::test]
+async fn a_gzipped_catalogue_larger_than_the_in_memory_cap_is_parsed_as_it_streams() {
+    use crate::netguard::tests::{Reply, gzipped, serve};
+    // About 1 MB of Turtle: sixteen times the test guard's cap on bodies held in memory
+    // (the whole-body path refused it), under its cap on streamed ones. The URL has no
+    // extension: the serialization comes from the Content-Type.
+    let n = 8000;
+    let ttl = turtle_catalogue(0..n, None);
+    assert!(ttl.len() as u64 > 16 * crate::netguard::tests::fast(true).max_body_bytes, "{}", ttl.len());
+    let raw = gzipped("text/turtle; charset=utf-8", ttl.as_bytes());
+    let (addr, _) = serve(move |_, _| Reply::Raw(raw.clone())).await;
+    let (ids, stats) = gather_ids(&format!("http://{addr}/catalog")).await.expect("harvested");
+    assert_eq!((ids.len(), stats.datasets, stats.pages), (n, n, 1));
+    assert_eq!(ids.last().map(String::as_str), Some("c_e783:7999"));
+}
+
+#[tokio::test]
+async fn paged_catalogues_are_streamed_page_by_page() {
+    use crate::netguard::tests::{Reply, gzipped, serve};
+    let first = gzipped(
+        "text/turtle",
+        turtle_catalogue(0..3000, Some("http://elsewhere.example/catalog.ttl?page=2")).as_bytes(),
+    );
+    let second = gzipped("text/turtle", turtle_catalogue(3000..6000, None).as_bytes());
+    let (addr, _) =
+        serve(move |line, _| Reply::Raw(if line.contains("page=2") { second.clone() } else { first.clone() })).await;
+    let (ids, stats) = gather_ids(&format!("http://{addr}/catalog.ttl")).await.expect("harvested");
+    assert_eq!((ids.len(), stats.pages), (6000, 2));
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_is_stopped_at_the_stream_cap_with_the_guards_error() {
+    use crate::netguard::tests::{Reply, gzipped, serve};
+    // 16 MiB of blanks (valid Turtle, so only the cap can stop it) in a few KiB of gzip.
+    let raw = gzipped("text/turtle", &vec![b' '; 16 * 1024 * 1024]);
+    let (addr, _) = serve(move |_, _| Reply::Raw(raw.clone())).await;
+    let url = format!("http://{addr}/bomb.ttl");
+    let err = gather_ids(&url).await.expect_err("cut off");
+    assert!(matches!(err, DcatError::Fetch(NetError::TooLarge { limit: 4194304, .. })), "{err}");
+    assert_eq!(err.category(), "TooLarge");
+    assert!(err.to_string().contains(&url), "{err}");
+}
+
+#[tokio::test]
+async fn a_source_that_stalls_mid_body_times_out() {
+    use crate::netguard::tests::{Reply, serve};
+    let mut head = b"HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\nContent-Length: 1000000\r\n\r\n".to_vec();
+    head.extend_from_slice(turtle_catalogue(0..100, None).as_bytes());
+    let (addr, _) = serve(move |_, _| Reply::Stall(head.clone())).await;
+    let started = std::time::Instant::now();
+    let err = gather_ids(&format!("http://{addr}/catalog.ttl")).await.expect_err("stalled");
+    assert!(matches!(err, DcatError::Fetch(NetError::Timeout { .. })), "{err}");
+    assert!(err.to_string().contains("reading the body"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
 }
