@@ -109,12 +109,8 @@ pub fn to_package(dataset: &Dataset, provenance: &Provenance) -> Value {
     let tags: Vec<Value> = dataset.keywords.iter().filter_map(|k| tag(k)).map(|name| json!({ "name": name })).collect();
     dict.insert("tags".into(), Value::Array(tags));
     // ckanext-dcatapit 2.x: themes_aggregate (JSON text) carries themes and sub-themes.
-    let themes: Vec<&str> = dataset
-        .themes
-        .iter()
-        .filter(|t| vocab::in_table(t, vocab::THEME_BASE, vocab::THEMES))
-        .map(|t| vocab::code(t, vocab::THEME_BASE))
-        .collect();
+    let themes: Vec<&str> =
+        dataset.themes.iter().filter(|t| vocab::THEMES.has_uri(t)).map(|t| vocab::code(t, vocab::THEME_BASE)).collect();
     let aggregate: Vec<Value> = themes
         .iter()
         .enumerate()

@@ -298,7 +298,7 @@ pub async fn run(config: RunConfig, progress: Option<ProgressHook>) -> Result<Ru
                         findings.iter().filter(|f| f.severity == Severity::Error).map(ToString::to_string).collect();
                     report.error(config.max_errors, label.clone(), reasons.join("; "));
                 }
-                let skip = duplicate || (!valid && config.validation == ValidationMode::Enforce);
+                let skip = !written(valid, duplicate, config.validation);
                 if duplicate {
                     report.counts.failed += 1;
                     report.error(
@@ -418,6 +418,12 @@ fn assess(dataset: &Dataset, mode: ValidationMode) -> Assessment {
     Assessment { findings, valid, quality }
 }
 
+/// Whether a dataset is written: not when its identifier was already seen in this run, nor
+/// when it is invalid and the job enforces validation.
+fn written(valid: bool, duplicate: bool, mode: ValidationMode) -> bool {
+    !duplicate && (valid || mode != ValidationMode::Enforce)
+}
+
 /// Gathers from the configured source into the channel.
 async fn gather(
     net: NetGuard,
@@ -481,6 +487,23 @@ mod tests {
         assert!(off.valid && off.findings.is_empty());
         assert_eq!(off.quality, checked.quality - 30.0);
         assert_eq!(assess(dataset, ValidationMode::Enforce).quality, checked.quality);
+    }
+
+    #[test]
+    fn enforce_writes_a_real_time_dataset() {
+        // The old hand list lacked the sub-hourly frequencies: Enforce dropped these datasets.
+        let (mut datasets, _) = crate::harvest::dcat::tests::parse(
+            &crate::harvest::dcat::tests::fixture("dcat-ap-it/examples/catalog_dati_unibo.rdf"),
+            oxrdfio::RdfFormat::RdfXml,
+        )
+        .expect("parses");
+        let mut dataset = datasets.swap_remove(0);
+        dataset.frequency = Some(format!("{}1MIN", crate::harvest::vocab::FREQUENCY_BASE));
+        let assessed = assess(&dataset, ValidationMode::Enforce);
+        assert!(written(assessed.valid, false, ValidationMode::Enforce), "{:?}", assessed.findings);
+        assert!(!written(false, false, ValidationMode::Enforce));
+        assert!(written(false, false, ValidationMode::Warn));
+        assert!(!written(true, true, ValidationMode::Warn));
     }
 
     #[test]

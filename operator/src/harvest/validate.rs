@@ -85,7 +85,7 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
     for theme in &dataset.themes {
         if !theme.starts_with("http") {
             c.error("dcat:theme", format!("{theme:?} is a literal; use a data-theme URI ({}…)", vocab::THEME_BASE));
-        } else if !vocab::in_table(theme, vocab::THEME_BASE, vocab::THEMES) {
+        } else if !vocab::THEMES.has_uri(theme) {
             c.error("dcat:theme", format!("{theme} is not in the EU data-theme vocabulary"));
         }
     }
@@ -102,7 +102,7 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
     }
     match &dataset.frequency {
         None => c.error("dct:accrualPeriodicity", "missing (mandatory, 1; …/frequency/UNKNOWN is allowed)"),
-        Some(f) if !vocab::in_table(f, vocab::FREQUENCY_BASE, vocab::FREQUENCIES) => {
+        Some(f) if !vocab::FREQUENCIES.has_uri(f) => {
             c.error("dct:accrualPeriodicity", format!("{f} is not in the EU frequency vocabulary"))
         }
         Some(_) => {}
@@ -135,7 +135,7 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
         let at = |p: &str| format!("dcat:distribution[{}]/{p}", i + 1);
         match &distribution.format {
             None => c.error(at("dct:format"), "missing (mandatory, 1; an EU file-type URI)"),
-            Some(f) if !vocab::in_table(f, vocab::FILE_TYPE_BASE, vocab::FILE_TYPES) => {
+            Some(f) if !vocab::FILE_TYPES.has_uri(f) => {
                 c.error(at("dct:format"), format!("{f:?} is not an EU file-type URI"))
             }
             Some(_) => {}
@@ -147,7 +147,7 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
             None => c.error(at("dct:license"), "missing (mandatory, 1)"),
             Some(uri) if !vocab::known_licence(&uri) => c.warning(
                 at("dct:license"),
-                format!("{uri:?} is neither in the AgID licence vocabulary nor a Creative Commons URI"),
+                format!("{uri:?} is in neither the AgID nor the EU licence vocabulary, nor a Creative Commons URI"),
             ),
             Some(_) => {}
         }
@@ -218,6 +218,41 @@ mod tests {
             assert_eq!(f.len(), 1, "{f:#?}");
             assert!(has(f, "dct:identifier", Severity::Warning), "UUIDs, not <ipa>:<id>: {f:#?}");
         }
+    }
+
+    /// A dataset valid but for the form of its identifier (a warning), to vary one property.
+    fn valid_dataset() -> Dataset {
+        let (mut datasets, _) =
+            parse(&fixture("dcat-ap-it/examples/catalog_dati_unibo.rdf"), RdfFormat::RdfXml).expect("parses");
+        datasets.swap_remove(0)
+    }
+
+    fn findings_on(dataset: &Dataset, property: &str) -> Vec<Finding> {
+        validate(dataset).into_iter().filter(|f| f.property.ends_with(property)).collect()
+    }
+
+    #[test]
+    fn every_code_of_each_shipped_table_is_accepted() {
+        let mut d = valid_dataset();
+        for code in vocab::FREQUENCIES.codes() {
+            d.frequency = Some(format!("{}{code}", vocab::FREQUENCY_BASE));
+            assert_eq!(findings_on(&d, "dct:accrualPeriodicity"), [], "{code}");
+        }
+        for code in vocab::THEMES.codes() {
+            d.themes = vec![format!("{}{code}", vocab::THEME_BASE)];
+            assert_eq!(findings_on(&d, "dcat:theme"), [], "{code}");
+        }
+        for code in vocab::FILE_TYPES.codes() {
+            d.distributions[0].format = Some(format!("{}{code}", vocab::FILE_TYPE_BASE));
+            assert_eq!(findings_on(&d, "dct:format"), [], "{code}");
+        }
+        for code in vocab::EU_LICENCES.codes() {
+            let uri = format!("{}{code}", vocab::EU_LICENCE_BASE);
+            d.distributions[0].license = Some(crate::harvest::model::License { uri: Some(uri), ..Default::default() });
+            assert_eq!(findings_on(&d, "dct:license"), [], "{code}");
+        }
+        d.frequency = Some(format!("{}EVERY_FORTNIGHT", vocab::FREQUENCY_BASE));
+        assert!(has(&findings_on(&d, "dct:accrualPeriodicity"), "dct:accrualPeriodicity", Severity::Error));
     }
 
     #[test]
