@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::model::{Agent, Dataset, best_text, blank};
 use super::vocab;
+use crate::publiccode::IpaCodes;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -91,7 +92,10 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
     }
     match &dataset.rights_holder {
         None => c.error("dct:rightsHolder", "missing (mandatory, 1; the administration holding the data)"),
-        Some(agent) => check_agent(&mut c, "dct:rightsHolder", agent),
+        Some(agent) => {
+            check_agent(&mut c, "dct:rightsHolder", agent);
+            check_ipa_code(&mut c, "dct:rightsHolder/dct:identifier", agent);
+        }
     }
     match &dataset.publisher {
         None => c.warning("dct:publisher", "missing (recommended)"),
@@ -165,6 +169,21 @@ fn check_agent(c: &mut Collector, property: &str, agent: &Agent) {
     }
     if blank(&agent.name) {
         c.error(format!("{property}/foaf:name"), "missing (mandatory; the official name)");
+    }
+}
+
+/// The holder's `dct:identifier` is the IPA code of an administration (AgID guide): one the
+/// IndicePA list mediana ships does not hold is reported, as a warning, since the list ages
+/// (IndicePA changes every week) and a holder outside the public administration may name
+/// another identifier. Only the administration's code is looked up: sources name an office
+/// below it as `<code>/<office>…` (`uni_bo/CLE/AFORM`), and the list holds no offices.
+fn check_ipa_code(c: &mut Collector, property: &str, agent: &Agent) {
+    let Some(code) = agent.identifier.as_deref().map(str::trim).filter(|code| !code.is_empty()) else {
+        return;
+    };
+    let administration = code.split('/').next().unwrap_or(code);
+    if !IpaCodes::shipped().contains(administration) {
+        c.warning(property, format!("{code:?} is not an IPA code of the IndicePA list mediana ships"));
     }
 }
 
@@ -253,6 +272,22 @@ mod tests {
         }
         d.frequency = Some(format!("{}EVERY_FORTNIGHT", vocab::FREQUENCY_BASE));
         assert!(has(&findings_on(&d, "dct:accrualPeriodicity"), "dct:accrualPeriodicity", Severity::Error));
+    }
+
+    #[test]
+    fn a_holder_outside_the_ipa_list_is_a_warning() {
+        let mut d = valid_dataset();
+        let holder = |code: &str| Some(Agent { name: Some("Comune".into()), identifier: Some(code.into()) });
+        d.rights_holder = holder("c_e783");
+        assert_eq!(findings_on(&d, "dct:rightsHolder/dct:identifier"), []);
+        d.rights_holder = holder("C_E783");
+        assert_eq!(findings_on(&d, "dct:rightsHolder/dct:identifier"), [], "IndicePA codes have no case");
+        d.rights_holder = holder("uni_bo/CLE/AFORM");
+        assert_eq!(findings_on(&d, "dct:rightsHolder/dct:identifier"), [], "an office of uni_bo");
+        d.rights_holder = holder("c_zz99");
+        let found = findings_on(&d, "dct:rightsHolder/dct:identifier");
+        assert!(has(&found, "dct:rightsHolder/dct:identifier", Severity::Warning), "{found:#?}");
+        assert!(!has_errors(&validate(&d)), "not blocking");
     }
 
     #[test]
