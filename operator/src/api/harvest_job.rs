@@ -371,6 +371,10 @@ pub struct RunCounts {
     /// Datasets that could not be written.
     #[serde(default)]
     pub failed: i64,
+    /// High-value datasets found (those naming the HVD regulation, Implementing Regulation
+    /// (EU) 2023/138, in `dcatap:applicableLegislation`), valid or not.
+    #[serde(default)]
+    pub high_value: i64,
 }
 
 /// An error about one dataset.

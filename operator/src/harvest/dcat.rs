@@ -393,6 +393,8 @@ enum P {
     Notation,
     RdfValue,
     NextPage,
+    ApplicableLegislation,
+    HvdCategory,
 }
 
 const DCT: &str = "http://purl.org/dc/terms/";
@@ -472,6 +474,9 @@ fn predicate(iri: &str) -> Option<P> {
         "http://dati.gov.it/onto/dcatapit#startDate" | "http://schema.org/startDate" => P::StartDate,
         "http://dati.gov.it/onto/dcatapit#endDate" | "http://schema.org/endDate" => P::EndDate,
         "http://www.w3.org/ns/hydra/core#nextPage" | "http://www.w3.org/ns/hydra/core#next" => P::NextPage,
+        // DCAT-AP 3's namespace (dcatap:), where the HVD profile's two properties live.
+        "http://data.europa.eu/r5r/applicableLegislation" => P::ApplicableLegislation,
+        "http://data.europa.eu/r5r/hvdCategory" => P::HvdCategory,
         _ => return None,
     })
 }
@@ -742,6 +747,8 @@ impl Assembler {
             landing_page: self.first(node, P::LandingPage),
             version: self.first(node, P::VersionInfo),
             access_rights: self.statement(node, P::AccessRights),
+            applicable_legislation: self.iris_or_literals(node, P::ApplicableLegislation),
+            hvd_categories: self.iris_or_literals(node, P::HvdCategory),
             ..Dataset::default()
         };
         dataset.publisher = node.objects(P::Publisher).next().map(|o| self.agent(o));
@@ -818,6 +825,7 @@ impl Assembler {
             issued: self.first(node, P::Issued),
             modified: self.first(node, P::Modified),
             rights: self.statement(node, P::Rights),
+            applicable_legislation: self.iris_or_literals(node, P::ApplicableLegislation),
         }
     }
 }

@@ -128,6 +128,9 @@ pub struct Distribution {
     /// `dct:rights`: the statement's IRI or text, empty for a statement node without one
     /// (the quality score counts its presence; DCAT-AP puts it on distributions, not datasets).
     pub rights: Option<String>,
+    /// `dcatap:applicableLegislation`: ELI URIs of the legislation the distribution is
+    /// published under (the HVD regulation, for a high-value dataset's distributions).
+    pub applicable_legislation: Vec<String>,
 }
 
 /// A dataset, as harvested.
@@ -177,6 +180,10 @@ pub struct Dataset {
     pub version: Option<String>,
     /// `dct:accessRights` (counted by the quality score).
     pub access_rights: Option<String>,
+    /// `dcatap:applicableLegislation`: ELI URIs of the legislation that mandates the dataset.
+    pub applicable_legislation: Vec<String>,
+    /// `dcatap:hvdCategory`: HVD category URIs (`http://data.europa.eu/bna/c_…`).
+    pub hvd_categories: Vec<String>,
     /// `dcat:distribution`.
     pub distributions: Vec<Distribution>,
 }
@@ -185,6 +192,12 @@ impl Dataset {
     /// The key that identifies the dataset across runs: `dct:identifier`, else the URI.
     pub fn key(&self) -> Option<&str> {
         self.identifier.as_deref().filter(|s| !s.trim().is_empty()).or(self.uri.as_deref()).map(str::trim)
+    }
+
+    /// Whether it is a high-value dataset: it names the HVD implementing regulation, as
+    /// DCAT-AP 3's HVD profile has high-value datasets do.
+    pub fn is_high_value(&self) -> bool {
+        self.applicable_legislation.iter().any(|l| super::vocab::is_hvd_regulation(l))
     }
 
     /// A label for messages: the key, else the title, else a placeholder.

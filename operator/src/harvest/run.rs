@@ -285,6 +285,7 @@ pub async fn run(config: RunConfig, progress: Option<ProgressHook>) -> Result<Ru
             .filter_map(|dataset| {
                 let mut report = tally.borrow_mut();
                 report.counts.found += 1;
+                report.counts.high_value += i64::from(dataset.is_high_value());
                 let label = dataset.label();
                 let Assessment { findings, valid, quality } = assess(&dataset, config.validation);
                 quality_sum += quality;

@@ -156,7 +156,46 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
             Some(_) => {}
         }
     }
+    check_high_value(&mut c, dataset);
     c.0
+}
+
+/// DCAT-AP 3's HVD rules (SEMICeu/DCAT-AP `releases/3.0.0-hvd/shacl/hvd-SHACL.ttl`): a
+/// high-value dataset has at least one `dcatap:hvdCategory` and each of its distributions
+/// at least one `dcatap:applicableLegislation` (`sh:minCount 1`, violations: errors). The
+/// shapes check only that a category is a `skos:Concept`; one outside the category table
+/// mediana ships is a warning, since the table may have grown since. A category on a dataset
+/// that does not name the regulation makes it no HVD dataset: a warning too.
+fn check_high_value(c: &mut Collector, dataset: &Dataset) {
+    if !dataset.is_high_value() {
+        if !dataset.hvd_categories.is_empty() {
+            c.warning(
+                "dcatap:applicableLegislation",
+                format!(
+                    "an HVD category without the HVD regulation ({}): not a high-value dataset",
+                    vocab::HVD_REGULATION
+                ),
+            );
+        }
+        return;
+    }
+    if dataset.hvd_categories.is_empty() {
+        c.error("dcatap:hvdCategory", "missing (mandatory, 1..n, for a high-value dataset)");
+    }
+    for category in dataset.hvd_categories.iter().filter(|k| !vocab::HVD_CATEGORIES.has_uri(k)) {
+        c.warning("dcatap:hvdCategory", format!("{category:?} is not in the HVD category vocabulary"));
+    }
+    for (i, distribution) in dataset.distributions.iter().enumerate() {
+        if !distribution.applicable_legislation.iter().any(|l| vocab::is_hvd_regulation(l)) {
+            c.error(
+                format!("dcat:distribution[{}]/dcatap:applicableLegislation", i + 1),
+                format!(
+                    "the distribution of a high-value dataset does not name the HVD regulation ({})",
+                    vocab::HVD_REGULATION
+                ),
+            );
+        }
+    }
 }
 
 fn check_agent(c: &mut Collector, property: &str, agent: &Agent) {
@@ -288,6 +327,46 @@ mod tests {
         let found = findings_on(&d, "dct:rightsHolder/dct:identifier");
         assert!(has(&found, "dct:rightsHolder/dct:identifier", Severity::Warning), "{found:#?}");
         assert!(!has_errors(&validate(&d)), "not blocking");
+    }
+
+    fn high_value(category: &str) -> Dataset {
+        let mut d = valid_dataset();
+        d.applicable_legislation = vec![vocab::HVD_REGULATION.into()];
+        d.hvd_categories = vec![format!("{}{category}", vocab::HVD_CATEGORY_BASE)];
+        for distribution in &mut d.distributions {
+            distribution.applicable_legislation = vec![format!("{}/", vocab::HVD_REGULATION)];
+        }
+        d
+    }
+
+    #[test]
+    fn high_value_datasets_follow_the_hvd_shapes() {
+        // c_164e0bf5: Meteorological.
+        let d = high_value("c_164e0bf5");
+        assert!(d.is_high_value());
+        assert_eq!(findings_on(&d, "dcatap:hvdCategory"), []);
+        assert_eq!(findings_on(&d, "dcatap:applicableLegislation"), []);
+        for code in vocab::HVD_CATEGORIES.codes() {
+            assert_eq!(findings_on(&high_value(code), "dcatap:hvdCategory"), [], "{code}");
+        }
+
+        let mut none = d.clone();
+        none.hvd_categories.clear();
+        assert!(has(&validate(&none), "dcatap:hvdCategory", Severity::Error));
+
+        let unknown = high_value("c_00000000");
+        assert!(has(&validate(&unknown), "dcatap:hvdCategory", Severity::Warning));
+        assert!(!has_errors(&validate(&unknown)));
+
+        let mut bare = d.clone();
+        bare.distributions[0].applicable_legislation.clear();
+        assert!(has(&validate(&bare), "dcat:distribution[1]/dcatap:applicableLegislation", Severity::Error));
+
+        let mut unnamed = d;
+        unnamed.applicable_legislation.clear();
+        assert!(!unnamed.is_high_value());
+        assert!(has(&validate(&unnamed), "dcatap:applicableLegislation", Severity::Warning));
+        assert!(!has_errors(&validate(&unnamed)));
     }
 
     #[test]

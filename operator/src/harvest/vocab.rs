@@ -26,6 +26,12 @@ pub const LANGUAGE_BASE: &str = "http://publications.europa.eu/resource/authorit
 pub const EU_LICENCE_BASE: &str = "http://publications.europa.eu/resource/authority/licence/";
 /// Base URI of the EU access-right table.
 pub const ACCESS_RIGHT_BASE: &str = "http://publications.europa.eu/resource/authority/access-right/";
+/// Base URI of the HVD category table.
+pub const HVD_CATEGORY_BASE: &str = "http://data.europa.eu/bna/";
+/// ELI of Commission Implementing Regulation (EU) 2023/138, the high-value datasets
+/// regulation, which DCAT-AP 3's HVD profile has HVD datasets name in
+/// `dcatap:applicableLegislation`.
+pub const HVD_REGULATION: &str = "http://data.europa.eu/eli/reg_impl/2023/138/oj";
 /// Base of IANA media type URIs, as DCAT-AP writes `dcat:mediaType`.
 pub const MEDIA_TYPE_BASE: &str = "http://www.iana.org/assignments/media-types/";
 
@@ -85,6 +91,21 @@ pub static FILE_TYPES: Table =
 /// The EU licence table, the one data.europa.eu's MQA checks licences against.
 pub static EU_LICENCES: Table =
     Table::new(EU_LICENCE_BASE, include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-licence.txt"));
+
+/// The high-value dataset categories of Regulation 2023/138 (6 categories and their
+/// sub-categories).
+pub static HVD_CATEGORIES: Table = Table::new(
+    HVD_CATEGORY_BASE,
+    include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-hvd-category.txt"),
+);
+
+/// Whether a legislation URI is the HVD regulation's ELI (`https` and a trailing `/`, as
+/// sources write it too, included).
+pub fn is_hvd_regulation(uri: &str) -> bool {
+    let uri = uri.trim().trim_end_matches('/');
+    uri.strip_prefix("https://")
+        .map_or(uri == HVD_REGULATION, |rest| HVD_REGULATION.strip_prefix("http://") == Some(rest))
+}
 
 /// AgID licences (A = open, B = not open, C = unknown).
 pub const LICENCES: &[&str] = &[
