@@ -435,6 +435,9 @@ pub fn from_package(package: &Value) -> Dataset {
         version: text_field(package, "version"),
         access_rights: text_field(package, "access_rights"),
         applicable_legislation: texts(field(package, "applicable_legislation")),
+        // ckanext-spatial's CSW/ISO harvesters mark the records they import so.
+        geodcat: field(package, "spatial_harvester")
+            .is_some_and(|v| v.as_bool() == Some(true) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))),
         hvd_categories: texts(field(package, "hvd_category")),
         distributions,
     }

@@ -395,12 +395,18 @@ enum P {
     NextPage,
     ApplicableLegislation,
     HvdCategory,
+    /// A property only GeoDCAT-AP writes (`geodcatap:*`, `adms:representationTechnique`).
+    GeoDcat,
 }
 
 const DCT: &str = "http://purl.org/dc/terms/";
 const DCAT: &str = "http://www.w3.org/ns/dcat#";
 const VCARD: &str = "http://www.w3.org/2006/vcard/ns#";
 const TIME: &str = "http://www.w3.org/2006/time#";
+/// GeoDCAT-AP's namespace (`geodcatap:`).
+const GEODCATAP: &str = "http://data.europa.eu/930/";
+/// INSPIRE's resource types, which GeoDCAT-AP writes in `dct:type`.
+const INSPIRE_RESOURCE_TYPE: &str = "http://inspire.ec.europa.eu/metadata-codelist/ResourceType/";
 
 fn predicate(iri: &str) -> Option<P> {
     if let Some(local) = iri.strip_prefix(DCT) {
@@ -477,6 +483,8 @@ fn predicate(iri: &str) -> Option<P> {
         // DCAT-AP 3's namespace (dcatap:), where the HVD profile's two properties live.
         "http://data.europa.eu/r5r/applicableLegislation" => P::ApplicableLegislation,
         "http://data.europa.eu/r5r/hvdCategory" => P::HvdCategory,
+        "http://www.w3.org/ns/adms#representationTechnique" => P::GeoDcat,
+        _ if iri.starts_with(GEODCATAP) => P::GeoDcat,
         _ => return None,
     })
 }
@@ -792,6 +800,9 @@ impl Assembler {
         });
         dataset.distributions =
             node.objects(P::Distribution).filter_map(|o| self.node(o).map(|n| self.distribution(o, n))).collect();
+        dataset.geodcat = is_geodcat(node)
+            || node.objects(P::Distribution).filter_map(|o| self.node(o)).any(is_geodcat)
+            || node.objects(P::DctType).any(|t| matches!(t, Obj::Iri(iri) if iri.starts_with(INSPIRE_RESOURCE_TYPE)));
         dataset
     }
 
@@ -852,6 +863,11 @@ impl P {
                 | P::VcardTelephone
         )
     }
+}
+
+/// Whether a node has a property only GeoDCAT-AP writes.
+fn is_geodcat(node: &Node) -> bool {
+    node.objects(P::GeoDcat).next().is_some()
 }
 
 /// `dcat:byteSize` is an xsd:decimal, often written `1234.0`.

@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Base URI of the INSPIRE themes, which GeoDCAT-AP puts in `dcat:theme`.
+pub const INSPIRE_THEME_BASE: &str = "http://inspire.ec.europa.eu/theme/";
+/// URIs a dataset conforming to GeoDCAT-AP names in `dct:conformsTo`: the profile's
+/// namespace (`geodcatap:`, which is also its identifier) and its specification pages.
+pub const GEODCAT_PROFILES: &[&str] = &["http://data.europa.eu/930/", "https://semiceu.github.io/GeoDCAT-AP/"];
+
 /// A text with its language tag (empty when the source gave none).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Text {
@@ -184,6 +190,11 @@ pub struct Dataset {
     pub applicable_legislation: Vec<String>,
     /// `dcatap:hvdCategory`: HVD category URIs (`http://data.europa.eu/bna/c_…`).
     pub hvd_categories: Vec<String>,
+    /// Whether the source gave GeoDCAT-AP-only metadata: a `geodcatap:` property or
+    /// `adms:representationTechnique` on the dataset or a distribution, an INSPIRE resource
+    /// type in `dct:type` (RDF sources), or a record of ckanext-spatial's ISO harvesters
+    /// (`spatial_harvester`, CKAN sources). See [`Dataset::is_geodata`].
+    pub geodcat: bool,
     /// `dcat:distribution`.
     pub distributions: Vec<Distribution>,
 }
@@ -198,6 +209,19 @@ impl Dataset {
     /// DCAT-AP 3's HVD profile has high-value datasets do.
     pub fn is_high_value(&self) -> bool {
         self.applicable_legislation.iter().any(|l| super::vocab::is_hvd_regulation(l))
+    }
+
+    /// Whether it is a geographic dataset described with GeoDCAT-AP: GeoDCAT-AP-only
+    /// metadata ([`Dataset::geodcat`]), an INSPIRE theme in `dcat:theme`, or `dct:conformsTo`
+    /// the GeoDCAT-AP profile.
+    pub fn is_geodata(&self) -> bool {
+        self.geodcat
+            || self.themes.iter().any(|t| t.starts_with(INSPIRE_THEME_BASE))
+            || self
+                .conforms_to
+                .iter()
+                .filter_map(|s| s.uri.as_deref())
+                .any(|u| GEODCAT_PROFILES.iter().any(|p| u.starts_with(p)))
     }
 
     /// A label for messages: the key, else the title, else a placeholder.
