@@ -12,6 +12,18 @@ def test_the_vocabularies_hold_what_dcat_ap_it_names():
     assert len(vocabularies.themes()) == 14, "13 EU data themes and ckanext-dcatapit's OP_DATPRO"
     assert vocabularies.themes()["GOVE"].label("it") == "Governo e settore pubblico"
     assert {"ANNUAL", "UNKNOWN", "IRREG"} <= set(vocabularies.frequencies())
+    assert vocabularies.frequencies()["ANNUAL"].label("it") != "ANNUAL", "labelled by the RDF"
+
+
+def test_every_code_of_the_shipped_tables_is_accepted():
+    # The real-time frequencies ckanext-dcatapit's table lacks, among them 1MIN.
+    assert len(vocabularies.frequencies()) == len(vocabularies.codes("eu-frequency.txt")) == 41
+    for code in vocabularies.codes("eu-frequency.txt"):
+        assert validators.frequency(vocabularies.FREQUENCY_BASE + code, {}) == code
+    assert vocabularies.frequencies()["1MIN"].label("it") == "1MIN", "no label yet: the code"
+    for code in vocabularies.codes("eu-file-type.txt"):
+        assert vocabularies.file_type(code).code == code
+    assert set(vocabularies.themes()) == set(vocabularies.codes("eu-data-theme.txt"))
     assert vocabularies.file_type(".csv").uri == vocabularies.FILE_TYPE_BASE + "CSV"
     assert vocabularies.file_type("no such format") is None
 

@@ -1,9 +1,11 @@
 """The controlled vocabularies DCAT-AP_IT names, read once from the files beside this module.
 
-The files are the EU Publications Office tables as ckanext-dcatapit trims them (data theme,
-frequency, file type) and AgID's licence vocabulary (sources: operator/data/SOURCES.md). The
-operator's harvester checks the same files (operator/src/harvest/vocab.rs), so the portal and
-the harvester agree on what a valid code is.
+The codes of the EU Publications Office tables (data theme, frequency, file type) are the
+code lists eu-*.txt, each naming its source and version; their labels come from the tables
+as ckanext-dcatapit trims them (*-filtered.rdf, older versions: a code they lack is labelled
+by its code). AgID's licence vocabulary is licences.ttl (sources: operator/data/SOURCES.md).
+The operator's harvester embeds the same code lists (operator/src/harvest/vocab.rs), so the
+portal and the harvester agree on what a valid code is.
 """
 
 from __future__ import annotations
@@ -77,22 +79,33 @@ def _concepts(file: str, base: str, kind: URIRef = SKOS.Concept) -> dict[str, Co
     return dict(sorted(table.items()))
 
 
+def codes(file: str) -> list[str]:
+    """The codes of a code list: one a line, `#` lines naming its source and version."""
+    lines = (line.strip() for line in (FILES / file).read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _table(codes_file: str, labels_file: str, base: str) -> dict[str, Concept]:
+    labelled = _concepts(labels_file, base)
+    return {code: labelled.get(code) or Concept(base + code, code, ()) for code in sorted(codes(codes_file))}
+
+
 @functools.cache
 def themes() -> dict[str, Concept]:
-    """The EU data themes (13, plus ckanext-dcatapit's placeholder OP_DATPRO), by code."""
-    return _concepts("data-theme-filtered.rdf", THEME_BASE)
+    """The EU data themes (13, plus the table's placeholder OP_DATPRO), by code."""
+    return _table("eu-data-theme.txt", "data-theme-filtered.rdf", THEME_BASE)
 
 
 @functools.cache
 def frequencies() -> dict[str, Concept]:
-    """The EU update frequencies, by code (e.g. ANNUAL, UNKNOWN)."""
-    return _concepts("frequencies-filtered.rdf", FREQUENCY_BASE)
+    """The EU update frequencies, by code (e.g. ANNUAL, 1MIN, UNKNOWN)."""
+    return _table("eu-frequency.txt", "frequencies-filtered.rdf", FREQUENCY_BASE)
 
 
 @functools.cache
 def file_types() -> dict[str, Concept]:
     """The EU file types, by code (e.g. CSV, JSON, RDF_TURTLE)."""
-    return _concepts("filetypes-filtered.rdf", FILE_TYPE_BASE)
+    return _table("eu-file-type.txt", "filetypes-filtered.rdf", FILE_TYPE_BASE)
 
 
 @functools.cache

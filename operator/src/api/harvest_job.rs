@@ -69,6 +69,13 @@ pub struct HarvestJobSpec {
     #[serde(default)]
     pub removed_datasets: RemovedDatasetPolicy,
 
+    /// Geographic datasets (GeoDCAT-AP): `Include` harvests them like the others; `Skip`
+    /// leaves out every dataset that carries GeoDCAT-AP, for a source whose geodata reach
+    /// the national catalogue through RNDT (AgID's open data guidelines, requirement 30:
+    /// geodata are documented only in RNDT, which feeds dati.gov.it), so it gets them once.
+    #[serde(default)]
+    pub geodata: GeodataPolicy,
+
     /// Safety net: a run that would delete more than this percentage of this job's
     /// datasets deletes nothing and says why.
     #[serde(default = "default_max_delete_percent")]
@@ -237,6 +244,16 @@ pub enum RemovedDatasetPolicy {
     Delete,
 }
 
+/// Whether geographic (GeoDCAT-AP) datasets are harvested.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum GeodataPolicy {
+    /// Harvest them like any dataset.
+    #[default]
+    Include,
+    /// Leave them out, and count them (`counts.skippedGeodata`).
+    Skip,
+}
+
 /// Observed state of a HarvestJob.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -371,6 +388,13 @@ pub struct RunCounts {
     /// Datasets that could not be written.
     #[serde(default)]
     pub failed: i64,
+    /// High-value datasets found (those naming the HVD regulation, Implementing Regulation
+    /// (EU) 2023/138, in `dcatap:applicableLegislation`), valid or not.
+    #[serde(default)]
+    pub high_value: i64,
+    /// Geographic (GeoDCAT-AP) datasets left out, with `geodata: Skip`.
+    #[serde(default)]
+    pub skipped_geodata: i64,
 }
 
 /// An error about one dataset.

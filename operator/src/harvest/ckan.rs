@@ -247,6 +247,12 @@ fn list(value: Option<&Value>) -> Vec<Value> {
     }
 }
 
+/// The strings of a [`list`] (ckanext-dcat's DCAT-AP 3 fields `applicable_legislation`
+/// and `hvd_category` are lists of URIs).
+fn texts(value: Option<&Value>) -> Vec<String> {
+    list(value).iter().filter_map(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
 fn uri_of(code_or_uri: &str, base: &str) -> String {
     if code_or_uri.starts_with("http") {
         code_or_uri.to_owned()
@@ -389,6 +395,7 @@ pub fn from_package(package: &Value) -> Dataset {
                         issued: text_field(r, "issued").or_else(|| text_field(r, "created")),
                         modified: text_field(r, "modified").or_else(|| text_field(r, "last_modified")),
                         rights: text_field(r, "rights"),
+                        applicable_legislation: texts(field(r, "applicable_legislation")),
                     }
                 })
                 .collect()
@@ -427,6 +434,11 @@ pub fn from_package(package: &Value) -> Dataset {
             .collect(),
         version: text_field(package, "version"),
         access_rights: text_field(package, "access_rights"),
+        applicable_legislation: texts(field(package, "applicable_legislation")),
+        // ckanext-spatial's CSW/ISO harvesters mark the records they import so.
+        geodcat: field(package, "spatial_harvester")
+            .is_some_and(|v| v.as_bool() == Some(true) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))),
+        hvd_categories: texts(field(package, "hvd_category")),
         distributions,
     }
 }

@@ -400,12 +400,20 @@ enum P {
     Notation,
     RdfValue,
     NextPage,
+    ApplicableLegislation,
+    HvdCategory,
+    /// A property only GeoDCAT-AP writes (`geodcatap:*`, `adms:representationTechnique`).
+    GeoDcat,
 }
 
 const DCT: &str = "http://purl.org/dc/terms/";
 const DCAT: &str = "http://www.w3.org/ns/dcat#";
 const VCARD: &str = "http://www.w3.org/2006/vcard/ns#";
 const TIME: &str = "http://www.w3.org/2006/time#";
+/// GeoDCAT-AP's namespace (`geodcatap:`).
+const GEODCATAP: &str = "http://data.europa.eu/930/";
+/// INSPIRE's resource types, which GeoDCAT-AP writes in `dct:type`.
+const INSPIRE_RESOURCE_TYPE: &str = "http://inspire.ec.europa.eu/metadata-codelist/ResourceType/";
 
 fn predicate(iri: &str) -> Option<P> {
     if let Some(local) = iri.strip_prefix(DCT) {
@@ -479,6 +487,11 @@ fn predicate(iri: &str) -> Option<P> {
         "http://dati.gov.it/onto/dcatapit#startDate" | "http://schema.org/startDate" => P::StartDate,
         "http://dati.gov.it/onto/dcatapit#endDate" | "http://schema.org/endDate" => P::EndDate,
         "http://www.w3.org/ns/hydra/core#nextPage" | "http://www.w3.org/ns/hydra/core#next" => P::NextPage,
+        // DCAT-AP 3's namespace (dcatap:), where the HVD profile's two properties live.
+        "http://data.europa.eu/r5r/applicableLegislation" => P::ApplicableLegislation,
+        "http://data.europa.eu/r5r/hvdCategory" => P::HvdCategory,
+        "http://www.w3.org/ns/adms#representationTechnique" => P::GeoDcat,
+        _ if iri.starts_with(GEODCATAP) => P::GeoDcat,
         _ => return None,
     })
 }
@@ -749,6 +762,8 @@ impl Assembler {
             landing_page: self.first(node, P::LandingPage),
             version: self.first(node, P::VersionInfo),
             access_rights: self.statement(node, P::AccessRights),
+            applicable_legislation: self.iris_or_literals(node, P::ApplicableLegislation),
+            hvd_categories: self.iris_or_literals(node, P::HvdCategory),
             ..Dataset::default()
         };
         dataset.publisher = node.objects(P::Publisher).next().map(|o| self.agent(o));
@@ -792,6 +807,9 @@ impl Assembler {
         });
         dataset.distributions =
             node.objects(P::Distribution).filter_map(|o| self.node(o).map(|n| self.distribution(o, n))).collect();
+        dataset.geodcat = is_geodcat(node)
+            || node.objects(P::Distribution).filter_map(|o| self.node(o)).any(is_geodcat)
+            || node.objects(P::DctType).any(|t| matches!(t, Obj::Iri(iri) if iri.starts_with(INSPIRE_RESOURCE_TYPE)));
         dataset
     }
 
@@ -825,6 +843,7 @@ impl Assembler {
             issued: self.first(node, P::Issued),
             modified: self.first(node, P::Modified),
             rights: self.statement(node, P::Rights),
+            applicable_legislation: self.iris_or_literals(node, P::ApplicableLegislation),
         }
     }
 }
@@ -851,6 +870,11 @@ impl P {
                 | P::VcardTelephone
         )
     }
+}
+
+/// Whether a node has a property only GeoDCAT-AP writes.
+fn is_geodcat(node: &Node) -> bool {
+    node.objects(P::GeoDcat).next().is_some()
 }
 
 /// `dcat:byteSize` is an xsd:decimal, often written `1234.0`.

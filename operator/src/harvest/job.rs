@@ -73,6 +73,7 @@ pub fn config_from_spec(spec: &HarvestJobSpec, job_identity: String, endpoints: 
         Some(Agent { identifier: Some(administration.ipa_code.clone()), name: administration.name.clone() });
     config.validation = spec.validation.mode;
     config.removed_datasets = spec.removed_datasets;
+    config.geodata = spec.geodata;
     config.max_delete_percent = u32::try_from(spec.max_delete_percent).unwrap_or(0);
     config.dry_run = spec.dry_run;
     config.concurrency = usize::try_from(spec.concurrency).unwrap_or(1).max(1);

@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Base URI of the INSPIRE themes, which GeoDCAT-AP puts in `dcat:theme`.
+pub const INSPIRE_THEME_BASE: &str = "http://inspire.ec.europa.eu/theme/";
+/// URIs a dataset conforming to GeoDCAT-AP names in `dct:conformsTo`: the profile's
+/// namespace (`geodcatap:`, which is also its identifier) and its specification pages.
+pub const GEODCAT_PROFILES: &[&str] = &["http://data.europa.eu/930/", "https://semiceu.github.io/GeoDCAT-AP/"];
+
 /// A text with its language tag (empty when the source gave none).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Text {
@@ -128,6 +134,9 @@ pub struct Distribution {
     /// `dct:rights`: the statement's IRI or text, empty for a statement node without one
     /// (the quality score counts its presence; DCAT-AP puts it on distributions, not datasets).
     pub rights: Option<String>,
+    /// `dcatap:applicableLegislation`: ELI URIs of the legislation the distribution is
+    /// published under (the HVD regulation, for a high-value dataset's distributions).
+    pub applicable_legislation: Vec<String>,
 }
 
 /// A dataset, as harvested.
@@ -177,6 +186,15 @@ pub struct Dataset {
     pub version: Option<String>,
     /// `dct:accessRights` (counted by the quality score).
     pub access_rights: Option<String>,
+    /// `dcatap:applicableLegislation`: ELI URIs of the legislation that mandates the dataset.
+    pub applicable_legislation: Vec<String>,
+    /// `dcatap:hvdCategory`: HVD category URIs (`http://data.europa.eu/bna/c_…`).
+    pub hvd_categories: Vec<String>,
+    /// Whether the source gave GeoDCAT-AP-only metadata: a `geodcatap:` property or
+    /// `adms:representationTechnique` on the dataset or a distribution, an INSPIRE resource
+    /// type in `dct:type` (RDF sources), or a record of ckanext-spatial's ISO harvesters
+    /// (`spatial_harvester`, CKAN sources). See [`Dataset::is_geodata`].
+    pub geodcat: bool,
     /// `dcat:distribution`.
     pub distributions: Vec<Distribution>,
 }
@@ -185,6 +203,25 @@ impl Dataset {
     /// The key that identifies the dataset across runs: `dct:identifier`, else the URI.
     pub fn key(&self) -> Option<&str> {
         self.identifier.as_deref().filter(|s| !s.trim().is_empty()).or(self.uri.as_deref()).map(str::trim)
+    }
+
+    /// Whether it is a high-value dataset: it names the HVD implementing regulation, as
+    /// DCAT-AP 3's HVD profile has high-value datasets do.
+    pub fn is_high_value(&self) -> bool {
+        self.applicable_legislation.iter().any(|l| super::vocab::is_hvd_regulation(l))
+    }
+
+    /// Whether it is a geographic dataset described with GeoDCAT-AP: GeoDCAT-AP-only
+    /// metadata ([`Dataset::geodcat`]), an INSPIRE theme in `dcat:theme`, or `dct:conformsTo`
+    /// the GeoDCAT-AP profile.
+    pub fn is_geodata(&self) -> bool {
+        self.geodcat
+            || self.themes.iter().any(|t| t.starts_with(INSPIRE_THEME_BASE))
+            || self
+                .conforms_to
+                .iter()
+                .filter_map(|s| s.uri.as_deref())
+                .any(|u| GEODCAT_PROFILES.iter().any(|p| u.starts_with(p)))
     }
 
     /// A label for messages: the key, else the title, else a placeholder.

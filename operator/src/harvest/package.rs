@@ -109,12 +109,8 @@ pub fn to_package(dataset: &Dataset, provenance: &Provenance) -> Value {
     let tags: Vec<Value> = dataset.keywords.iter().filter_map(|k| tag(k)).map(|name| json!({ "name": name })).collect();
     dict.insert("tags".into(), Value::Array(tags));
     // ckanext-dcatapit 2.x: themes_aggregate (JSON text) carries themes and sub-themes.
-    let themes: Vec<&str> = dataset
-        .themes
-        .iter()
-        .filter(|t| vocab::in_table(t, vocab::THEME_BASE, vocab::THEMES))
-        .map(|t| vocab::code(t, vocab::THEME_BASE))
-        .collect();
+    let themes: Vec<&str> =
+        dataset.themes.iter().filter(|t| vocab::THEMES.has_uri(t)).map(|t| vocab::code(t, vocab::THEME_BASE)).collect();
     let aggregate: Vec<Value> = themes
         .iter()
         .enumerate()
@@ -184,6 +180,14 @@ pub fn to_package(dataset: &Dataset, provenance: &Provenance) -> Value {
             dict.insert("maintainer_email".into(), json!(email));
         }
     }
+    // DCAT-AP 3's HVD properties, as ckanext-dcat names them, as JSON lists in text fields.
+    for (field, uris) in
+        [("applicable_legislation", &dataset.applicable_legislation), ("hvd_category", &dataset.hvd_categories)]
+    {
+        if !uris.is_empty() {
+            dict.insert(field.into(), json!(json!(uris).to_string()));
+        }
+    }
     let licence = dataset.distributions.iter().find_map(|d| d.license.as_ref().and_then(|l| l.uri.clone()));
     dict.insert("license_id".into(), json!(licence.as_deref().map_or("notspecified", ckan_license_id)));
     let resources: Vec<Value> = dataset
@@ -204,6 +208,8 @@ pub fn to_package(dataset: &Dataset, provenance: &Provenance) -> Value {
                 "size": d.byte_size,
                 "last_modified": d.modified,
                 "uri": d.uri,
+                "applicable_legislation": (!d.applicable_legislation.is_empty())
+                    .then(|| json!(d.applicable_legislation).to_string()),
             })
         })
         .map(drop_nulls)
@@ -258,6 +264,37 @@ mod tests {
             organization: "comune-di-prato".into(),
             default_agent: Some(Agent { name: Some("Regione Marche".into()), identifier: Some("r_marche".into()) }),
         }
+    }
+
+    /// A high-value dataset as DCAT-AP 3's HVD profile writes one (its example
+    /// `example-ms_dataset_hvd_profile.ttl`, reduced to the HVD properties).
+    const HVD_TURTLE: &str = r#"
+        @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+        @prefix dcatap: <http://data.europa.eu/r5r/> .
+        <http://example.org/d> a dcat:Dataset ; dct:identifier "r_marche:meteo" ;
+            dcatap:applicableLegislation <http://data.europa.eu/eli/reg_impl/2023/138/oj> ;
+            dcatap:hvdCategory <http://data.europa.eu/bna/c_164e0bf5> ;
+            dcat:distribution <http://example.org/d/csv> .
+        <http://example.org/d/csv> a dcat:Distribution ; dcat:accessURL <http://example.org/d.csv> ;
+            dcatap:applicableLegislation <http://data.europa.eu/eli/reg_impl/2023/138/oj> .
+    "#;
+
+    #[test]
+    fn hvd_properties_are_read_written_and_read_back_from_ckan() {
+        let (datasets, _) = parse(HVD_TURTLE.as_bytes(), RdfFormat::Turtle).expect("parses");
+        let d = &datasets[0];
+        assert!(d.is_high_value(), "{d:#?}");
+        assert_eq!(d.hvd_categories, ["http://data.europa.eu/bna/c_164e0bf5"]);
+        assert_eq!(d.distributions[0].applicable_legislation, [vocab::HVD_REGULATION]);
+        let package = to_package(d, &provenance());
+        assert_eq!(package["hvd_category"], json!(r#"["http://data.europa.eu/bna/c_164e0bf5"]"#));
+        let back = crate::harvest::ckan::from_package(&package);
+        assert_eq!(back.applicable_legislation, d.applicable_legislation);
+        assert_eq!(back.hvd_categories, d.hvd_categories);
+        assert_eq!(back.distributions[0].applicable_legislation, d.distributions[0].applicable_legislation);
+        // Not a high-value dataset: no HVD field at all.
+        let plain = to_package(&Dataset::default(), &provenance());
+        assert!(plain.get("applicable_legislation").is_none() && plain.get("hvd_category").is_none());
     }
 
     #[test]

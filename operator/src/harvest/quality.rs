@@ -130,8 +130,7 @@ pub fn score(dataset: &Dataset, conformant: bool) -> Quality {
 /// A distribution's interoperability points, without the dataset's compliance.
 fn interoperability(d: &Distribution) -> f64 {
     let code = d.format.as_deref().and_then(vocab::file_type_code);
-    let format_aligned =
-        d.format.as_deref().is_some_and(|f| vocab::in_table(f, vocab::FILE_TYPE_BASE, vocab::FILE_TYPES));
+    let format_aligned = d.format.as_deref().is_some_and(|f| vocab::FILE_TYPES.has_uri(f));
     let media_aligned = d.media_type.as_deref().is_some_and(vocab::iana_media_type);
     points(d.format.is_some(), 20.0)
         + points(d.media_type.is_some(), 10.0)

@@ -16,8 +16,8 @@ use super::quality;
 use super::sink::{CkanSink, Write};
 use super::validate::{self, Finding, Severity};
 use crate::api::harvest_job::{
-    DatasetError, HarvestRun, RdfFormat, RemovedDatasetPolicy, RunCounts, RunPreview, RunResult, SourceType,
-    ValidationMode,
+    DatasetError, GeodataPolicy, HarvestRun, RdfFormat, RemovedDatasetPolicy, RunCounts, RunPreview, RunResult,
+    SourceType, ValidationMode,
 };
 use crate::netguard::{NetConfig, NetError, NetGuard};
 
@@ -92,6 +92,8 @@ pub struct RunConfig {
     pub validation: ValidationMode,
     /// Keep or Delete datasets gone from the source.
     pub removed_datasets: RemovedDatasetPolicy,
+    /// Include or Skip geographic (GeoDCAT-AP) datasets.
+    pub geodata: GeodataPolicy,
     /// Deletion guard, in percent of this job's datasets.
     pub max_delete_percent: u32,
     /// Compute without writing.
@@ -118,6 +120,7 @@ impl RunConfig {
             default_agent: None,
             validation: ValidationMode::Enforce,
             removed_datasets: RemovedDatasetPolicy::Keep,
+            geodata: GeodataPolicy::Include,
             max_delete_percent: 20,
             dry_run: false,
             concurrency: 4,
@@ -285,6 +288,11 @@ pub async fn run(config: RunConfig, progress: Option<ProgressHook>) -> Result<Ru
             .filter_map(|dataset| {
                 let mut report = tally.borrow_mut();
                 report.counts.found += 1;
+                if skipped_as_geodata(&dataset, config.geodata) {
+                    report.counts.skipped_geodata += 1;
+                    return futures::future::ready(None);
+                }
+                report.counts.high_value += i64::from(dataset.is_high_value());
                 let label = dataset.label();
                 let Assessment { findings, valid, quality } = assess(&dataset, config.validation);
                 quality_sum += quality;
@@ -298,7 +306,7 @@ pub async fn run(config: RunConfig, progress: Option<ProgressHook>) -> Result<Ru
                         findings.iter().filter(|f| f.severity == Severity::Error).map(ToString::to_string).collect();
                     report.error(config.max_errors, label.clone(), reasons.join("; "));
                 }
-                let skip = duplicate || (!valid && config.validation == ValidationMode::Enforce);
+                let skip = !written(valid, duplicate, config.validation);
                 if duplicate {
                     report.counts.failed += 1;
                     report.error(
@@ -418,6 +426,19 @@ fn assess(dataset: &Dataset, mode: ValidationMode) -> Assessment {
     Assessment { findings, valid, quality }
 }
 
+/// Whether a dataset is left out as geographic: the job skips GeoDCAT-AP datasets, which
+/// reach the national catalogue through RNDT. It is not written nor counted as seen, so
+/// under `removedDatasets: Delete` a copy an earlier run wrote is deleted.
+fn skipped_as_geodata(dataset: &Dataset, policy: GeodataPolicy) -> bool {
+    policy == GeodataPolicy::Skip && dataset.is_geodata()
+}
+
+/// Whether a dataset is written: not when its identifier was already seen in this run, nor
+/// when it is invalid and the job enforces validation.
+fn written(valid: bool, duplicate: bool, mode: ValidationMode) -> bool {
+    !duplicate && (valid || mode != ValidationMode::Enforce)
+}
+
 /// Gathers from the configured source into the channel.
 async fn gather(
     net: NetGuard,
@@ -481,6 +502,50 @@ mod tests {
         assert!(off.valid && off.findings.is_empty());
         assert_eq!(off.quality, checked.quality - 30.0);
         assert_eq!(assess(dataset, ValidationMode::Enforce).quality, checked.quality);
+    }
+
+    #[test]
+    fn enforce_writes_a_real_time_dataset() {
+        // The old hand list lacked the sub-hourly frequencies: Enforce dropped these datasets.
+        let (mut datasets, _) = crate::harvest::dcat::tests::parse(
+            &crate::harvest::dcat::tests::fixture("dcat-ap-it/examples/catalog_dati_unibo.rdf"),
+            oxrdfio::RdfFormat::RdfXml,
+        )
+        .expect("parses");
+        let mut dataset = datasets.swap_remove(0);
+        dataset.frequency = Some(format!("{}1MIN", crate::harvest::vocab::FREQUENCY_BASE));
+        let assessed = assess(&dataset, ValidationMode::Enforce);
+        assert!(written(assessed.valid, false, ValidationMode::Enforce), "{:?}", assessed.findings);
+        assert!(!written(false, false, ValidationMode::Enforce));
+        assert!(written(false, false, ValidationMode::Warn));
+        assert!(!written(true, true, ValidationMode::Warn));
+    }
+
+    #[test]
+    fn skip_leaves_out_geodcat_datasets_only() {
+        let (datasets, _) = crate::harvest::dcat::tests::parse(
+            br#"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+                @prefix adms: <http://www.w3.org/ns/adms#> . @prefix geodcatap: <http://data.europa.eu/930/> .
+                <http://x/geo> a dcat:Dataset ; dct:identifier "geo" ;
+                    adms:representationTechnique <http://inspire.ec.europa.eu/metadata-codelist/SpatialRepresentationType/vector> .
+                <http://x/res> a dcat:Dataset ; dct:identifier "res" ; geodcatap:spatialResolutionAsText "1:5000" .
+                <http://x/type> a dcat:Dataset ; dct:identifier "type" ;
+                    dct:type <http://inspire.ec.europa.eu/metadata-codelist/ResourceType/dataset> .
+                <http://x/theme> a dcat:Dataset ; dct:identifier "theme" ; dcat:theme <http://inspire.ec.europa.eu/theme/hy> .
+                <http://x/plain> a dcat:Dataset ; dct:identifier "plain" ;
+                    dcat:theme <http://publications.europa.eu/resource/authority/data-theme/ENVI> ."#,
+            oxrdfio::RdfFormat::Turtle,
+        )
+        .expect("parses");
+        let skipped: Vec<&str> = datasets
+            .iter()
+            .filter(|d| skipped_as_geodata(d, GeodataPolicy::Skip))
+            .filter_map(|d| d.identifier.as_deref())
+            .collect();
+        assert_eq!(skipped, ["geo", "res", "type", "theme"]);
+        assert!(datasets.iter().all(|d| !skipped_as_geodata(d, GeodataPolicy::Include)));
+        let rndt = serde_json::json!({ "name": "x", "extras": [{ "key": "spatial_harvester", "value": "true" }] });
+        assert!(skipped_as_geodata(&crate::harvest::ckan::from_package(&rndt), GeodataPolicy::Skip));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::model::{Agent, Dataset, best_text, blank};
 use super::vocab;
+use crate::publiccode::IpaCodes;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -85,13 +86,16 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
     for theme in &dataset.themes {
         if !theme.starts_with("http") {
             c.error("dcat:theme", format!("{theme:?} is a literal; use a data-theme URI ({}…)", vocab::THEME_BASE));
-        } else if !vocab::in_table(theme, vocab::THEME_BASE, vocab::THEMES) {
+        } else if !vocab::THEMES.has_uri(theme) {
             c.error("dcat:theme", format!("{theme} is not in the EU data-theme vocabulary"));
         }
     }
     match &dataset.rights_holder {
         None => c.error("dct:rightsHolder", "missing (mandatory, 1; the administration holding the data)"),
-        Some(agent) => check_agent(&mut c, "dct:rightsHolder", agent),
+        Some(agent) => {
+            check_agent(&mut c, "dct:rightsHolder", agent);
+            check_ipa_code(&mut c, "dct:rightsHolder/dct:identifier", agent);
+        }
     }
     match &dataset.publisher {
         None => c.warning("dct:publisher", "missing (recommended)"),
@@ -102,7 +106,7 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
     }
     match &dataset.frequency {
         None => c.error("dct:accrualPeriodicity", "missing (mandatory, 1; …/frequency/UNKNOWN is allowed)"),
-        Some(f) if !vocab::in_table(f, vocab::FREQUENCY_BASE, vocab::FREQUENCIES) => {
+        Some(f) if !vocab::FREQUENCIES.has_uri(f) => {
             c.error("dct:accrualPeriodicity", format!("{f} is not in the EU frequency vocabulary"))
         }
         Some(_) => {}
@@ -135,7 +139,7 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
         let at = |p: &str| format!("dcat:distribution[{}]/{p}", i + 1);
         match &distribution.format {
             None => c.error(at("dct:format"), "missing (mandatory, 1; an EU file-type URI)"),
-            Some(f) if !vocab::in_table(f, vocab::FILE_TYPE_BASE, vocab::FILE_TYPES) => {
+            Some(f) if !vocab::FILE_TYPES.has_uri(f) => {
                 c.error(at("dct:format"), format!("{f:?} is not an EU file-type URI"))
             }
             Some(_) => {}
@@ -147,12 +151,51 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
             None => c.error(at("dct:license"), "missing (mandatory, 1)"),
             Some(uri) if !vocab::known_licence(&uri) => c.warning(
                 at("dct:license"),
-                format!("{uri:?} is neither in the AgID licence vocabulary nor a Creative Commons URI"),
+                format!("{uri:?} is in neither the AgID nor the EU licence vocabulary, nor a Creative Commons URI"),
             ),
             Some(_) => {}
         }
     }
+    check_high_value(&mut c, dataset);
     c.0
+}
+
+/// DCAT-AP 3's HVD rules (SEMICeu/DCAT-AP `releases/3.0.0-hvd/shacl/hvd-SHACL.ttl`): a
+/// high-value dataset has at least one `dcatap:hvdCategory` and each of its distributions
+/// at least one `dcatap:applicableLegislation` (`sh:minCount 1`, violations: errors). The
+/// shapes check only that a category is a `skos:Concept`; one outside the category table
+/// mediana ships is a warning, since the table may have grown since. A category on a dataset
+/// that does not name the regulation makes it no HVD dataset: a warning too.
+fn check_high_value(c: &mut Collector, dataset: &Dataset) {
+    if !dataset.is_high_value() {
+        if !dataset.hvd_categories.is_empty() {
+            c.warning(
+                "dcatap:applicableLegislation",
+                format!(
+                    "an HVD category without the HVD regulation ({}): not a high-value dataset",
+                    vocab::HVD_REGULATION
+                ),
+            );
+        }
+        return;
+    }
+    if dataset.hvd_categories.is_empty() {
+        c.error("dcatap:hvdCategory", "missing (mandatory, 1..n, for a high-value dataset)");
+    }
+    for category in dataset.hvd_categories.iter().filter(|k| !vocab::HVD_CATEGORIES.has_uri(k)) {
+        c.warning("dcatap:hvdCategory", format!("{category:?} is not in the HVD category vocabulary"));
+    }
+    for (i, distribution) in dataset.distributions.iter().enumerate() {
+        if !distribution.applicable_legislation.iter().any(|l| vocab::is_hvd_regulation(l)) {
+            c.error(
+                format!("dcat:distribution[{}]/dcatap:applicableLegislation", i + 1),
+                format!(
+                    "the distribution of a high-value dataset does not name the HVD regulation ({})",
+                    vocab::HVD_REGULATION
+                ),
+            );
+        }
+    }
 }
 
 fn check_agent(c: &mut Collector, property: &str, agent: &Agent) {
@@ -165,6 +208,21 @@ fn check_agent(c: &mut Collector, property: &str, agent: &Agent) {
     }
     if blank(&agent.name) {
         c.error(format!("{property}/foaf:name"), "missing (mandatory; the official name)");
+    }
+}
+
+/// The holder's `dct:identifier` is the IPA code of an administration (AgID guide): one the
+/// IndicePA list mediana ships does not hold is reported, as a warning, since the list ages
+/// (IndicePA changes every week) and a holder outside the public administration may name
+/// another identifier. Only the administration's code is looked up: sources name an office
+/// below it as `<code>/<office>…` (`uni_bo/CLE/AFORM`), and the list holds no offices.
+fn check_ipa_code(c: &mut Collector, property: &str, agent: &Agent) {
+    let Some(code) = agent.identifier.as_deref().map(str::trim).filter(|code| !code.is_empty()) else {
+        return;
+    };
+    let administration = code.split('/').next().unwrap_or(code);
+    if !IpaCodes::shipped().contains(administration) {
+        c.warning(property, format!("{code:?} is not an IPA code of the IndicePA list mediana ships"));
     }
 }
 
@@ -218,6 +276,97 @@ mod tests {
             assert_eq!(f.len(), 1, "{f:#?}");
             assert!(has(f, "dct:identifier", Severity::Warning), "UUIDs, not <ipa>:<id>: {f:#?}");
         }
+    }
+
+    /// A dataset valid but for the form of its identifier (a warning), to vary one property.
+    fn valid_dataset() -> Dataset {
+        let (mut datasets, _) =
+            parse(&fixture("dcat-ap-it/examples/catalog_dati_unibo.rdf"), RdfFormat::RdfXml).expect("parses");
+        datasets.swap_remove(0)
+    }
+
+    fn findings_on(dataset: &Dataset, property: &str) -> Vec<Finding> {
+        validate(dataset).into_iter().filter(|f| f.property.ends_with(property)).collect()
+    }
+
+    #[test]
+    fn every_code_of_each_shipped_table_is_accepted() {
+        let mut d = valid_dataset();
+        for code in vocab::FREQUENCIES.codes() {
+            d.frequency = Some(format!("{}{code}", vocab::FREQUENCY_BASE));
+            assert_eq!(findings_on(&d, "dct:accrualPeriodicity"), [], "{code}");
+        }
+        for code in vocab::THEMES.codes() {
+            d.themes = vec![format!("{}{code}", vocab::THEME_BASE)];
+            assert_eq!(findings_on(&d, "dcat:theme"), [], "{code}");
+        }
+        for code in vocab::FILE_TYPES.codes() {
+            d.distributions[0].format = Some(format!("{}{code}", vocab::FILE_TYPE_BASE));
+            assert_eq!(findings_on(&d, "dct:format"), [], "{code}");
+        }
+        for code in vocab::EU_LICENCES.codes() {
+            let uri = format!("{}{code}", vocab::EU_LICENCE_BASE);
+            d.distributions[0].license = Some(crate::harvest::model::License { uri: Some(uri), ..Default::default() });
+            assert_eq!(findings_on(&d, "dct:license"), [], "{code}");
+        }
+        d.frequency = Some(format!("{}EVERY_FORTNIGHT", vocab::FREQUENCY_BASE));
+        assert!(has(&findings_on(&d, "dct:accrualPeriodicity"), "dct:accrualPeriodicity", Severity::Error));
+    }
+
+    #[test]
+    fn a_holder_outside_the_ipa_list_is_a_warning() {
+        let mut d = valid_dataset();
+        let holder = |code: &str| Some(Agent { name: Some("Comune".into()), identifier: Some(code.into()) });
+        d.rights_holder = holder("c_e783");
+        assert_eq!(findings_on(&d, "dct:rightsHolder/dct:identifier"), []);
+        d.rights_holder = holder("C_E783");
+        assert_eq!(findings_on(&d, "dct:rightsHolder/dct:identifier"), [], "IndicePA codes have no case");
+        d.rights_holder = holder("uni_bo/CLE/AFORM");
+        assert_eq!(findings_on(&d, "dct:rightsHolder/dct:identifier"), [], "an office of uni_bo");
+        d.rights_holder = holder("c_zz99");
+        let found = findings_on(&d, "dct:rightsHolder/dct:identifier");
+        assert!(has(&found, "dct:rightsHolder/dct:identifier", Severity::Warning), "{found:#?}");
+        assert!(!has_errors(&validate(&d)), "not blocking");
+    }
+
+    fn high_value(category: &str) -> Dataset {
+        let mut d = valid_dataset();
+        d.applicable_legislation = vec![vocab::HVD_REGULATION.into()];
+        d.hvd_categories = vec![format!("{}{category}", vocab::HVD_CATEGORY_BASE)];
+        for distribution in &mut d.distributions {
+            distribution.applicable_legislation = vec![format!("{}/", vocab::HVD_REGULATION)];
+        }
+        d
+    }
+
+    #[test]
+    fn high_value_datasets_follow_the_hvd_shapes() {
+        // c_164e0bf5: Meteorological.
+        let d = high_value("c_164e0bf5");
+        assert!(d.is_high_value());
+        assert_eq!(findings_on(&d, "dcatap:hvdCategory"), []);
+        assert_eq!(findings_on(&d, "dcatap:applicableLegislation"), []);
+        for code in vocab::HVD_CATEGORIES.codes() {
+            assert_eq!(findings_on(&high_value(code), "dcatap:hvdCategory"), [], "{code}");
+        }
+
+        let mut none = d.clone();
+        none.hvd_categories.clear();
+        assert!(has(&validate(&none), "dcatap:hvdCategory", Severity::Error));
+
+        let unknown = high_value("c_00000000");
+        assert!(has(&validate(&unknown), "dcatap:hvdCategory", Severity::Warning));
+        assert!(!has_errors(&validate(&unknown)));
+
+        let mut bare = d.clone();
+        bare.distributions[0].applicable_legislation.clear();
+        assert!(has(&validate(&bare), "dcat:distribution[1]/dcatap:applicableLegislation", Severity::Error));
+
+        let mut unnamed = d;
+        unnamed.applicable_legislation.clear();
+        assert!(!unnamed.is_high_value());
+        assert!(has(&validate(&unnamed), "dcatap:applicableLegislation", Severity::Warning));
+        assert!(!has_errors(&validate(&unnamed)));
     }
 
     #[test]

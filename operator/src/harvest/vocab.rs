@@ -1,12 +1,16 @@
-//! Controlled vocabularies DCAT-AP_IT names (domain research §1.3), embedded as code lists
-//! so the binary needs no files at run time. A test checks each list against the copies in
-//! `ckanext-mediana/ckanext/mediana/vocabularies/` (sources in `operator/data/SOURCES.md`),
-//! the files mediana's CKAN extension reads, so portal and harvester agree: the EU
-//! data-theme, frequency and file-type tables as ckanext-dcatapit loads them, and the AgID
-//! licence vocabulary.
+//! Controlled vocabularies DCAT-AP_IT names (domain research §1.3). The EU authority tables
+//! (data theme, frequency, file type, licence) and the HVD categories are code-list files in
+//! `ckanext-mediana/ckanext/mediana/vocabularies/` (`eu-*.txt`, each naming its source and
+//! version; `operator/data/SOURCES.md`), embedded with `include_str!` so the binary needs no
+//! files at run time, and read by mediana's CKAN extension too: portal and harvester accept
+//! the same codes. The AgID licence vocabulary is a code list here, checked by a test
+//! against the extension's `licences.ttl`.
 //!
-//! The tables only the quality score needs (the EU licence and access-right tables, and
-//! the AgID → EU licence mapping) have no copy there; their sources are named on each.
+//! The tables only the quality score needs (the EU access-right table, the AgID → EU
+//! licence mapping) have no copy there; their sources are named on each.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 /// Base URI of the EU data-theme table.
 pub const THEME_BASE: &str = "http://publications.europa.eu/resource/authority/data-theme/";
@@ -22,249 +26,86 @@ pub const LANGUAGE_BASE: &str = "http://publications.europa.eu/resource/authorit
 pub const EU_LICENCE_BASE: &str = "http://publications.europa.eu/resource/authority/licence/";
 /// Base URI of the EU access-right table.
 pub const ACCESS_RIGHT_BASE: &str = "http://publications.europa.eu/resource/authority/access-right/";
+/// Base URI of the HVD category table.
+pub const HVD_CATEGORY_BASE: &str = "http://data.europa.eu/bna/";
+/// ELI of Commission Implementing Regulation (EU) 2023/138, the high-value datasets
+/// regulation, which DCAT-AP 3's HVD profile has HVD datasets name in
+/// `dcatap:applicableLegislation`.
+pub const HVD_REGULATION: &str = "http://data.europa.eu/eli/reg_impl/2023/138/oj";
 /// Base of IANA media type URIs, as DCAT-AP writes `dcat:mediaType`.
 pub const MEDIA_TYPE_BASE: &str = "http://www.iana.org/assignments/media-types/";
 
-/// Data themes (13 plus ckanext-dcatapit's placeholder `OP_DATPRO`).
-pub const THEMES: &[&str] = &[
-    "AGRI",
-    "ECON",
-    "EDUC",
-    "ENER",
-    "ENVI",
-    "GOVE",
-    "HEAL",
-    "INTR",
-    "JUST",
-    "OP_DATPRO",
-    "REGI",
-    "SOCI",
-    "TECH",
-    "TRAN",
-];
+/// One controlled vocabulary: the codes of a table of `operator/data/SOURCES.md`, read once
+/// from its code-list file (one code a line, `#` lines name the source and version), so the
+/// file ckanext-mediana reads is the one the harvester checks against.
+pub struct Table {
+    base: &'static str,
+    text: &'static str,
+    codes: OnceLock<BTreeSet<&'static str>>,
+}
 
-/// Update frequencies.
-pub const FREQUENCIES: &[&str] = &[
-    "ANNUAL",
-    "ANNUAL_2",
-    "ANNUAL_3",
-    "BIDECENNIAL",
-    "BIENNIAL",
-    "BIHOURLY",
-    "BIMONTHLY",
-    "BIWEEKLY",
-    "CONT",
-    "DAILY",
-    "DAILY_2",
-    "DECENNIAL",
-    "HOURLY",
-    "IRREG",
-    "MONTHLY",
-    "MONTHLY_2",
-    "MONTHLY_3",
-    "NEVER",
-    "OP_DATPRO",
-    "OTHER",
-    "QUADRENNIAL",
-    "QUARTERLY",
-    "QUINQUENNIAL",
-    "TRIDECENNIAL",
-    "TRIENNIAL",
-    "TRIHOURLY",
-    "UNKNOWN",
-    "UPDATE_CONT",
-    "WEEKLY",
-    "WEEKLY_2",
-    "WEEKLY_3",
-];
+impl Table {
+    const fn new(base: &'static str, text: &'static str) -> Self {
+        Self { base, text, codes: OnceLock::new() }
+    }
 
-/// File types.
-pub const FILE_TYPES: &[&str] = &[
-    "7Z",
-    "AAC",
-    "AKN4EU",
-    "AKN4EU_ZIP",
-    "APK",
-    "APPX",
-    "ARC",
-    "ARC_GZ",
-    "ARJ",
-    "ATOM",
-    "AZW",
-    "BIN",
-    "BITS",
-    "BMP",
-    "BWF",
-    "BZIP2",
-    "CSS",
-    "CSV",
-    "DBF",
-    "DCR",
-    "DEB",
-    "DGN",
-    "DMG",
-    "DMP",
-    "DOC",
-    "DOCX",
-    "DTD_SGML",
-    "DTD_XML",
-    "DWG",
-    "DXF",
-    "E00",
-    "EAR",
-    "ECW",
-    "EPS",
-    "EPUB",
-    "ETSI_XML",
-    "EXE",
-    "FMX2",
-    "FMX3",
-    "FMX4",
-    "FMX4_ZIP",
-    "GDB",
-    "GEOJSON",
-    "GIF",
-    "GML",
-    "GMZ",
-    "GPKG",
-    "GRID",
-    "GRID_ASCII",
-    "GZIP",
-    "HDF",
-    "HDT",
-    "HTML",
-    "HTML5",
-    "HTML_SIMPL",
-    "ICS",
-    "IMMC_XML",
-    "INDD",
-    "IPA",
-    "ISO",
-    "ISO_ZIP",
-    "JAR",
-    "JATS",
-    "JPEG",
-    "JPEG2000",
-    "JS",
-    "JSON",
-    "JSON_LD",
-    "KML",
-    "KMZ",
-    "LAS",
-    "LAZ",
-    "LEG",
-    "LHA",
-    "LZIP",
-    "LZMA",
-    "LZO",
-    "MAP_PRVW",
-    "MAP_SRVC",
-    "MBOX",
-    "MDB",
-    "METS",
-    "METS_ZIP",
-    "MHTML",
-    "MOBI",
-    "MOP",
-    "MPEG2",
-    "MPEG4",
-    "MPEG4_AVC",
-    "MRSID",
-    "MSG_HTTP",
-    "MSI",
-    "MXD",
-    "N3",
-    "NETCDF",
-    "OCTET",
-    "ODB",
-    "ODC",
-    "ODF",
-    "ODG",
-    "ODP",
-    "ODS",
-    "ODT",
-    "OP_DATPRO",
-    "OVF",
-    "OWL",
-    "PDF",
-    "PDF1X",
-    "PDFA1A",
-    "PDFA1B",
-    "PDFA2A",
-    "PDFA2B",
-    "PDFA3",
-    "PDFUA",
-    "PDFX",
-    "PDFX1A",
-    "PDFX2A",
-    "PDFX4",
-    "PL",
-    "PNG",
-    "PPS",
-    "PPSX",
-    "PPT",
-    "PPTX",
-    "PS",
-    "PSD",
-    "PWP",
-    "QGS",
-    "RAR",
-    "RDF",
-    "RDFA",
-    "RDF_N_QUADS",
-    "RDF_N_TRIPLES",
-    "RDF_TRIG",
-    "RDF_TRIX",
-    "RDF_TURTLE",
-    "RDF_XML",
-    "REST",
-    "RPM",
-    "RSS",
-    "RTF",
-    "SB3",
-    "SCHEMA_XML",
-    "SDMX",
-    "SGML",
-    "SHP",
-    "SKOS_XML",
-    "SPARQLQ",
-    "SPARQLQRES",
-    "SQL",
-    "SVG",
-    "SWM",
-    "TAB",
-    "TAB_RSTR",
-    "TAR",
-    "TAR_GZ",
-    "TAR_XZ",
-    "TIFF",
-    "TIFF_FX",
-    "TMX",
-    "TSV",
-    "TXT",
-    "WAR",
-    "WARC",
-    "WARC_GZ",
-    "WCS_SRVC",
-    "WFS_SRVC",
-    "WIM",
-    "WMS_SRVC",
-    "WORLD",
-    "XHTML",
-    "XHTML_SIMPL",
-    "XLIFF",
-    "XLS",
-    "XLSB",
-    "XLSM",
-    "XLSX",
-    "XML",
-    "XSLFO",
-    "XSLT",
-    "XYZ",
-    "XZ",
-    "Z",
-    "ZIP",
-];
+    /// The base URI its codes follow (`…/frequency/`).
+    pub fn base(&self) -> &'static str {
+        self.base
+    }
+
+    /// Every code of the table.
+    pub fn codes(&self) -> &BTreeSet<&'static str> {
+        self.codes
+            .get_or_init(|| self.text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect())
+    }
+
+    /// The table's own copy of `code`, if it holds it.
+    pub fn get(&self, code: &str) -> Option<&'static str> {
+        self.codes().get(code).copied()
+    }
+
+    /// Whether the table holds `code`.
+    pub fn contains(&self, code: &str) -> bool {
+        self.codes().contains(code)
+    }
+
+    /// Whether `value` is the URI of one of the table's codes.
+    pub fn has_uri(&self, value: &str) -> bool {
+        value.strip_prefix(self.base).is_some_and(|c| self.contains(c))
+    }
+}
+
+/// The EU data themes (13 and the table's placeholder `OP_DATPRO`).
+pub static THEMES: Table =
+    Table::new(THEME_BASE, include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-data-theme.txt"));
+
+/// The EU update frequencies, the sub-hourly ones (`1MIN` …) included.
+pub static FREQUENCIES: Table =
+    Table::new(FREQUENCY_BASE, include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-frequency.txt"));
+
+/// The EU file types.
+pub static FILE_TYPES: Table =
+    Table::new(FILE_TYPE_BASE, include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-file-type.txt"));
+
+/// The EU licence table, the one data.europa.eu's MQA checks licences against.
+pub static EU_LICENCES: Table =
+    Table::new(EU_LICENCE_BASE, include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-licence.txt"));
+
+/// The high-value dataset categories of Regulation 2023/138 (6 categories and their
+/// sub-categories).
+pub static HVD_CATEGORIES: Table = Table::new(
+    HVD_CATEGORY_BASE,
+    include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-hvd-category.txt"),
+);
+
+/// Whether a legislation URI is the HVD regulation's ELI (`https` and a trailing `/`, as
+/// sources write it too, included).
+pub fn is_hvd_regulation(uri: &str) -> bool {
+    let uri = uri.trim().trim_end_matches('/');
+    uri.strip_prefix("https://")
+        .map_or(uri == HVD_REGULATION, |rest| HVD_REGULATION.strip_prefix("http://") == Some(rest))
+}
 
 /// AgID licences (A = open, B = not open, C = unknown).
 pub const LICENCES: &[&str] = &[
@@ -328,171 +169,6 @@ pub const LICENCES: &[&str] = &[
     "C11_Unknown",
     "C1_Unknown",
     "C_Unknown",
-];
-
-/// The EU licence table's concepts (the Publications Office's `licences-skos-ap-act.rdf`,
-/// as mjanez/ckan-mqa@978e65b `ckan2mqa/assets/vocabs/licenses.csv` loads it for the MQA).
-pub const EU_LICENCES: &[&str] = &[
-    "0BSD",
-    "AGPL_3_0",
-    "APACHE_1_1",
-    "APACHE_2_0",
-    "APL_1_0",
-    "APSL_2_0",
-    "ARTISTIC_1_0",
-    "ARTISTIC_2_0",
-    "BSD_2_CLAUSE",
-    "BSD_3_CLAUSE",
-    "BSD_3_CLAUSE_LBNL",
-    "BSD_PLUS_PATENT",
-    "BSL_1_0",
-    "CATOSL_1_1",
-    "CC0",
-    "CC_BY",
-    "CC_BYNC",
-    "CC_BYNCND",
-    "CC_BYNCND_1_0",
-    "CC_BYNCND_2_0",
-    "CC_BYNCND_2_5",
-    "CC_BYNCND_3_0",
-    "CC_BYNCND_4_0",
-    "CC_BYNCSA",
-    "CC_BYNCSA_1_0",
-    "CC_BYNCSA_2_0",
-    "CC_BYNCSA_2_5",
-    "CC_BYNCSA_3_0",
-    "CC_BYNCSA_4_0",
-    "CC_BYNC_1_0",
-    "CC_BYNC_2_0",
-    "CC_BYNC_2_5",
-    "CC_BYNC_3_0",
-    "CC_BYNC_4_0",
-    "CC_BYND",
-    "CC_BYND_1_0",
-    "CC_BYND_2_0",
-    "CC_BYND_2_5",
-    "CC_BYND_3_0",
-    "CC_BYND_4_0",
-    "CC_BYSA",
-    "CC_BYSA_1_0",
-    "CC_BYSA_2_0",
-    "CC_BYSA_2_5",
-    "CC_BYSA_3_0",
-    "CC_BYSA_3_0_NL",
-    "CC_BYSA_4_0",
-    "CC_BY_1_0",
-    "CC_BY_2_0",
-    "CC_BY_2_5",
-    "CC_BY_3_0",
-    "CC_BY_3_0_AT",
-    "CC_BY_3_0_NL",
-    "CC_BY_4_0",
-    "CC_PDM_1_0",
-    "CDDL_1_0",
-    "CECILL_2_1",
-    "CLARIN_ACA_1_0",
-    "CNRI_PYTHON",
-    "COM_REUSE",
-    "CPAL_1_0",
-    "CPL_1_0",
-    "DLDE_BYNC_1_0",
-    "DLDE_BY_1_0",
-    "DLDE_BY_2_0",
-    "DLDE_ZERO_2_0",
-    "ECL_1_0",
-    "ECL_2_0",
-    "ECOS_2_0",
-    "EFL_1_0",
-    "EFL_2",
-    "ENTESSA",
-    "EPL_1_0",
-    "EPL_2_0",
-    "ETALAB_2_0",
-    "EUPL_1_0",
-    "EUPL_1_1",
-    "EUPL_1_2",
-    "EUROGEO_2022",
-    "EU_DATAGRID",
-    "FAIR",
-    "FRAMEWORX_1_0",
-    "GNU_FDL",
-    "GNU_FDL_1_1",
-    "GNU_FDL_1_2",
-    "GNU_FDL_1_3",
-    "GPL_2_0",
-    "GPL_3_0",
-    "HPND",
-    "HROD",
-    "IODL_1_0",
-    "IODL_2_0",
-    "IPA",
-    "IPL_1_0",
-    "ISA_OML",
-    "ISA_OML_1_1",
-    "ISC",
-    "LGPL_2_1",
-    "LGPL_3_0",
-    "LILIQ_P_1_1",
-    "LILIQ_RPLUS_1_1",
-    "LILIQ_R_1_1",
-    "LPL_1_0",
-    "LPL_1_02",
-    "LPPL_1_3C",
-    "MIROS",
-    "MIT",
-    "MOTOSOTO",
-    "MPL_1_0",
-    "MPL_1_1",
-    "MPL_2_0",
-    "MS_PL",
-    "MS_RL",
-    "MULTICS",
-    "NASA_1_3",
-    "NAUMEN",
-    "NCSA",
-    "NGPL",
-    "NLOD_1_0",
-    "NLOD_2_0",
-    "NOKIA",
-    "NPOSL_3_0",
-    "NTP",
-    "OCLC_2_0",
-    "ODC_BL",
-    "ODC_BY",
-    "ODC_PDDL",
-    "OFL_1_1",
-    "OGL_1_0",
-    "OGL_2_0",
-    "OGL_3_0",
-    "OGL_NC",
-    "OGL_ROU_1_0",
-    "OGTSL",
-    "OPL_2_1",
-    "OP_DATPRO",
-    "OSL_1_0",
-    "OSL_2_1",
-    "OSL_3_0",
-    "PHP_3_0",
-    "POSTGRE_SQL",
-    "PSEUL",
-    "PYTHON_2_0",
-    "QPL_1_0",
-    "RPL_1_1",
-    "RPL_1_5",
-    "RPSL_1_0",
-    "RSCPL",
-    "SIMPL_2_0",
-    "SLEEPYCAT",
-    "SPL_1_0",
-    "UCL_1_0",
-    "UPL_1_0",
-    "VSL_1_0",
-    "W3C",
-    "WATCOM_1_0",
-    "WXWINDOWS",
-    "XNET",
-    "ZLIB",
-    "ZPL_2_0",
 ];
 
 /// AgID licences and the EU licence concept each one is scored as (mediana's own table:
@@ -627,7 +303,7 @@ pub fn file_type_code(value: &str) -> Option<String> {
         "GEO+JSON" => "GEOJSON".to_owned(),
         other => other.replace([' ', '-'], "_"),
     };
-    FILE_TYPES.contains(&normalized.as_str()).then_some(normalized)
+    FILE_TYPES.contains(&normalized).then_some(normalized)
 }
 
 /// CKAN's own licence register (ckan/model/license.py) to AgID's licence codes, as
@@ -650,9 +326,11 @@ pub fn licence_of_ckan_id(id: &str) -> Option<String> {
 }
 
 /// Whether a licence is in the AgID vocabulary or is a Creative Commons URI (both are
-/// what the AgID guide accepts). This is DCAT-AP_IT's rule; the MQA's is [`eu_licence`].
+/// what the AgID guide accepts), or a concept of the EU licence table (what DCAT-AP
+/// sources name, and what the MQA scores: [`eu_licence`]).
 pub fn known_licence(value: &str) -> bool {
     in_table(value, LICENCE_BASE, LICENCES)
+        || EU_LICENCES.has_uri(value)
         || value.starts_with("https://creativecommons.org/")
         || value.starts_with("http://creativecommons.org/")
 }
@@ -662,7 +340,7 @@ pub fn known_licence(value: &str) -> bool {
 pub fn eu_licence(value: &str) -> Option<&'static str> {
     let value = value.trim();
     if let Some(code) = value.strip_prefix(EU_LICENCE_BASE) {
-        return EU_LICENCES.iter().copied().find(|c| *c == code);
+        return EU_LICENCES.get(code);
     }
     let agid = value.strip_prefix(LICENCE_BASE)?;
     AGID_EU_LICENCES.iter().find(|(a, _)| *a == agid).map(|(_, eu)| *eu)
@@ -682,12 +360,13 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    /// The vocabularies the lists come from, embedded in the test binary.
-    const THEME_TABLE: &str =
+    /// The EU tables as ckanext-dcatapit trims them, which the CKAN extension reads for
+    /// their labels only: older versions of the tables.
+    const THEME_LABELS: &str =
         include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/data-theme-filtered.rdf");
-    const FREQUENCY_TABLE: &str =
+    const FREQUENCY_LABELS: &str =
         include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/frequencies-filtered.rdf");
-    const FILE_TYPE_TABLE: &str =
+    const FILE_TYPE_LABELS: &str =
         include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/filetypes-filtered.rdf");
     const LICENCE_TABLE: &str = include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/licences.ttl");
 
@@ -707,11 +386,31 @@ mod tests {
         list.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    fn table(table: &Table) -> BTreeSet<String> {
+        table.codes().iter().map(|s| (*s).to_owned()).collect()
+    }
+
     #[test]
-    fn embedded_lists_match_the_fixture_vocabularies() {
-        assert_eq!(set(THEMES), codes_in(THEME_TABLE, THEME_BASE));
-        assert_eq!(set(FREQUENCIES), codes_in(FREQUENCY_TABLE, FREQUENCY_BASE));
-        assert_eq!(set(FILE_TYPES), codes_in(FILE_TYPE_TABLE, FILE_TYPE_BASE));
+    fn shipped_tables_are_read_whole_from_their_files() {
+        assert_eq!(THEMES.codes().len(), 14);
+        assert_eq!(FREQUENCIES.codes().len(), 41);
+        assert_eq!(FILE_TYPES.codes().len(), 203);
+        assert_eq!(EU_LICENCES.codes().len(), 160);
+        // The header names the source; it is no code.
+        assert!(FREQUENCIES.codes().iter().all(|c| !c.starts_with('#') && !c.contains(' ')));
+        // The codes the issue found missing from the old hand list.
+        for code in ["1MIN", "5MIN", "10MIN", "15MIN", "30MIN", "12HRS", "AS_NEEDED", "NOT_PLANNED"] {
+            assert!(FREQUENCIES.has_uri(&format!("{FREQUENCY_BASE}{code}")), "{code}");
+        }
+        assert!(!FREQUENCIES.has_uri("1MIN"), "a bare code is no URI");
+    }
+
+    #[test]
+    fn the_label_files_describe_no_code_the_tables_lack() {
+        // Same 13 themes; the label files of the other tables are older versions.
+        assert_eq!(table(&THEMES), codes_in(THEME_LABELS, THEME_BASE));
+        assert!(codes_in(FREQUENCY_LABELS, FREQUENCY_BASE).is_subset(&table(&FREQUENCIES)));
+        assert!(codes_in(FILE_TYPE_LABELS, FILE_TYPE_BASE).is_subset(&table(&FILE_TYPES)));
         assert_eq!(set(LICENCES), codes_in(LICENCE_TABLE, LICENCE_BASE));
     }
 
