@@ -210,8 +210,61 @@ async fn datasets_removed_at_the_source_are_kept_or_deleted_and_the_guard_holds(
             assert_eq!(guarded.counts.deleted, 0, "{}", guarded.message);
             assert!(guarded.message.contains("maxDeletePercent"), "the run says why: {}", guarded.message);
             assert_eq!(target.datasets_of(&organization).len(), 9);
+
+            // The deleted dataset comes back at the source: CKAN's package_create brings the
+            // deleted one of the same name back.
+            let back = harvest(run(&all)).await;
+            assert_eq!((back.counts.created, back.counts.failed), (1, 0), "{} {:?}", back.message, back.errors);
+            assert_eq!(target.datasets_of(&organization).len(), 10);
         }
     }
+}
+
+/// A create repeated after its answer was lost (netguard retries it), or sent while the
+/// search index did not show the dataset yet, finds the job's own dataset under the name and
+/// counts it as created; a name held by another job's dataset is refused (CKAN's 409) and that
+/// dataset is left as it was.
+#[tokio::test]
+async fn a_repeated_create_is_the_jobs_own_and_another_jobs_dataset_is_never_overwritten() {
+    use mediana::harvest::sink::{CkanSink, Write};
+    let target = ckan(1);
+    let organization = common::unique_name("claimed");
+    let files = common::Files::default();
+    let url = format!("{}/catalog.ttl", files.serve());
+    let mut config = config(&url, SourceType::Dcat, &target, &organization);
+    let sink_of = |job: &str| {
+        let client = mediana::harvest::target_client(&config).expect("client");
+        CkanSink::new(client, organization.clone(), job.to_owned(), false)
+    };
+    let package = |job: &str, hash: &str| {
+        json!({
+            "name": format!("{organization}-uno"), "title": "Uno", "owner_org": organization,
+            "extras": [{"key": "mediana_harvest_job", "value": job}, {"key": "mediana_content_hash", "value": hash}],
+        })
+    };
+    let ours = sink_of("tests/ours");
+    ours.ensure_organization(None).await.expect("organization");
+    assert_eq!(ours.write(&package("tests/ours", "h1"), None).await.expect("create"), Write::Created);
+    let again = ours.write(&package("tests/ours", "h2"), None).await.expect("the repeat is the job's own");
+    assert_eq!(again, Write::Created);
+    let stored = target.action("package_show", json!({"id": format!("{organization}-uno")}));
+    assert_eq!(extra(&stored, "mediana_content_hash"), Some("h2"), "brought up to date");
+
+    let theirs = sink_of("tests/theirs");
+    let refused = theirs.write(&package("tests/theirs", "h3"), None).await.expect_err("another job's name");
+    assert!(refused.to_string().contains("409"), "{refused}");
+    let stored = target.action("package_show", json!({"id": format!("{organization}-uno")}));
+    assert_eq!(extra(&stored, "mediana_harvest_job"), Some("tests/ours"), "left as it was");
+    assert_eq!(extra(&stored, "mediana_content_hash"), Some("h2"));
+
+    // The same through a whole run: another job harvesting a job's datasets writes none.
+    files.put("/catalog.ttl", "text/turtle", catalogue(&[1, 2]));
+    let first = harvest(config.clone()).await;
+    assert_eq!(first.counts.created, 2, "{}", first.message);
+    config.job = "tests/another-job".into();
+    let other = harvest(config).await;
+    assert_eq!((other.counts.created, other.counts.failed), (0, 2), "{}", other.message);
+    assert_eq!(other.result, RunResult::PartiallySucceeded);
 }
 
 /// A gather that breaks half-way (a page of a paged catalogue fails) deletes nothing, even

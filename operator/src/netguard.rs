@@ -186,8 +186,9 @@ pub enum NetError {
         #[source]
         source: serde_json::Error,
     },
-    /// Any other transport error (connection refused, TLS, protocol).
-    #[error("{url}: {source}")]
+    /// Any other transport error (connection refused, TLS, protocol, a connection closed
+    /// before the answer), with its causes: reqwest's own message names none.
+    #[error("{url}: {}", with_causes(source))]
     Transport {
         /// The URL requested.
         url: String,
@@ -215,11 +216,14 @@ impl NetError {
         }
     }
 
-    /// Whether another attempt may succeed (used by the retry loop).
+    /// Whether another attempt may succeed (used by the retry loop): a connection that
+    /// failed, or was lost before the answer came (a server restarting a worker mid-request).
+    /// The latter may follow a request the server carried out, so [`NetGuard::json`] is for
+    /// calls that are safe to repeat.
     fn is_transient(&self) -> bool {
         match self {
             Self::Timeout { what, .. } => what == "connect",
-            Self::Transport { source, .. } => source.is_connect(),
+            Self::Transport { source, .. } => source.is_request(),
             _ => false,
         }
     }
@@ -434,8 +438,10 @@ impl NetGuard {
         Ok(Download { body: answer.body, content_type, final_url: answer.final_url })
     }
 
-    /// Sends a JSON call (GET without body, POST with one), retrying 429, 502, 503, 504 and
-    /// connection failures with exponential backoff and full jitter, honouring Retry-After.
+    /// Sends a JSON call (GET without body, POST with one), retrying 429, 502, 503, 504,
+    /// connection failures and connections lost before the answer, with exponential backoff
+    /// and full jitter, honouring Retry-After. The call must be safe to repeat: a lost
+    /// answer may hide a request the server carried out.
     /// `token` goes in the `Authorization` header (CKAN's API token convention).
     pub async fn json(
         &self,
@@ -547,7 +553,21 @@ fn transport_error(url: &Url, error: reqwest::Error) -> NetError {
         let what = if error.is_connect() { "connect" } else { "waiting for the server" };
         return NetError::Timeout { url: url_text, what: what.to_owned() };
     }
-    NetError::Transport { url: url_text, source: error }
+    NetError::Transport { url: url_text, source: error.without_url() }
+}
+
+/// `error` and its causes, outermost first, each said once.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let said = e.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = e.source();
+    }
+    text
 }
 
 fn parse_url(url: &str) -> Result<Url, NetError> {

@@ -18,7 +18,9 @@
 #   DCAT-AP_IT package dicts, the ones mediana sends, from PEER_CONCURRENCY keep-alive
 #   clients; before and after the hop into the region, before the hop into the nation;
 #   purged where a later hop would harvest them), and their ratio;
-# - the harvester pods at once (sampled), and their peak memory (`status.lastRun.peakMemoryBytes`).
+# - the harvester pods at once (sampled), and their peak memory (`status.lastRun.peakMemoryBytes`);
+# - where the CPU went during the hop into the region: the region's CKAN, PostgreSQL, Solr,
+#   the harvester pods, the rest of the machine (tests/bench/cpu_share.py).
 # Images are built and imported before any clock starts.
 set -euo pipefail
 NAME=chain # read by lib.sh
@@ -44,9 +46,9 @@ export MEDIANA_REPO=$repo
 mediana_toolchain_env
 work=$repo/.controlplane/bench/$NAME
 rm -rf "$work"; mkdir -p "$work"
-cluster=$work/cluster sampler=
+cluster=$work/cluster samplers=()
 # shellcheck disable=SC2016  # expanded by the trap
-trap 'if [[ -n $sampler ]]; then kill "$sampler" 2>/dev/null; fi; tests/controlplane/cluster.sh down "$cluster" >/dev/null 2>&1' EXIT
+trap 'if ((${#samplers[@]})); then kill "${samplers[@]}" 2>/dev/null; fi; tests/controlplane/cluster.sh down "$cluster" >/dev/null 2>&1' EXIT
 eval "$(tests/ckan/setup.sh --print)"
 py=$CKAN_CACHE/venv/bin/python
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- operator Cargo.toml Cargo.lock ckanext-mediana || echo "+changes")
@@ -180,6 +182,21 @@ sample_running() {
 rows=()
 row() { rows+=("| $1 | $2 | ${3:-} |"); }
 
+# Rows of where the CPU went during the region's hop (tests/bench/cpu_share.py), kept apart
+# and added after the hop's figures.
+cpu=()
+cpu_rows() {  # cpu_rows SAMPLES
+  local role seconds machine wall
+  while IFS=$'\t' read -r role seconds; do
+    case $role in
+      machine) machine=$seconds ;; wall) wall=$seconds ;;
+      *) cpu+=("| CPU during the hop: $role | $seconds s | |") ;;
+    esac
+  done < <(python3 tests/bench/cpu_share.py report "$1" "$region")
+  cpu+=("| CPU during the hop: the whole machine, $(nproc) cores over $wall s | $machine s | |")
+  log "  CPU by role: $(printf '%s; ' "${cpu[@]}")"
+}
+
 log "demo: the Comune di Macerata publishes its datasets"
 portal_publish opendata-comune-macerata dati-comune-macerata tests/fixtures/chain/macerata.json
 log "demo: the region harvests its 3 municipal sources"
@@ -202,9 +219,11 @@ log "CKAN package_create on the region, before"
 peer "$region_ns" "$region" bench-peer-before --purge
 region_before=$p_rate region_before_lat=$p_lat
 log "synthetic: the region harvests $SOURCES sources at once"
-sample_running & sampler=$!
+sample_running & samplers+=($!)
+python3 tests/bench/cpu_share.py sample mediana-node "$work/cpu-region.jsonl" & samplers+=($!)
 hop "$region_ns" "${jobs[@]}"
-kill "$sampler"; sampler=
+kill "${samplers[@]}"; samplers=()
+cpu_rows "$work/cpu-region.jsonl"
 ((hop_created + hop_failed == SOURCES * DATASETS)) || { log "expected $((SOURCES * DATASETS)) written, got $hop_created"; exit 1; }
 s1_rate=$(python3 -c "print(round($hop_created / $hop_secs, 1))")
 s1="$hop_secs s, $hop_created created, $hop_failed failed; runs median $hop_median s, longest $hop_longest s"
@@ -241,6 +260,7 @@ row "synthetic, region → nation: $region_total datasets from the region's /cat
   "$s2_rate datasets/s ($hop_secs s, $hop_created created, $hop_failed failed)"
 row "ratio into the nation / its package_create run" "$(python3 -c "print(f'{$s2_rate / $nation_peer:.2f}')")"
 row "harvester peak memory, the nation's run of $region_total datasets; the demo's" "$hop_mem_max MiB; $demo_mem MiB"
+rows+=("${cpu[@]}")
 
 report=$(cat <<MD
 

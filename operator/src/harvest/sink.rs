@@ -104,20 +104,30 @@ impl CkanSink {
         Ok(())
     }
 
-    /// Creates the organization when it is missing (not in a dry run).
+    /// Creates the organization when it is missing (not in a dry run); whether it was missing.
     pub async fn ensure_organization(&self, title: Option<&str>) -> Result<bool, CkanError> {
-        match self
-            .client
-            .action("organization_show", &json!({ "id": self.organization, "include_datasets": false }))
-            .await
-        {
-            Ok(_) => Ok(false),
-            Err(e) if e.is_not_found() && !self.dry_run => {
-                let body = json!({ "name": self.organization, "title": title.unwrap_or(&self.organization) });
-                self.client.action("organization_create", &body).await?;
-                Ok(true)
+        if self.organization_exists().await? {
+            return Ok(false);
+        }
+        if self.dry_run {
+            return Ok(true);
+        }
+        let body = json!({ "name": self.organization, "title": title.unwrap_or(&self.organization) });
+        match self.client.action("organization_create", &body).await {
+            Ok(_) => Ok(true),
+            // Created meanwhile, by another job's run or by this call before its answer was lost.
+            Err(refused @ CkanError::Api { status: 409, .. }) => {
+                if self.organization_exists().await? { Ok(true) } else { Err(refused) }
             }
-            Err(e) if e.is_not_found() => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn organization_exists(&self) -> Result<bool, CkanError> {
+        let body = json!({ "id": self.organization, "include_datasets": false });
+        match self.client.action("organization_show", &body).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -173,18 +183,45 @@ impl CkanSink {
             converted = fields_as_extras(package);
             &converted
         };
-        if outcome == Write::Created {
-            // A name held by a dataset this job did not create makes CKAN answer 409: it
-            // is reported, never overwritten.
-            self.client.action("package_create", package).await?;
-        } else {
-            let mut body = package.clone();
-            if let (Some(object), Some(name)) = (body.as_object_mut(), package["name"].as_str()) {
-                object.insert("id".into(), json!(name));
-            }
-            self.client.action("package_update", &body).await?;
+        if outcome == Write::Updated {
+            self.update(package).await?;
+            return Ok(outcome);
         }
-        Ok(outcome)
+        match self.client.action("package_create", package).await {
+            Ok(_) => Ok(Write::Created),
+            Err(refused @ CkanError::Api { status: 409, .. }) => self.created_already(package, hash, refused).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// After a create refused with 409: a name this job holds already is the job's own
+    /// dataset, brought up to date. That happens when a create is repeated after a lost
+    /// answer, and when the search index has not shown a new dataset yet. A name held by a
+    /// dataset this job did not create, or any other refusal, is reported, never
+    /// overwritten. (A deleted dataset holds no name: CKAN's package_create reuses it.)
+    async fn created_already(&self, package: &Value, hash: &str, refused: CkanError) -> Result<Write, CkanError> {
+        let Some(name) = package["name"].as_str() else { return Err(refused) };
+        let held = match self.client.action("package_show", &json!({ "id": name })).await {
+            Ok(held) => held,
+            Err(e) if e.is_not_found() => return Err(refused),
+            Err(e) => return Err(e),
+        };
+        if extra(&held, EXTRA_JOB) != Some(self.job.as_str()) {
+            return Err(refused);
+        }
+        if extra(&held, EXTRA_HASH) != Some(hash) {
+            self.update(package).await?;
+        }
+        Ok(Write::Created)
+    }
+
+    /// Overwrites the job's dataset of the same name.
+    async fn update(&self, package: &Value) -> Result<(), CkanError> {
+        let mut body = package.clone();
+        if let (Some(object), Some(name)) = (body.as_object_mut(), package["name"].as_str()) {
+            object.insert("id".into(), json!(name));
+        }
+        self.client.action("package_update", &body).await.map(drop)
     }
 
     /// Deletes (soft, `state=deleted`) a dataset of this job.

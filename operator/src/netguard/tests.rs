@@ -13,6 +13,8 @@ pub(crate) enum Reply {
     Stall(Vec<u8>),
     /// Accepts and never answers.
     Hang,
+    /// Reads the request and closes without an answer (a worker killed mid-request).
+    Close,
     /// Writes the head, then chunks forever (chunked encoding).
     Endless,
     /// Writes the head, then a small chunk every 100 ms, forever.
@@ -109,6 +111,7 @@ where
                         tokio::time::sleep(Duration::from_secs(3600)).await;
                     }
                     Reply::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
+                    Reply::Close => drop(socket),
                     Reply::Endless => chunk_forever(&mut socket, 8192, Duration::ZERO).await,
                     Reply::Trickle => chunk_forever(&mut socket, 16, Duration::from_millis(100)).await,
                 }
@@ -376,6 +379,24 @@ async fn json_calls_retry_429_and_503_honouring_retry_after() {
     assert_eq!(response.body["result"], 1);
     assert_eq!(count.load(Ordering::SeqCst), 3);
     assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was not honoured");
+}
+
+#[tokio::test]
+async fn json_calls_retry_a_connection_closed_before_the_answer_and_name_its_cause() {
+    let (addr, count) = serve(|_, n| if n == 0 { Reply::Close } else { ok_json(r#"{"success":true,"result":2}"#) }).await;
+    let url = Url::parse(&format!("http://{addr}/api/3/action/package_update")).expect("url");
+    let body = serde_json::json!({"id": "x"});
+    let response = guard(true).json(Method::POST, &url, Some(&body), None).await.expect("retried");
+    assert_eq!((response.body["result"].as_i64(), count.load(Ordering::SeqCst)), (Some(2), 2));
+
+    let (addr, count) = serve(|_, _| Reply::Close).await;
+    let url = Url::parse(&format!("http://{addr}/api/3/action/package_create")).expect("url");
+    let err = guard(true).json(Method::POST, &url, Some(&body), None).await.expect_err("gives up");
+    assert_eq!(count.load(Ordering::SeqCst), 5, "four retries");
+    let text = err.to_string();
+    assert!(text.starts_with(&format!("{url}: error sending request: ")), "{text}");
+    assert!(text.contains("closed"), "the cause is named: {text}");
+    assert_eq!(text.matches(url.as_str()).count(), 1, "the URL once: {text}");
 }
 
 #[tokio::test]
