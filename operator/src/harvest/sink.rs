@@ -117,7 +117,11 @@ impl CkanSink {
             Ok(_) => Ok(true),
             // Created meanwhile, by another job's run or by this call before its answer was lost.
             Err(refused @ CkanError::Api { status: 409, .. }) => {
-                if self.organization_exists().await? { Ok(true) } else { Err(refused) }
+                if self.organization_exists().await? {
+                    Ok(true)
+                } else {
+                    Err(refused)
+                }
             }
             Err(e) => Err(e),
         }

@@ -383,7 +383,8 @@ async fn json_calls_retry_429_and_503_honouring_retry_after() {
 
 #[tokio::test]
 async fn json_calls_retry_a_connection_closed_before_the_answer_and_name_its_cause() {
-    let (addr, count) = serve(|_, n| if n == 0 { Reply::Close } else { ok_json(r#"{"success":true,"result":2}"#) }).await;
+    let (addr, count) =
+        serve(|_, n| if n == 0 { Reply::Close } else { ok_json(r#"{"success":true,"result":2}"#) }).await;
     let url = Url::parse(&format!("http://{addr}/api/3/action/package_update")).expect("url");
     let body = serde_json::json!({"id": "x"});
     let response = guard(true).json(Method::POST, &url, Some(&body), None).await.expect("retried");
