@@ -384,3 +384,42 @@ async fn a_dcat_ap_it_portal_keeps_harvested_fields_and_serves_them_as_valid_dca
     assert_eq!(report.datasets.len(), 12, "{report}");
     assert!(report.is_valid(), "{report}");
 }
+
+/// A high-value dataset keeps its HVD properties through a DCAT-AP_IT portal: harvested into
+/// it (the fields of the schema), served by its /catalog.ttl (the profile writes them), and
+/// harvested from there in Enforce mode, which refuses an HVD dataset whose distribution does
+/// not name the regulation. So a region passes HVD on to the nation.
+#[tokio::test]
+async fn a_high_value_dataset_keeps_its_hvd_properties_through_a_portal() {
+    let target = ckan(3);
+    let files = common::Files::default();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/hvd/macerata-mobilita.ttl");
+    files.put("/mobilita.ttl", "text/turtle", std::fs::read(&fixture).expect("read the HVD fixture"));
+    let municipality = common::unique_name("hvd");
+    let mut first = config(&format!("{}/mobilita.ttl", files.serve()), SourceType::Dcat, &target, &municipality);
+    first.validation = ValidationMode::Enforce;
+    let first = harvest(first).await;
+    assert_eq!((first.counts.created, first.counts.high_value), (1, 1), "{} {:?}", first.message, first.errors);
+    let stored = &target.datasets_of(&municipality)[0];
+    assert_eq!(stored["hvd_category"], r#"["http://data.europa.eu/bna/c_b79e35eb"]"#, "{stored}");
+
+    let region = common::unique_name("hvd-region");
+    let served = format!("{}/catalog.ttl?q=organization:{municipality}", target.url);
+    let mut second = config(&served, SourceType::Dcat, &target, &region);
+    second.validation = ValidationMode::Enforce;
+    let second = harvest(second).await;
+    assert_eq!(
+        (second.counts.created, second.counts.high_value, second.counts.invalid),
+        (1, 1, 0),
+        "{} {:?}",
+        second.message,
+        second.errors
+    );
+    let again = &target.datasets_of(&region)[0];
+    assert_eq!(again["hvd_category"], stored["hvd_category"]);
+    assert_eq!(again["applicable_legislation"], stored["applicable_legislation"]);
+    assert!(
+        again["resources"][0]["applicable_legislation"].as_str().is_some_and(|l| l.contains("2023/138")),
+        "the distribution names the regulation: {again}"
+    );
+}
