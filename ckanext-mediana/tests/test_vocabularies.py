@@ -24,6 +24,11 @@ def test_every_code_of_the_shipped_tables_is_accepted():
     for code in vocabularies.codes("eu-file-type.txt"):
         assert vocabularies.file_type(code).code == code
     assert set(vocabularies.themes()) == set(vocabularies.codes("eu-data-theme.txt"))
+    # Not only three letters: OP_DATPRO and the deprecated 0D0 (Valencian) are codes too.
+    assert len(vocabularies.languages()) == len(vocabularies.codes("eu-language.txt")) == 407
+    for code in vocabularies.codes("eu-language.txt"):
+        assert validators.languages(vocabularies.LANGUAGE_BASE + code, {}) == "{" + code + "}"
+    assert set(vocabularies.LANGUAGES.values()) <= vocabularies.languages()
     assert vocabularies.file_type(".csv").uri == vocabularies.FILE_TYPE_BASE + "CSV"
     assert vocabularies.file_type("no such format") is None
 
@@ -60,6 +65,7 @@ def test_themes_accept_codes_uris_and_json_and_store_json():
         (validators.ipa_code, "comune di macerata", "is not an IPA code"),
         (validators.ipa_code, "c_e783/", "'c_e783/' is not an IPA code"),
         (validators.languages, "ITA klingon", "'klingon' is not a language code"),
+        (validators.languages, "ITA XYZ", "'XYZ' is not a language code of the EU table"),
         (validators.temporal_coverage, [{"temporal_end": "2024-12-31"}], "needs a temporal_start"),
         (validators.licence, "my own licence", "is not a licence of the AgID vocabulary"),
     ],

@@ -110,7 +110,7 @@ def languages(value, context):
     for item in filter(None, (str(i).strip() for i in items)):
         code = vocabularies.language(item)
         if not code:
-            raise Invalid(f"{item!r} is not a language code (ITA, ENG, … or it, en, …)")
+            raise Invalid(f"{item!r} is not a language code of the EU table (ITA, ENG, … or it, en, …)")
         codes.append(code)
     return "{" + ",".join(codes) + "}"
 

@@ -1,11 +1,12 @@
 """The controlled vocabularies DCAT-AP_IT names, read once from the files beside this module.
 
-The codes of the EU Publications Office tables (data theme, frequency, file type) are the
-code lists eu-*.txt, each naming its source and version; their labels come from the tables
-as ckanext-dcatapit trims them (*-filtered.rdf, older versions: a code they lack is labelled
-by its code). AgID's licence vocabulary is licences.ttl (sources: operator/data/SOURCES.md).
-The operator's harvester embeds the same code lists (operator/src/harvest/vocab.rs), so the
-portal and the harvester agree on what a valid code is.
+The codes of the EU Publications Office tables (data theme, frequency, file type, language)
+are the code lists eu-*.txt, each naming its source and version; the labels of the first three
+come from the tables as ckanext-dcatapit trims them (*-filtered.rdf, older versions: a code
+they lack is labelled by its code); languages are codes only. AgID's licence vocabulary is
+licences.ttl (sources: operator/data/SOURCES.md). The operator's harvester embeds the same
+code lists (operator/src/harvest/vocab.rs), so the portal and the harvester agree on what a
+valid code is.
 """
 
 from __future__ import annotations
@@ -109,6 +110,12 @@ def file_types() -> dict[str, Concept]:
 
 
 @functools.cache
+def languages() -> frozenset[str]:
+    """The codes of the EU language table (e.g. ITA, SLV, MUL, ZXX, OP_DATPRO)."""
+    return frozenset(codes("eu-language.txt"))
+
+
+@functools.cache
 def licences() -> dict[str, Concept]:
     """AgID's licences (the leaves of the vocabulary, not its categories), by code."""
     return _concepts("licences.ttl", LICENCE_BASE, DCATAPIT_LICENCE)
@@ -156,8 +163,9 @@ def licence(value: str | None) -> Concept | None:
 
 
 def language(value: str | None) -> str | None:
-    """The EU language code of a CKAN locale (`it`, `it_IT`) or of a code already (`ITA`)."""
+    """The EU language code of a code or URI of the table (`ITA`, `…/language/ITA`) or of a
+    CKAN locale (`it`, `it_IT`); None for a code the table lacks."""
     value = code(value, LANGUAGE_BASE)
-    if len(value) == 3 and value.isalpha():
+    if value.upper() in languages():
         return value.upper()
     return LANGUAGES.get(value.split("_")[0].lower())

@@ -421,7 +421,9 @@ pub fn from_package(package: &Value) -> Dataset {
         languages: list(field(package, "language"))
             .iter()
             .filter_map(Value::as_str)
-            .map(|l| uri_of(l, vocab::LANGUAGE_BASE))
+            // A CKAN locale (`it`) is the EU code the portal reads it as; an unknown code stays
+            // as given, for the validation to name.
+            .map(|l| uri_of(vocab::language_code(l).unwrap_or(l), vocab::LANGUAGE_BASE))
             .collect(),
         landing_page: package["url"].as_str().filter(|u| !u.is_empty()).map(str::to_owned),
         temporal,

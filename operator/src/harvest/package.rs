@@ -138,8 +138,10 @@ pub fn to_package(dataset: &Dataset, provenance: &Provenance) -> Value {
     if !creators.is_empty() {
         dict.insert("creator".into(), json!(Value::Array(creators).to_string()));
     }
-    if !dataset.languages.is_empty() {
-        let codes: Vec<&str> = dataset.languages.iter().map(|l| vocab::code(l, vocab::LANGUAGE_BASE)).collect();
+    // Only the languages the portal accepts: a code outside the EU table was a warning, and
+    // the portal would refuse the whole dataset for it.
+    let codes: Vec<&str> = dataset.languages.iter().filter_map(|l| vocab::language_code(l)).collect();
+    if !codes.is_empty() {
         dict.insert("language".into(), json!(format!("{{{}}}", codes.join(","))));
     }
     let periods: Vec<Value> =
@@ -340,6 +342,20 @@ mod tests {
         assert_eq!(package["themes_aggregate"], r#"[{"subthemes":[],"theme":"GOVE"}]"#);
         // The empty creator is not written.
         assert!(package.get("creator").is_none());
+    }
+
+    #[test]
+    fn only_languages_the_portal_accepts_are_written() {
+        let mut dataset = Dataset::default();
+        let eu = |code: &str| format!("{}{code}", vocab::LANGUAGE_BASE);
+        dataset.languages = vec![eu("SLV"), eu("XYZ"), "it".into(), "http://lexvo.org/id/iso639-3/eng".into()];
+        assert_eq!(to_package(&dataset, &provenance())["language"], "{SLV,ITA}");
+        dataset.languages = vec![eu("XYZ")];
+        assert!(to_package(&dataset, &provenance()).get("language").is_none());
+        // A CKAN source's locales are read as the EU codes they stand for.
+        let package = json!({"id": "x", "language": "{it,XYZ}"});
+        let read = crate::harvest::ckan::from_package(&package).languages;
+        assert_eq!(read, [eu("ITA"), eu("XYZ")]);
     }
 
     #[test]

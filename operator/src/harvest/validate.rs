@@ -111,8 +111,14 @@ pub fn validate(dataset: &Dataset) -> Vec<Finding> {
         }
         Some(_) => {}
     }
-    for language in dataset.languages.iter().filter(|l| !l.starts_with(vocab::LANGUAGE_BASE)) {
-        c.warning("dct:language", format!("{language:?} is not an EU language URI ({}ITA)", vocab::LANGUAGE_BASE));
+    // Recommended, not mandatory, in DCAT-AP_IT: a bad language is a warning.
+    for language in &dataset.languages {
+        if !language.starts_with(vocab::LANGUAGE_BASE) {
+            c.warning("dct:language", format!("{language:?} is not an EU language URI ({}ITA)", vocab::LANGUAGE_BASE));
+        } else if !vocab::LANGUAGES.has_uri(language) {
+            let code = vocab::code(language, vocab::LANGUAGE_BASE);
+            c.warning("dct:language", format!("{code:?} ({language}) is not in the EU language vocabulary"));
+        }
     }
     match &dataset.contact_point {
         None => c.warning("dcat:contactPoint", "missing (recommended)"),
@@ -309,8 +315,25 @@ mod tests {
             d.distributions[0].license = Some(crate::harvest::model::License { uri: Some(uri), ..Default::default() });
             assert_eq!(findings_on(&d, "dct:license"), [], "{code}");
         }
+        for code in vocab::LANGUAGES.codes() {
+            d.languages = vec![format!("{}{code}", vocab::LANGUAGE_BASE)];
+            assert_eq!(findings_on(&d, "dct:language"), [], "{code}");
+        }
         d.frequency = Some(format!("{}EVERY_FORTNIGHT", vocab::FREQUENCY_BASE));
         assert!(has(&findings_on(&d, "dct:accrualPeriodicity"), "dct:accrualPeriodicity", Severity::Error));
+    }
+
+    #[test]
+    fn a_language_outside_the_eu_table_is_a_warning_naming_its_code() {
+        let mut d = valid_dataset();
+        d.languages = vec![format!("{}XYZ", vocab::LANGUAGE_BASE)];
+        let found = findings_on(&d, "dct:language");
+        assert!(has(&found, "dct:language", Severity::Warning), "{found:#?}");
+        assert!(found[0].message.contains("\"XYZ\""), "{found:#?}");
+        assert!(!has_errors(&validate(&d)), "recommended, not mandatory");
+        d.languages = vec!["http://lexvo.org/id/iso639-3/ita".into()];
+        let found = findings_on(&d, "dct:language");
+        assert!(found.len() == 1 && found[0].message.contains("not an EU language URI"), "{found:#?}");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Controlled vocabularies DCAT-AP_IT names (domain research §1.3). The EU authority tables
-//! (data theme, frequency, file type, licence) and the HVD categories are code-list files in
-//! `ckanext-mediana/ckanext/mediana/vocabularies/` (`eu-*.txt`, each naming its source and
-//! version; `operator/data/SOURCES.md`), embedded with `include_str!` so the binary needs no
-//! files at run time, and read by mediana's CKAN extension too: portal and harvester accept
-//! the same codes. The AgID licence vocabulary is a code list here, checked by a test
+//! (data theme, frequency, file type, language, licence) and the HVD categories are code-list
+//! files in `ckanext-mediana/ckanext/mediana/vocabularies/` (`eu-*.txt`, each naming its
+//! source and version; `operator/data/SOURCES.md`), embedded with `include_str!` so the binary
+//! needs no files at run time, and read by mediana's CKAN extension too: portal and harvester
+//! accept the same codes. The AgID licence vocabulary is a code list here, checked by a test
 //! against the extension's `licences.ttl`.
 //!
 //! The tables only the quality score needs (the EU access-right table, the AgID → EU
@@ -87,6 +87,53 @@ pub static FREQUENCIES: Table =
 /// The EU file types.
 pub static FILE_TYPES: Table =
     Table::new(FILE_TYPE_BASE, include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-file-type.txt"));
+
+/// The EU languages: the 2021 table (sign languages, language families, `MUL`, `UND`, `ZXX`,
+/// `OP_DATPRO` included) and the later codes the file's header names.
+pub static LANGUAGES: Table =
+    Table::new(LANGUAGE_BASE, include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies/eu-language.txt"));
+
+/// ISO 639-1 codes of the EU's official languages, which CKAN names its locales by, and
+/// their codes in the EU language table, as ckanext-mediana maps them (`LANGUAGES` in
+/// vocabularies.py, checked by a test): CKAN sources write `it` where DCAT-AP_IT asks for
+/// `…/language/ITA`.
+pub const OFFICIAL_LANGUAGES: &[(&str, &str)] = &[
+    ("bg", "BUL"),
+    ("cs", "CES"),
+    ("da", "DAN"),
+    ("de", "DEU"),
+    ("el", "ELL"),
+    ("en", "ENG"),
+    ("es", "SPA"),
+    ("et", "EST"),
+    ("fi", "FIN"),
+    ("fr", "FRA"),
+    ("ga", "GLE"),
+    ("hr", "HRV"),
+    ("hu", "HUN"),
+    ("it", "ITA"),
+    ("lt", "LIT"),
+    ("lv", "LAV"),
+    ("mt", "MLT"),
+    ("nl", "NLD"),
+    ("pl", "POL"),
+    ("pt", "POR"),
+    ("ro", "RON"),
+    ("sk", "SLK"),
+    ("sl", "SLV"),
+    ("sv", "SWE"),
+];
+
+/// The EU language code a source means: a URI or code of the table (`…/language/ITA`, `ita`),
+/// or a CKAN locale of an official language (`it`, `it_IT`), read as ckanext-mediana's
+/// `language()` reads it, so the harvester writes only what the portal accepts.
+pub fn language_code(value: &str) -> Option<&'static str> {
+    let value = code(value.trim(), LANGUAGE_BASE);
+    LANGUAGES.get(&value.to_ascii_uppercase()).or_else(|| {
+        let locale = value.split('_').next().unwrap_or_default().to_ascii_lowercase();
+        OFFICIAL_LANGUAGES.iter().find(|(iso, _)| *iso == locale).map(|(_, eu)| *eu)
+    })
+}
 
 /// The EU licence table, the one data.europa.eu's MQA checks licences against.
 pub static EU_LICENCES: Table =
@@ -396,6 +443,7 @@ mod tests {
         assert_eq!(FREQUENCIES.codes().len(), 41);
         assert_eq!(FILE_TYPES.codes().len(), 203);
         assert_eq!(EU_LICENCES.codes().len(), 160);
+        assert_eq!(LANGUAGES.codes().len(), 407);
         // The header names the source; it is no code.
         assert!(FREQUENCIES.codes().iter().all(|c| !c.starts_with('#') && !c.contains(' ')));
         // The codes the issue found missing from the old hand list.
@@ -403,6 +451,25 @@ mod tests {
             assert!(FREQUENCIES.has_uri(&format!("{FREQUENCY_BASE}{code}")), "{code}");
         }
         assert!(!FREQUENCIES.has_uri("1MIN"), "a bare code is no URI");
+        // The special codes, those that are no ISO 639 code and the deprecated ones included.
+        for code in ["ITA", "MUL", "UND", "ZXX", "MIS", "OP_DATPRO", "0D0", "HBS", "CNR", "PES"] {
+            assert!(LANGUAGES.has_uri(&format!("{LANGUAGE_BASE}{code}")), "{code}");
+        }
+    }
+
+    #[test]
+    fn languages_are_read_as_the_extension_reads_them() {
+        assert_eq!(pairs(OFFICIAL_LANGUAGES), python_dict("LANGUAGES"));
+        for (_, code) in OFFICIAL_LANGUAGES {
+            assert!(LANGUAGES.contains(code), "{code} is in the EU table");
+        }
+        assert_eq!(language_code(&format!("{LANGUAGE_BASE}SLV")), Some("SLV"));
+        assert_eq!(language_code(" ita "), Some("ITA"));
+        assert_eq!(language_code("it_IT"), Some("ITA"));
+        assert_eq!(language_code("op_datpro"), Some("OP_DATPRO"));
+        assert_eq!(language_code(&format!("{LANGUAGE_BASE}XYZ")), None);
+        assert_eq!(language_code("xx"), None);
+        assert_eq!(language_code("http://lexvo.org/id/iso639-3/ita"), None);
     }
 
     #[test]
@@ -414,20 +481,21 @@ mod tests {
         assert_eq!(set(LICENCES), codes_in(LICENCE_TABLE, LICENCE_BASE));
     }
 
+    /// The `"key": "value"` pairs of a dict of vocabularies.py, as the extension maps them.
+    fn python_dict(name: &str) -> BTreeSet<(String, String)> {
+        let python = include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies.py");
+        let table = python.split(&format!("{name} = {{")).nth(1).and_then(|t| t.split('}').next()).expect("the dict");
+        let quoted: Vec<&str> = table.split('"').skip(1).step_by(2).collect();
+        quoted.chunks_exact(2).map(|pair| (pair[0].to_owned(), pair[1].to_owned())).collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+        list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    }
+
     #[test]
     fn ckan_licences_are_mapped_as_the_extension_maps_them() {
-        let python = include_str!("../../../ckanext-mediana/ckanext/mediana/vocabularies.py");
-        let table = python.split("CKAN_LICENCES = {").nth(1).and_then(|t| t.split('}').next()).expect("the table");
-        let theirs: BTreeSet<(String, String)> = table
-            .lines()
-            .filter_map(|line| {
-                let mut quoted = line.split('"').skip(1).step_by(2);
-                Some((quoted.next()?.to_owned(), quoted.next()?.to_owned()))
-            })
-            .collect();
-        let ours: BTreeSet<(String, String)> =
-            CKAN_LICENCES.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
-        assert_eq!(ours, theirs);
+        assert_eq!(pairs(CKAN_LICENCES), python_dict("CKAN_LICENCES"));
         for (_, code) in CKAN_LICENCES {
             assert!(LICENCES.contains(code), "{code} is an AgID licence");
         }

@@ -79,7 +79,7 @@ fn dcatapit_fields_in_extras_and_json_text_are_read() {
     assert_eq!(d.themes, [format!("{}ECON", vocab::THEME_BASE)]);
     assert_eq!(d.subthemes, ["http://eurovoc.europa.eu/100"]);
     assert_eq!(d.rights_holder.as_ref().and_then(|a| a.identifier.as_deref()), Some("c_h501"));
-    assert_eq!(d.languages.len(), 2);
+    assert_eq!(d.languages, [format!("{}ITA", vocab::LANGUAGE_BASE), format!("{}DEU", vocab::LANGUAGE_BASE)]);
     assert_eq!(d.temporal[0].start.as_deref(), Some("2020-01-01"));
     assert_eq!(
         d.distributions[0].format.as_deref(),
