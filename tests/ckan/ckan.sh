@@ -11,7 +11,8 @@
 # does; the others are stock CKAN with ckanext-dcat.
 # For tests/bench/harvest.sh's ckanext-harvest peer: MEDIANA_CKAN_VENV runs CKAN from another
 # venv than setup.sh's (one with the same pins and more packages), MEDIANA_CKAN_PLUGINS adds
-# plugins to every instance's ckan.plugins, and MEDIANA_CKAN_INI adds lines to its [app:main].
+# plugins to every instance's ckan.plugins, MEDIANA_CKAN_INI adds lines to its [app:main] and
+# MEDIANA_CKAN_REDIS_URL replaces its ckan.redis.url.
 # Everything binds 127.0.0.1 on ports picked at random, so several DIRs can be up at once.
 # Layout of DIR:
 #   env                    KEY=value lines (shell-sourceable), written last: it exists => ready
@@ -300,8 +301,9 @@ sqlalchemy.url = postgresql://ckan_$i:ckan_$i@127.0.0.1:$PG_PORT/ckan_$i
 # search right after a write sees it.
 solr_url = $SOLR_URL/ckan_$i
 # No Redis: CKAN only needs it for background jobs, which nothing here enqueues. A closed
-# port (1) rather than the default localhost:6379, so CKAN never talks to someone else's Redis.
-ckan.redis.url = redis://127.0.0.1:1/0
+# port (1) rather than the default localhost:6379, so CKAN never talks to someone else's Redis
+# (MEDIANA_CKAN_REDIS_URL names a Redis of the caller's own).
+ckan.redis.url = ${MEDIANA_CKAN_REDIS_URL:-redis://127.0.0.1:1/0}
 ckan.storage_path = $DIR/ckan_$i/storage
 ckan.locale_default = en
 $(instance_options "$i")
