@@ -286,8 +286,8 @@ start_redis() {
 # runs the harvest plugin's migrations (its tables) with CKAN's.
 # The one workaround ckanext-harvest 1.6.3 needs on CKAN 2.12 (its issue #581, open): CKAN
 # pins redis-py 8.0.1, whose default socket timeout is 5 s where it used to be none, and the
-# consumers' BLPOP without a timeout then dies with "Timeout reading from socket" once a
-# queue has been empty for 5 s (the consumers exit). ckanext-harvest passes no timeout of its
+# consumers' BLPOP without a timeout can then fail with "Timeout reading from socket" and
+# the consumers exit (here: both, once the first job's queue was empty). ckanext-harvest passes no timeout of its
 # own, but with ckan.harvest.mq.hostname unset it connects with ckan.redis.url (its
 # documented fallback), and redis-py reads socket_timeout from the URL's query: a day here.
 # CKAN itself then uses the same Redis, as it does in production.

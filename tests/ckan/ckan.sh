@@ -263,7 +263,7 @@ EOF
 
 # plugin_options, with MEDIANA_CKAN_PLUGINS and MEDIANA_CKAN_INI added.
 instance_options() {
-  plugin_options "$1" | sed "s|^ckan.plugins = .*|& ${MEDIANA_CKAN_PLUGINS:-}|"
+  plugin_options "$1" | sed "s|^ckan.plugins = .*|&${MEDIANA_CKAN_PLUGINS:+ $MEDIANA_CKAN_PLUGINS}|"
   [[ -z ${MEDIANA_CKAN_INI:-} ]] || printf '%s\n' "$MEDIANA_CKAN_INI"
 }
 
