@@ -29,7 +29,8 @@ lint:
 
 ## bench: every benchmark (tests/bench/*.sh): N objects (default 500) against the kubectl
 ## baseline, N ReusableSolutions (default 100) on two spokes beside one cluster, and the
-## harvester against rdflib and CKAN's package_create, and CatalogNodes serving on the real node
+## harvester against rdflib and CKAN's package_create (and, with PEER_N=10000, against
+## ckanext-harvest with ckanext-dcat's RDF harvester), and CatalogNodes serving on the real node
 ## against the same children by hand, and municipalities → region → nation on it (the demo's
 ## sources and 54 synthetic ones) against CKAN's package_create; figures into docs/benchmarks.md.
 ## BENCH=catalognodes, reusable_solutions, remote_solutions, harvest, serving or chain runs one.

@@ -9,6 +9,10 @@
 # Instances named in MEDIANA_CKAN_DCATAPIT (e.g. "3") run mediana's DCAT-AP_IT extension
 # (ckanext-mediana/, installed into DIR/site) with its schema and profile, as a CatalogNode
 # does; the others are stock CKAN with ckanext-dcat.
+# For tests/bench/harvest.sh's ckanext-harvest peer: MEDIANA_CKAN_VENV runs CKAN from another
+# venv than setup.sh's (one with the same pins and more packages), MEDIANA_CKAN_PLUGINS adds
+# plugins to every instance's ckan.plugins, MEDIANA_CKAN_INI adds lines to its [app:main] and
+# MEDIANA_CKAN_REDIS_URL replaces its ckan.redis.url.
 # Everything binds 127.0.0.1 on ports picked at random, so several DIRs can be up at once.
 # Layout of DIR:
 #   env                    KEY=value lines (shell-sourceable), written last: it exists => ready
@@ -27,7 +31,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 eval "$("$here/setup.sh" --print)"   # CKAN_CACHE=...
-VENV=$CKAN_CACHE/venv
+VENV=${MEDIANA_CKAN_VENV:-$CKAN_CACHE/venv}
 SOLR_IMAGE=$here/../../images/solr   # Solr's conf and core conf, shared with the Solr image
 SOLR_DIR=$("$SOLR_IMAGE/jars.sh" --print)
 SOLR_VERSION=${SOLR_DIR##*/solr-}
@@ -257,6 +261,12 @@ EOF
   fi
 }
 
+# plugin_options, with MEDIANA_CKAN_PLUGINS and MEDIANA_CKAN_INI added.
+instance_options() {
+  plugin_options "$1" | sed "s|^ckan.plugins = .*|&${MEDIANA_CKAN_PLUGINS:+ $MEDIANA_CKAN_PLUGINS}|"
+  [[ -z ${MEDIANA_CKAN_INI:-} ]] || printf '%s\n' "$MEDIANA_CKAN_INI"
+}
+
 # ckanext-mediana into DIR/site, built from a copy of its source (pip builds in the tree it
 # is given), without dependencies or PyPI: the venv has them all, and wheel.
 install_extension() {
@@ -291,11 +301,12 @@ sqlalchemy.url = postgresql://ckan_$i:ckan_$i@127.0.0.1:$PG_PORT/ckan_$i
 # search right after a write sees it.
 solr_url = $SOLR_URL/ckan_$i
 # No Redis: CKAN only needs it for background jobs, which nothing here enqueues. A closed
-# port (1) rather than the default localhost:6379, so CKAN never talks to someone else's Redis.
-ckan.redis.url = redis://127.0.0.1:1/0
+# port (1) rather than the default localhost:6379, so CKAN never talks to someone else's Redis
+# (MEDIANA_CKAN_REDIS_URL names a Redis of the caller's own).
+ckan.redis.url = ${MEDIANA_CKAN_REDIS_URL:-redis://127.0.0.1:1/0}
 ckan.storage_path = $DIR/ckan_$i/storage
 ckan.locale_default = en
-$(plugin_options "$i")
+$(instance_options "$i")
 
 # Logging, for the ckan CLI and for gunicorn (--log-config): CKAN and gunicorn to stderr
 # (DIR/logs/ckan_$i.log), requests to DIR/logs/ckan_$i.access.log.
