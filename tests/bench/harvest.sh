@@ -40,6 +40,10 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
+# bench_append, to put the report under this benchmark's own heading.
+NAME=harvest # read by lib.sh
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
 SIZES=${SIZES-"10000 100000"}   # empty: skip part 1
 WRITE_N=${WRITE_N-500}    # empty: skip part 2
 HTTP_N=${HTTP_N-100000}   # empty: skip part 3
@@ -490,4 +494,4 @@ $(printf '%s\n' "${rows[@]}")
 MD
 )
 echo "$report"
-echo "$report" >>docs/benchmarks.md
+bench_append "$report"
