@@ -19,9 +19,12 @@ use super::{
     check_segment, plan,
 };
 
-/// Parts are uploaded in pieces of this size (S3's minimum is 5 MiB): memory use is about
-/// this much per part in flight, whatever the size of the database.
+/// Parts are uploaded in pieces of this size (S3's minimum is 5 MiB), [`PIECES_IN_FLIGHT`]
+/// at a time: memory use stays near their product whatever the size of the database.
 const PART_PIECE: usize = 8 * 1024 * 1024;
+/// Pieces uploaded at once: two keep the link busy while the next piece fills, without the
+/// 8 (64 MiB) object_store allows by default in a backup pod's small memory limit.
+const PIECES_IN_FLIGHT: usize = 2;
 /// Read size from the producing process.
 const READ_CHUNK: usize = 256 * 1024;
 /// How much of a failed program's standard error goes into the error.
@@ -130,7 +133,8 @@ async fn stream_part(
         let _ = stderr.read_to_end(&mut text).await;
         text
     });
-    let mut upload = BufWriter::with_capacity(store.inner.clone(), key.clone(), PART_PIECE);
+    let mut upload =
+        BufWriter::with_capacity(store.inner.clone(), key.clone(), PART_PIECE).with_max_concurrency(PIECES_IN_FLIGHT);
     let streamed = copy_hashing(stdout, &mut upload, program, store, &key).await;
     if streamed.is_err() {
         // The upload failed: stop the program rather than wait for it to fill a dead pipe.
