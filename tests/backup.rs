@@ -13,6 +13,8 @@ use object_store::{ObjectStoreExt as _, PutPayload};
 /// The object store and the PostgreSQL of the harness; `None` (the test skips) without them.
 struct Env {
     endpoint: String,
+    tls_endpoint: String,
+    ca_bundle: PathBuf,
     bucket: String,
     key_id_file: PathBuf,
     secret_file: PathBuf,
@@ -25,6 +27,8 @@ fn env() -> Option<Env> {
     let found = (|| {
         Some(Env {
             endpoint: var("MEDIANA_S3_ENDPOINT")?,
+            tls_endpoint: var("MEDIANA_S3_TLS_ENDPOINT")?,
+            ca_bundle: var("MEDIANA_S3_CA_BUNDLE")?.into(),
             bucket: var("MEDIANA_S3_BUCKET")?,
             key_id_file: var("MEDIANA_S3_ACCESS_KEY_ID_FILE")?.into(),
             secret_file: var("MEDIANA_S3_SECRET_ACCESS_KEY_FILE")?.into(),
@@ -45,6 +49,10 @@ fn env() -> Option<Env> {
 /// database, so the tests run in parallel and a rerun never sees an earlier run's backups.
 struct Case {
     env: Env,
+    /// The endpoint `mediana` is given (plain HTTP unless a test says otherwise).
+    endpoint: String,
+    /// The CA bundle `mediana` is given, if any.
+    ca_bundle: Option<PathBuf>,
     prefix: String,
     node: String,
     database: String,
@@ -57,7 +65,16 @@ impl Case {
         let database = format!("backup_{}_{}", name.replace('-', "_"), std::process::id());
         let work = std::env::temp_dir().join(format!("mediana-backup-{name}-{run}"));
         std::fs::create_dir_all(work.join("files/2026/12")).expect("work dir");
-        let case = Case { env, prefix: format!("tests/{run}"), node: format!("node-{name}"), database, work };
+        let endpoint = env.endpoint.clone();
+        let case = Case {
+            env,
+            endpoint,
+            ca_bundle: None,
+            prefix: format!("tests/{run}"),
+            node: format!("node-{name}"),
+            database,
+            work,
+        };
         case.psql("postgres", &format!("DROP DATABASE IF EXISTS {}", case.database));
         case.psql("postgres", &format!("CREATE DATABASE {}", case.database));
         case.psql(
@@ -90,10 +107,14 @@ impl Case {
     /// output checked for the credentials whatever the outcome.
     fn mediana(&self, args: &[&str], pg_database: &str) -> Output {
         let store = format!("s3://{}/{}", self.env.bucket, self.prefix);
-        let out = Command::new(env!("CARGO_BIN_EXE_mediana"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mediana"));
+        if let Some(bundle) = &self.ca_bundle {
+            command.env("MEDIANA_BACKUP_CA_BUNDLE", bundle);
+        }
+        let out = command
             .arg("backup")
             .args(args)
-            .args(["--store", &store, "--endpoint", &self.env.endpoint])
+            .args(["--store", &store, "--endpoint", &self.endpoint])
             .env("MEDIANA_BACKUP_ACCESS_KEY_ID_FILE", &self.env.key_id_file)
             .env("MEDIANA_BACKUP_SECRET_ACCESS_KEY_FILE", &self.env.secret_file)
             .envs([("PGHOST", &self.env.pg_host), ("PGPORT", &self.env.pg_port)])
@@ -339,4 +360,18 @@ fn wrong_credentials_fail_without_showing_them() {
     assert!(!out.status.success(), "a wrong secret was accepted");
     assert!(!stderr(&out).contains("not-the-secret-0123456789"), "{}", stderr(&out));
     case.env.secret_file = right;
+}
+
+#[test]
+fn the_store_is_reached_over_tls_with_its_ca_bundle() {
+    let Some(env) = env() else { return };
+    let mut case = Case::new(env, "tls");
+    case.endpoint = case.env.tls_endpoint.clone();
+    // The test CA is in no system store: without the bundle the certificate is refused.
+    let out = case.mediana(&["list"], "postgres");
+    assert!(!out.status.success(), "a certificate of an unknown CA was accepted");
+    case.ca_bundle = Some(case.env.ca_bundle.clone());
+    case.backup_ok(&[]);
+    let listed = case.listed();
+    assert!(listed.len() == 1 && listed[0].2, "{listed:?}");
 }

@@ -6,7 +6,8 @@
 #   tests/objectstore/s3.sh up DIR     start it; write DIR/env when it answers
 #   tests/objectstore/s3.sh down DIR   stop it and remove its data
 #
-# DIR/env (shell-sourceable, written last: it exists => ready) holds the endpoint, the bucket,
+# DIR/env (shell-sourceable, written last: it exists => ready) holds the endpoint (plain HTTP,
+# and HTTPS with a certificate from a CA made for this run, whose PEM it names), the bucket,
 # the region and the paths of two files holding the access key id and the secret access key.
 # The keys themselves are only in those files (mode 0600) and in the server's identities
 # file: never in an argument list or in DIR/env, as mediana reads them.
@@ -34,7 +35,7 @@ stop() {
 
 if [[ $cmd == down ]]; then
   stop
-  rm -rf "${DIR:?}/data" "$DIR/env" "$DIR/s3.json" "$DIR/access-key-id" "$DIR/secret-access-key"
+  rm -rf "${DIR:?}/data" "$DIR/env" "$DIR/s3.json" "$DIR/access-key-id" "$DIR/secret-access-key" "$DIR/tls"
   log "down: $DIR"
   exit 0
 fi
@@ -53,10 +54,10 @@ trap 'stop' EXIT
 ports=$(python3 -c '
 import socket
 socks = []
-for _ in range(8):
+for _ in range(9):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
-read -r master master_grpc volume volume_grpc filer filer_grpc s3 s3_grpc <<<"$ports"
+read -r master master_grpc volume volume_grpc filer filer_grpc s3 s3_grpc s3_https <<<"$ports"
 
 umask 077
 key_id=mediana-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -67,6 +68,14 @@ cat >"$DIR/s3.json" <<EOF
 {"identities": [{"name": "mediana", "credentials": [{"accessKey": "$key_id", "secretKey": "$secret"}],
   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
 EOF
+# A CA of this run and the server's certificate for 127.0.0.1, signed by it: the TLS test
+# trusts the CA through --ca-bundle, as a store with a private CA is reached.
+rm -rf "$DIR/tls"; mkdir -p "$DIR/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mediana test CA" \
+  -keyout "$DIR/tls/ca.key" -out "$DIR/tls/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$DIR/tls/server.key" -out "$DIR/tls/server.csr" 2>/dev/null
+openssl x509 -req -in "$DIR/tls/server.csr" -CA "$DIR/tls/ca.pem" -CAkey "$DIR/tls/ca.key" -CAcreateserial -days 2 \
+  -extfile <(printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n') -out "$DIR/tls/server.pem" 2>/dev/null
 umask 022
 rm -rf "$DIR/data"; mkdir -p "$DIR/data"
 
@@ -74,7 +83,8 @@ rm -rf "$DIR/data"; mkdir -p "$DIR/data"
   -master.port="$master" -master.port.grpc="$master_grpc" -master.volumeSizeLimitMB=64 \
   -volume.port="$volume" -volume.port.grpc="$volume_grpc" -volume.max=8 \
   -filer.port="$filer" -filer.port.grpc="$filer_grpc" \
-  -s3 -s3.port="$s3" -s3.port.grpc="$s3_grpc" -s3.config="$DIR/s3.json" \
+  -s3 -s3.port="$s3" -s3.port.grpc="$s3_grpc" -s3.config="$DIR/s3.json" -s3.port.iceberg=0 -s3.port.lance=0 \
+  -s3.port.https="$s3_https" -s3.cert.file="$DIR/tls/server.pem" -s3.key.file="$DIR/tls/server.key" \
   >"$DIR/weed.log" 2>&1 &
 echo $! >"$DIR/weed.pid"
 
@@ -92,6 +102,8 @@ done
 cat >"$DIR/env.tmp" <<EOF
 MEDIANA_S3_DIR=$DIR
 MEDIANA_S3_ENDPOINT=http://127.0.0.1:$s3
+MEDIANA_S3_TLS_ENDPOINT=https://127.0.0.1:$s3_https
+MEDIANA_S3_CA_BUNDLE=$DIR/tls/ca.pem
 MEDIANA_S3_BUCKET=$BUCKET
 MEDIANA_S3_REGION=us-east-1
 MEDIANA_S3_ACCESS_KEY_ID_FILE=$DIR/access-key-id
