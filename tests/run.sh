@@ -7,7 +7,8 @@
 # software. Then everything that runs is started inside a network namespace of its own
 # (tests/controplane/netns.sh), which reaches nothing but itself: the hub control plane (kwok
 # nodes) and two spokes for the multi-cluster tests, a control plane with a real node for
-# real pods, and the CKAN peers (two stock, one with mediana's DCAT-AP_IT extension); the
+# real pods, the CKAN peers (two stock, one with mediana's DCAT-AP_IT extension) and an
+# S3-compatible object store for the backup tests (SeaweedFS, tests/objectstore/s3.sh); the
 # extension's pytest tests and the cargo tests run there, and at the end the node's teardown
 # is checked.
 #
@@ -23,6 +24,7 @@ spokes_dir=${MEDIANA_TEST_SPOKES_DIR:-$repo/.controlplane}
 node_dir=${MEDIANA_TEST_NODE_DIR:-$repo/.controlplane/node}
 mkdir -p "$repo/.controlplane"
 ckan_dir=${MEDIANA_TEST_CKAN_DIR:-$repo/.ckan/test}
+s3_dir=${MEDIANA_TEST_S3_DIR:-$repo/.objectstore/test}
 # On CI every run is a fresh clone: cargo's target directory lives in the machine's cache, like
 # the Go binaries and the images, so a warm run compiles mediana and not its ~300 dependencies
 # again (nor clippy's checks of them, .ci/run). Without incremental data, and started afresh
@@ -68,10 +70,12 @@ phase2() {
   mediana_toolchain_env
   # The EXIT trap runs after this function returns, when its locals are gone: hence the default.
   local node_pid=
-  trap 'stop_tree "${node_pid:-}"; mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true; tests/controlplane/cluster.sh down "$node_dir" >/dev/null 2>&1 || true' EXIT
+  trap 'stop_tree "${node_pid:-}"; mediana_cluster_down || true; mediana_spokes_down || true; tests/ckan/ckan.sh down "$ckan_dir" >/dev/null 2>&1 || true; tests/objectstore/s3.sh down "$s3_dir" >/dev/null 2>&1 || true; tests/controlplane/cluster.sh down "$node_dir" >/dev/null 2>&1 || true' EXIT
   rm -rf "$ckan_dir"; mkdir -p "$(dirname "$ckan_dir")"
   MEDIANA_CKAN_DCATAPIT=3 tests/ckan/ckan.sh up "$ckan_dir" 3 >"$repo/.controlplane/ckan.log" 2>&1 &
   local ckan_pid=$!
+  tests/objectstore/s3.sh up "$s3_dir" >"$repo/.controlplane/s3.log" 2>&1 &
+  local s3_pid=$!
   # The real node and its tests run beside the rest: they wait on pods, the others on API
   # servers, so the two share the CPUs rather than queue.
   if [[ -z ${MEDIANA_SKIP_REAL_NODE:-} ]]; then
@@ -94,6 +98,13 @@ phase2() {
   fi
   set -a; . "$ckan_dir/env"; set +a
   log "CKAN peers ready after $((SECONDS - started)) s: $MEDIANA_CKAN_1_URL, $MEDIANA_CKAN_2_URL, $MEDIANA_CKAN_3_URL (DCAT-AP_IT)"
+  if ! wait $s3_pid; then
+    log "starting the object store failed; see $repo/.controlplane/s3.log"
+    tail -n 40 "$repo/.controlplane/s3.log" >&2
+    exit 1
+  fi
+  set -a; . "$s3_dir/env"; set +a
+  log "object store ready after $((SECONDS - started)) s: $MEDIANA_S3_ENDPOINT (bucket $MEDIANA_S3_BUCKET)"
 
   (cd ckanext-mediana && MEDIANA_CKAN_DCATAPIT_URL=$MEDIANA_CKAN_3_URL MEDIANA_CKAN_DCATAPIT_TOKEN=$MEDIANA_CKAN_3_TOKEN \
     MEDIANA_CKAN_DCATAPIT_INI=$MEDIANA_CKAN_3_INI \

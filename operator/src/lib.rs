@@ -2,6 +2,7 @@
 //! cloud. The crate is a library; `main.rs` parses the command line and calls into it.
 
 pub mod api;
+pub mod backup;
 pub mod controllers;
 pub mod harvest;
 pub mod leader;
@@ -14,4 +15,11 @@ pub mod telemetry;
 /// One line naming this build and the API it serves.
 pub fn version_line() -> String {
     format!("mediana {} (API {}/v1alpha1)", env!("CARGO_PKG_VERSION"), api::GROUP)
+}
+
+/// Installs ring as the process's rustls provider. reqwest is built without a bundled one
+/// (kube uses ring, and aws-lc-rs would be a second C library to build and audit), so every
+/// TLS client of the process calls this first; installing it again is refused, harmlessly.
+pub(crate) fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

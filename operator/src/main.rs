@@ -129,8 +129,113 @@ enum Command {
         #[command(subcommand)]
         what: ValidateCommand,
     },
+    /// Back up a node to S3-compatible object storage, list a store's backups, fetch one
+    /// back (docs/backup.md). Without a cluster.
+    Backup {
+        #[command(subcommand)]
+        what: BackupCommand,
+    },
     /// Print the version of mediana and of the API it serves.
     Version,
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Dump PostgreSQL (through the standard PG* environment variables) and archive the files
+    /// directory into a new backup, write its manifest, then apply retention.
+    Run {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The CatalogNode backed up (its folder in the store).
+        #[arg(long, env = "MEDIANA_BACKUP_NODE")]
+        node: String,
+        /// CKAN's version on the node, recorded in the manifest.
+        #[arg(long, env = "MEDIANA_BACKUP_CKAN_VERSION")]
+        ckan_version: String,
+        /// CKAN's database schema revision, recorded in the manifest when given.
+        #[arg(long, env = "MEDIANA_BACKUP_SCHEMA_REVISION")]
+        schema_revision: Option<String>,
+        /// CKAN's storage directory (the uploaded files).
+        #[arg(long, env = "MEDIANA_BACKUP_FILES_DIR")]
+        files_dir: std::path::PathBuf,
+        /// Keep the newest N complete backups (the newest is always kept).
+        #[arg(long, env = "MEDIANA_BACKUP_KEEP")]
+        keep: Option<u32>,
+        /// Remove complete backups older than this many days (never the newest).
+        #[arg(long, env = "MEDIANA_BACKUP_MAX_AGE_DAYS")]
+        max_age_days: Option<u32>,
+    },
+    /// List the backups of a store (every node's, or one's): name, time, size, complete.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Only this node's backups.
+        #[arg(long)]
+        node: Option<String>,
+    },
+    /// Download a complete backup's parts into a directory, refusing any part whose SHA-256
+    /// does not match its manifest.
+    Fetch {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The node.
+        #[arg(long)]
+        node: String,
+        /// The backup's name, or `latest` for the node's newest complete one.
+        #[arg(long, default_value = "latest")]
+        backup: String,
+        /// Directory to write the parts and the manifest into (created if missing).
+        #[arg(long)]
+        into: std::path::PathBuf,
+    },
+}
+
+/// Where the backups are and how to reach them. Credentials only from files or the
+/// environment: never as arguments, which every user of the machine can read.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// The backups' location, s3://BUCKET[/PREFIX].
+    #[arg(long, env = "MEDIANA_BACKUP_STORE")]
+    store: String,
+    /// The S3-compatible endpoint's URL (requests are path-style).
+    #[arg(long, env = "MEDIANA_BACKUP_ENDPOINT")]
+    endpoint: String,
+    /// The region requests are signed for.
+    #[arg(long, default_value = mediana::backup::DEFAULT_REGION, env = "MEDIANA_BACKUP_REGION")]
+    region: String,
+    /// File holding the access key id; $AWS_ACCESS_KEY_ID when omitted.
+    #[arg(long, env = "MEDIANA_BACKUP_ACCESS_KEY_ID_FILE")]
+    access_key_id_file: Option<std::path::PathBuf>,
+    /// File holding the secret access key; $AWS_SECRET_ACCESS_KEY when omitted.
+    #[arg(long, env = "MEDIANA_BACKUP_SECRET_ACCESS_KEY_FILE")]
+    secret_access_key_file: Option<std::path::PathBuf>,
+    /// PEM file of the certificate authorities the endpoint's certificate is checked
+    /// against (the system's roots when omitted).
+    #[arg(long, env = "MEDIANA_BACKUP_CA_BUNDLE")]
+    ca_bundle: Option<std::path::PathBuf>,
+}
+
+impl StoreArgs {
+    fn connect(self) -> anyhow::Result<mediana::backup::Store> {
+        use mediana::backup::{Credentials, SecretSource, Store, StoreConfig};
+        let source = |file: Option<std::path::PathBuf>, var: &str| {
+            file.map_or(SecretSource::Env(var.into()), SecretSource::File)
+        };
+        let credentials = Credentials::read(
+            &source(self.access_key_id_file, "AWS_ACCESS_KEY_ID"),
+            &source(self.secret_access_key_file, "AWS_SECRET_ACCESS_KEY"),
+        )?;
+        let (bucket, prefix) = StoreConfig::parse_location(&self.store)?;
+        let config = StoreConfig {
+            endpoint: self.endpoint,
+            bucket,
+            prefix,
+            region: self.region,
+            credentials,
+            ca_bundle: self.ca_bundle,
+        };
+        Ok(Store::connect(config)?)
+    }
 }
 
 #[derive(Subcommand)]
@@ -231,6 +336,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Version => println!("{}", mediana::version_line()),
+        Command::Backup { what } => backup(what).await?,
         Command::SpokeRbac { namespace, name } => {
             for manifest in mediana::controllers::rbac::spoke_manifests(&namespace, &name) {
                 print!("---\n{}", serde_saphyr::to_string(&manifest).context("rendering the manifests as YAML")?);
@@ -474,6 +580,57 @@ async fn harvest(args: HarvestArgs) -> anyhow::Result<mediana::harvest::RunRepor
         );
     });
     Ok(mediana::harvest::run(config, Some(progress)).await?)
+}
+
+async fn backup(what: BackupCommand) -> anyhow::Result<()> {
+    use mediana::backup;
+    match what {
+        BackupCommand::Run { store, node, ckan_version, schema_revision, files_dir, keep, max_age_days } => {
+            let store = store.connect()?;
+            let retention = backup::Retention { keep, max_age_days };
+            let request = backup::BackupRequest { node, ckan_version, schema_revision, files_dir, retention };
+            let started = std::time::Instant::now();
+            let outcome = backup::run(&store, &request)
+                .await
+                .with_context(|| format!("backing up {} to {}", request.node, store.location()))?;
+            let m = &outcome.manifest;
+            println!(
+                "backup {}/{} complete in {:.1} s, {} bytes",
+                m.node,
+                m.name,
+                started.elapsed().as_secs_f64(),
+                m.size()
+            );
+            for part in &m.parts {
+                println!("  {}: {} bytes, sha256 {}", part.name, part.size, part.sha256);
+            }
+            // The backup is complete: a failed retention is reported, and the run fails so
+            // that someone looks, but nothing is lost.
+            let removed = outcome.retention.context("the backup is complete, but retention failed")?;
+            for name in removed {
+                println!("retention removed {name}");
+            }
+        }
+        BackupCommand::List { store, node } => {
+            let store = store.connect()?;
+            let backups =
+                backup::list(&store, node.as_deref()).await.with_context(|| format!("listing {}", store.location()))?;
+            print!("{}", backup::table(&backups));
+        }
+        BackupCommand::Fetch { store, node, backup: name, into } => {
+            let store = store.connect()?;
+            let manifest = backup::fetch(&store, &node, &name, &into)
+                .await
+                .with_context(|| format!("fetching {node}/{name} from {}", store.location()))?;
+            println!(
+                "fetched {}/{} into {}: every part matches its manifest",
+                manifest.node,
+                manifest.name,
+                into.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// How long reconciles in progress may run after SIGTERM (the chart gives the pod 30 s).

@@ -376,9 +376,7 @@ pub struct NetGuard {
 impl NetGuard {
     /// Builds the guarded client.
     pub fn new(config: NetConfig) -> Result<Self, NetError> {
-        // reqwest is built without a bundled crypto provider; kube uses ring, so ring is the
-        // process-wide one. Installing it twice is harmless (the second call is refused).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_crypto_provider();
         let allow = config.allow_private_networks;
         let max_redirects = config.max_redirects;
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {

@@ -3,7 +3,8 @@
 # toolchain and caches them per version: etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubectl, kwok (with its stage files) and helm; for the real node, kubelet
 # and kube-proxy (same build as the control plane), containerd with its runc shim, the CNI
-# plugins, crictl, CoreDNS, local-path-provisioner and the pause program.
+# plugins, crictl, CoreDNS, local-path-provisioner and the pause program; for the backup
+# tests, SeaweedFS (an S3-compatible object store).
 #
 #   tests/controlplane/build.sh            build whatever is missing (prints progress)
 #   tests/controlplane/build.sh node       only the node's own binaries (not Kubernetes)
@@ -26,11 +27,12 @@ CRICTL_DIR=$CACHE/crictl-v$CRICTL_VERSION
 COREDNS_DIR=$CACHE/coredns-v$COREDNS_VERSION
 LOCAL_PATH_DIR=$CACHE/local-path-provisioner-v$LOCAL_PATH_VERSION
 PAUSE_DIR=$CACHE/pause-k8s-v$K8S_VERSION
+SEAWEEDFS_DIR=$CACHE/seaweedfs-v$SEAWEEDFS_VERSION
 
 if [[ ${1:-} == --print ]]; then
   echo "K8S_DIR=$K8S_DIR ETCD_DIR=$ETCD_DIR KWOK_DIR=$KWOK_DIR HELM_DIR=$HELM_DIR" \
     "CONTAINERD_DIR=$CONTAINERD_DIR CNI_DIR=$CNI_DIR CRICTL_DIR=$CRICTL_DIR COREDNS_DIR=$COREDNS_DIR" \
-    "LOCAL_PATH_DIR=$LOCAL_PATH_DIR PAUSE_DIR=$PAUSE_DIR"
+    "LOCAL_PATH_DIR=$LOCAL_PATH_DIR PAUSE_DIR=$PAUSE_DIR SEAWEEDFS_DIR=$SEAWEEDFS_DIR"
   exit 0
 fi
 
@@ -189,6 +191,19 @@ build_pause() {
   rm -rf "$PAUSE_DIR"; mv "$PAUSE_DIR.tmp" "$PAUSE_DIR"
 }
 
+# SeaweedFS cannot be `go install`ed either (replace directives in its go.mod), and its
+# replacements are folders of its own module: it builds from a copy of the module source,
+# writable (the module cache is read-only and the build writes beside the sources).
+build_seaweedfs() (
+  w=$(mktemp -d); trap 'chmod -R u+w "$w"; rm -rf "$w"' EXIT
+  local d; d=$(go mod download -json "github.com/seaweedfs/seaweedfs@v$SEAWEEDFS_VERSION" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Dir"])')
+  cp -r "$d" "$w/src"; chmod -R u+w "$w/src"
+  rm -rf "$SEAWEEDFS_DIR.tmp"; mkdir -p "$SEAWEEDFS_DIR.tmp"
+  (cd "$w/src" && go build -trimpath -ldflags='-s -w' -o "$SEAWEEDFS_DIR.tmp/weed" ./weed)
+  rm -rf "$SEAWEEDFS_DIR"; mv "$SEAWEEDFS_DIR.tmp" "$SEAWEEDFS_DIR"
+  "$SEAWEEDFS_DIR/weed" version >&2
+)
+
 # Kubernetes, the node's binaries and the tools: whatever is missing. `node` builds only the
 # node's own binaries, so they can build beside the (long) Kubernetes step.
 total=$SECONDS
@@ -210,4 +225,5 @@ step "helm v$HELM_VERSION" '[[ -x $HELM_DIR/helm && -f $HELM_DIR/.k8s-version-st
 k8s_built() { local b; for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do [[ -x $K8S_DIR/$b ]] || return 1; done; }
 step "kubernetes v$K8S_VERSION (apiserver, controller-manager, scheduler, kubectl, kubelet, kube-proxy)" k8s_built build_kubernetes
 build_node_binaries
+step "seaweedfs v$SEAWEEDFS_VERSION" '[[ -x $SEAWEEDFS_DIR/weed ]]' build_seaweedfs
 log "all binaries present in $CACHE ($(( SECONDS - total )) s)"
