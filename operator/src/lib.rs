@@ -12,6 +12,11 @@ pub mod publiccode;
 pub mod render;
 pub mod telemetry;
 
+/// Bytes as lowercase hexadecimal (digests, random tokens): one encoding for every caller.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// One line naming this build and the API it serves.
 pub fn version_line() -> String {
     format!("mediana {} (API {}/v1alpha1)", env!("CARGO_PKG_VERSION"), api::GROUP)

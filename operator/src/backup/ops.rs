@@ -174,16 +174,12 @@ async fn copy_hashing(
         let mut chunk = BytesMut::with_capacity(READ_CHUNK);
         let read = reader.read_buf(&mut chunk).await.map_err(|source| BackupError::Process { program, source })?;
         if read == 0 {
-            return Ok((size, hex(&hasher.finalize())));
+            return Ok((size, crate::hex(&hasher.finalize())));
         }
         hasher.update(&chunk);
         size += read as u64;
         upload.put(chunk.freeze()).await.map_err(|e| store.error(format!("uploading {key}"), e))?;
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The last bytes of a program's standard error, as text.
@@ -314,7 +310,7 @@ async fn download_part(store: &Store, key: &Path, part: &PartRecord, into: &Loca
     }
     file.sync_all().await.map_err(local)?;
     drop(file);
-    let actual = hex(&hasher.finalize());
+    let actual = crate::hex(&hasher.finalize());
     let refusal = if size != part.size {
         Some(BackupError::SizeMismatch { part: part.name.clone(), expected: part.size, actual: size })
     } else if actual != part.sha256 {
@@ -381,6 +377,6 @@ mod tests {
         let long = format!("{}the reason", "x".repeat(STDERR_TAIL * 2));
         assert!(tail(long.as_bytes()).ends_with("the reason"));
         assert_eq!(tail(long.as_bytes()).len(), STDERR_TAIL);
-        assert_eq!(hex(&[0, 15, 255]), "000fff");
+        assert_eq!(crate::hex(&[0, 15, 255]), "000fff");
     }
 }

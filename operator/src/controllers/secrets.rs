@@ -130,7 +130,7 @@ pub fn generate(keys: &[(String, SecretValue)]) -> Result<BTreeMap<String, ByteS
 fn random_hex() -> Result<String, Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|err| Error::Random(err.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::hex(&bytes))
 }
 
 #[cfg(test)]

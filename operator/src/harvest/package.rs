@@ -45,7 +45,7 @@ pub fn package_name(job: &str, key: &str) -> String {
     }
     let slug: String = slug.trim_matches('-').chars().take(80).collect();
     let digest = Sha256::digest(format!("{job}\n{key}").as_bytes());
-    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let hash = crate::hex(&digest[..4]);
     if slug.is_empty() { format!("dataset-{hash}") } else { format!("{slug}-{hash}") }
 }
 
@@ -245,7 +245,7 @@ fn content_hash(package: &Value, provenance: &Provenance) -> String {
     hasher.update(package.to_string().as_bytes());
     hasher.update(provenance.job.as_bytes());
     hasher.update(provenance.source.as_bytes());
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex(&hasher.finalize())
 }
 
 /// The value of an extra in a package dict as CKAN returns it.
