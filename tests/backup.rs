@@ -53,6 +53,8 @@ struct Case {
     endpoint: String,
     /// The CA bundle `mediana` is given, if any.
     ca_bundle: Option<PathBuf>,
+    /// `MEDIANA_BACKUP_DATABASE_URL`, as a backup pod sets it, if any.
+    database_url: Option<String>,
     prefix: String,
     node: String,
     database: String,
@@ -70,6 +72,7 @@ impl Case {
             env,
             endpoint,
             ca_bundle: None,
+            database_url: None,
             prefix: format!("tests/{run}"),
             node: format!("node-{name}"),
             database,
@@ -110,6 +113,9 @@ impl Case {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mediana"));
         if let Some(bundle) = &self.ca_bundle {
             command.env("MEDIANA_BACKUP_CA_BUNDLE", bundle);
+        }
+        if let Some(url) = &self.database_url {
+            command.env("MEDIANA_BACKUP_DATABASE_URL", url);
         }
         let out = command
             .arg("backup")
@@ -374,4 +380,35 @@ fn the_store_is_reached_over_tls_with_its_ca_bundle() {
     case.backup_ok(&[]);
     let listed = case.listed();
     assert!(listed.len() == 1 && listed[0].2, "{listed:?}");
+}
+
+#[test]
+fn a_backup_pod_connects_through_a_database_url_and_reports_in_json() {
+    let Some(env) = env() else { return };
+    let mut case = Case::new(env, "url-report");
+    case.database_url =
+        Some(format!("postgresql://postgres@{}:{}/{}", case.env.pg_host, case.env.pg_port, case.database));
+    let report = case.work.join("termination-log");
+    let report_arg = report.to_str().expect("utf-8 path").to_owned();
+    // PGDATABASE names no database: only the URL's database makes the dump work, and the URL
+    // is never on pg_dump's command line.
+    let files = case.files();
+    let args = ["run", "--node", &case.node, "--ckan-version", "2.12.0", "--files-dir", files.to_str().expect("utf-8")];
+    let out = case.mediana(&[&args[..], &["--report", &report_arg]].concat(), "no_such_database");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written: mediana::backup::Report =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("the report")).expect("JSON");
+    let listed = case.listed();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(written.name, listed[0].0);
+    assert_eq!(written.location, format!("s3://{}/{}/{}/{}/", case.env.bucket, case.prefix, case.node, written.name));
+    assert!(written.size_bytes > 0 && written.seconds >= 0.0, "{written:?}");
+
+    case.database_url =
+        Some(format!("postgresql://postgres:hunter2@{}:{}/x?options=-c", case.env.pg_host, case.env.pg_port));
+    let out = case.mediana(&args, &case.database);
+    assert!(!out.status.success());
+    let text = stderr(&out);
+    assert!(text.contains("query parameter \"options\" is not supported"), "{text}");
+    assert!(!text.contains("hunter2"), "the password is not shown: {text}");
 }

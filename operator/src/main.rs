@@ -48,10 +48,11 @@ enum Command {
         /// Name of the leader-election Lease.
         #[arg(long, default_value = "mediana-leader", env = "MEDIANA_LEASE_NAME")]
         lease_name: String,
-        /// Image of the harvester pods (the operator's own image; the chart sets it to the
-        /// image it runs). Default: ghcr.io/mediana-dev/mediana:<this version>.
-        #[arg(long, env = "MEDIANA_HARVESTER_IMAGE")]
-        harvester_image: Option<String>,
+        /// The operator's own image, which harvester pods run and backup and restore pods
+        /// take the `mediana` command from (the chart sets it to the image it runs).
+        /// Default: ghcr.io/mediana-dev/mediana:<this version>.
+        #[arg(long, env = "MEDIANA_OPERATOR_IMAGE")]
+        operator_image: Option<String>,
         /// YAML file replacing rows of the placement table (data classification → minimum
         /// ACN level, kinds of cloud, adeguamento); the built-in defaults when omitted. See
         /// docs/placement.md.
@@ -135,14 +136,21 @@ enum Command {
         #[command(subcommand)]
         what: BackupCommand,
     },
+    /// Copy this program into DIR: an init container's way of giving a pod of another image
+    /// (PostgreSQL's, for backups and restores) the `mediana` command.
+    CopyTo {
+        /// The directory (an emptyDir the pod's other containers mount).
+        dir: std::path::PathBuf,
+    },
     /// Print the version of mediana and of the API it serves.
     Version,
 }
 
 #[derive(Subcommand)]
 enum BackupCommand {
-    /// Dump PostgreSQL (through the standard PG* environment variables) and archive the files
-    /// directory into a new backup, write its manifest, then apply retention.
+    /// Dump PostgreSQL and archive the files directory into a new backup, write its
+    /// manifest, then apply retention. pg_dump connects through $MEDIANA_BACKUP_DATABASE_URL
+    /// (a libpq URL, read from the environment only) or the standard PG* variables.
     Run {
         #[command(flatten)]
         store: StoreArgs,
@@ -164,6 +172,10 @@ enum BackupCommand {
         /// Remove complete backups older than this many days (never the newest).
         #[arg(long, env = "MEDIANA_BACKUP_MAX_AGE_DAYS")]
         max_age_days: Option<u32>,
+        /// Also write the backup's name, location, size and duration as one line of JSON to
+        /// this file (a pod's termination log, which the operator reads).
+        #[arg(long, env = "MEDIANA_BACKUP_REPORT")]
+        report: Option<std::path::PathBuf>,
     },
     /// List the backups of a store (every node's, or one's): name, time, size, complete.
     List {
@@ -336,6 +348,12 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Version => println!("{}", mediana::version_line()),
+        Command::CopyTo { dir } => {
+            let program = std::env::current_exe().context("finding this program's file")?;
+            let copy = dir.join("mediana");
+            std::fs::copy(&program, &copy)
+                .with_context(|| format!("copying {} to {}", program.display(), copy.display()))?;
+        }
         Command::Backup { what } => backup(what).await?,
         Command::SpokeRbac { namespace, name } => {
             for manifest in mediana::controllers::rbac::spoke_manifests(&namespace, &name) {
@@ -417,7 +435,7 @@ async fn main() -> anyhow::Result<()> {
             placement_policy,
             default_target,
             allowed_licenses,
-            harvester_image,
+            operator_image,
             probe_interval_seconds,
         } => {
             telemetry::init_logging(cli.log_format);
@@ -426,9 +444,9 @@ async fn main() -> anyhow::Result<()> {
                 None => PlacementPolicy::default(),
             };
             let defaults = Settings::default();
-            let harvester_image = harvester_image.unwrap_or(defaults.harvester_image);
+            let operator_image = operator_image.unwrap_or(defaults.operator_image);
             let probe_interval = std::time::Duration::from_secs(probe_interval_seconds);
-            let settings = Settings { placement, default_target, allowed_licenses, harvester_image, probe_interval };
+            let settings = Settings { placement, default_target, allowed_licenses, operator_image, probe_interval };
             let election = leader_election.then(|| LeaderElection {
                 namespace: lease_namespace,
                 lease: lease_name,
@@ -585,10 +603,12 @@ async fn harvest(args: HarvestArgs) -> anyhow::Result<mediana::harvest::RunRepor
 async fn backup(what: BackupCommand) -> anyhow::Result<()> {
     use mediana::backup;
     match what {
-        BackupCommand::Run { store, node, ckan_version, schema_revision, files_dir, keep, max_age_days } => {
+        BackupCommand::Run { store, node, ckan_version, schema_revision, files_dir, keep, max_age_days, report } => {
             let store = store.connect()?;
             let retention = backup::Retention { keep, max_age_days };
-            let request = backup::BackupRequest { node, ckan_version, schema_revision, files_dir, retention };
+            let database_url = std::env::var("MEDIANA_BACKUP_DATABASE_URL").ok().filter(|u| !u.is_empty());
+            let request =
+                backup::BackupRequest { node, ckan_version, schema_revision, files_dir, retention, database_url };
             let started = std::time::Instant::now();
             let outcome = backup::run(&store, &request)
                 .await
@@ -603,6 +623,10 @@ async fn backup(what: BackupCommand) -> anyhow::Result<()> {
             );
             for part in &m.parts {
                 println!("  {}: {} bytes, sha256 {}", part.name, part.size, part.sha256);
+            }
+            if let Some(file) = report {
+                let line = serde_json::to_string(&backup::Report::of(m, store.location()))?;
+                std::fs::write(&file, line).with_context(|| format!("writing the report to {}", file.display()))?;
             }
             // The backup is complete: a failed retention is reported, and the run fails so
             // that someone looks, but nothing is lost.

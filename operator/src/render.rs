@@ -8,6 +8,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api::{CatalogNode, ReusableSolution};
+use crate::controllers::Settings;
+use crate::controllers::catalog_node::backups::BackupContext;
 use crate::controllers::catalog_node::builders;
 use crate::controllers::children::{Child, Owner};
 use crate::controllers::reusable_solution::builders as solution_builders;
@@ -77,7 +79,10 @@ pub fn render(manifests: &str, secrets: Secrets) -> Result<String, RenderError> 
                 let node: CatalogNode = parse(&document, index)?;
                 preview(&node, secrets, |owner| {
                     let spec = &node.spec;
-                    let children = builders::children(spec, owner, Some(&builders::Release::desired(spec)))?;
+                    let release = builders::Release::desired(spec);
+                    let operator_image = Settings::default().operator_image;
+                    let context = BackupContext { operator_image: &operator_image, ckan_version: &release.version };
+                    let children = builders::children(spec, owner, Some(&release), context)?;
                     Ok((builders::generated_secrets(spec, owner), children))
                 })?
             }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::patterns;
 use super::shared::{
-    Administration, CommonStatus, DeletionPolicy, PlacedSite, Placement, SecretKeyRef, StorageSpec, default_one,
-    default_true,
+    Administration, CommonStatus, DeletionPolicy, ObjectStoreSpec, PlacedSite, Placement, SecretKeyRef, StorageSpec,
+    default_one, default_true,
 };
 
 /// CKAN version deployed when `spec.version` is omitted.
@@ -404,22 +404,34 @@ pub enum IssuerKind {
     Issuer,
 }
 
-/// Scheduled database backups.
+/// Scheduled backups: to an S3-compatible object store (the database and the uploaded files,
+/// off the cluster), or, without one, database dumps on a volume beside the node.
 #[derive(Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupSpec {
-    /// When to dump the database, in cron syntax (e.g. `30 2 * * *`).
+    /// When to back up, in cron syntax (e.g. `30 2 * * *`). A backup also runs on each new
+    /// value of the annotation `mediana.dev/backup-now`.
     #[schemars(pattern(patterns::CRON_SCHEDULE))]
     pub schedule: String,
     /// Time zone of the schedule (IANA, e.g. `Europe/Rome`); the controller manager's when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(patterns::TIME_ZONE))]
     pub time_zone: Option<String>,
-    /// How many dumps to keep; older ones are removed after each successful backup.
+    /// How many backups to keep; older ones are removed after each successful backup (never
+    /// the newest complete one, so a node whose backups stopped working keeps its last good one).
     #[serde(default = "default_retention")]
     #[schemars(range(min = 1, max = 365))]
     pub retention: i32,
-    /// Volume that holds the dumps.
+    /// With an object store, also remove backups older than this many days (never the newest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_age_days: Option<u32>,
+    /// The S3-compatible store the backups go to: each holds a `pg_dump` of the database, a
+    /// tar of the uploaded files and a manifest with their sizes and SHA-256 (docs/backup.md).
+    /// Without it, database dumps go to the volume of `storage`, in the node's cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_store: Option<ObjectStoreSpec>,
+    /// Volume that holds the dumps when there is no object store.
     #[serde(default = "default_backup_storage")]
     pub storage: StorageSpec,
     /// Take a backup before each CKAN version upgrade.
@@ -533,10 +545,22 @@ pub enum UpgradePhase {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupStatus {
-    /// When the dump completed (RFC 3339).
+    /// When the backup completed (RFC 3339).
     pub time: String,
     /// Name of the Job that made it.
     pub job: String,
+    /// The backup's name in the store (its start time), what `spec.restore.backup` names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where it is: `s3://BUCKET/PREFIX/NODE/NAME/`, or the dump's path on the backup volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Bytes stored: the database dump and the files archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    /// How long it took, as a duration such as `12.4s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
 }
 
 fn default_ckan_version() -> String {

@@ -72,6 +72,11 @@ pub const CRON_SCHEDULE: &str = concat!(
     r")$"
 );
 
+/// Where backups go in an S3-compatible store: `s3://BUCKET[/PREFIX]`, the bucket named as S3
+/// names them (3–63 lower-case letters, digits, `.` and `-`), the prefix a path of letters,
+/// digits, `.`, `_`, `-` and `/`.
+pub const S3_DESTINATION: &str = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]*)?$";
+
 #[cfg(test)]
 mod tests {
     use regex::Regex;

@@ -20,6 +20,44 @@ pub struct SecretKeyRef {
     pub key: String,
 }
 
+/// An S3-compatible object store that backups are written to and restored from (the names
+/// follow CloudNativePG's `barmanObjectStore`). Requests are path-style
+/// (`endpoint/bucket/key`), which every S3-compatible server answers.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectStoreSpec {
+    /// Where the backups are: `s3://BUCKET[/PREFIX]`. Each node's backups are in the folder
+    /// `PREFIX/<node name>/`.
+    #[schemars(pattern(patterns::S3_DESTINATION), length(max = 1024))]
+    pub destination_path: String,
+    /// URL of the S3 endpoint, e.g. `https://s3.example.it`.
+    #[serde(rename = "endpointURL")]
+    #[schemars(pattern(patterns::HTTP_URL), length(max = 2048))]
+    pub endpoint_url: String,
+    /// Region the requests are signed for; `us-east-1` when omitted, which S3-compatible
+    /// servers without regions accept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::CONFIG_KEY), length(max = 64))]
+    pub region: Option<String>,
+    /// The access keys, each a key of a Secret in the object's namespace. They reach the
+    /// backup pod as mounted files, never as arguments or environment variables.
+    pub s3_credentials: S3Credentials,
+    /// A Secret key holding the PEM certificates of the authorities that signed the
+    /// endpoint's certificate, for a store with a private CA; the system's roots otherwise.
+    #[serde(rename = "endpointCA", default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_ca: Option<SecretKeyRef>,
+}
+
+/// The access keys of an S3-compatible store.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Credentials {
+    /// The access key id.
+    pub access_key_id: SecretKeyRef,
+    /// The secret access key.
+    pub secret_access_key: SecretKeyRef,
+}
+
 /// A key of a ConfigMap in the object's own namespace.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

@@ -14,15 +14,19 @@
 //! A backup is complete only when its manifest exists: a run that fails halfway leaves parts
 //! without one, which listings show as incomplete and retention removes later.
 
+mod database;
 mod error;
 mod manifest;
 mod ops;
+mod report;
 mod retention;
 mod store;
 
+pub use database::pg_environment;
 pub use error::BackupError;
 pub use manifest::{Manifest, PartRecord, backup_name, check_segment};
 pub use ops::{BackupInfo, BackupOutcome, BackupRequest, fetch, list, run, table};
+pub use report::Report;
 pub use retention::{Retention, plan};
 pub use store::{Credentials, DEFAULT_REGION, SecretSource, Store, StoreConfig};
 

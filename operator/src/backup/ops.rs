@@ -16,7 +16,7 @@ use tokio::process::Command;
 
 use super::{
     BackupError, DATABASE_PART, FILES_PART, MANIFEST, Manifest, PartRecord, Retention, Store, backup_name,
-    check_segment, plan,
+    check_segment, pg_environment, plan,
 };
 
 /// Parts are uploaded in pieces of this size (S3's minimum is 5 MiB), [`PIECES_IN_FLIGHT`]
@@ -43,6 +43,9 @@ pub struct BackupRequest {
     pub files_dir: PathBuf,
     /// Retention, applied once the backup is complete.
     pub retention: Retention,
+    /// The database as a libpq URL; without it `pg_dump` reads the standard `PG*` variables.
+    /// Its parts reach `pg_dump` as those variables, never on its command line.
+    pub database_url: Option<String>,
 }
 
 /// A completed backup, and what retention did after it.
@@ -84,6 +87,9 @@ pub async fn run(store: &Store, request: &BackupRequest) -> Result<BackupOutcome
     let mut pg_dump = Command::new("pg_dump");
     // --no-password: a missing password fails at once instead of waiting on a prompt.
     pg_dump.args(["--format=custom", "--no-password"]);
+    if let Some(url) = &request.database_url {
+        pg_dump.envs(pg_environment(url)?);
+    }
     let database = stream_part(store, &folder, DATABASE_PART, "pg_dump", pg_dump).await?;
 
     let mut tar = Command::new("tar");

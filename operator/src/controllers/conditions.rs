@@ -27,6 +27,8 @@ pub enum ConditionType {
     WebReady,
     /// The newest harvest run succeeded.
     LastRunSucceeded,
+    /// A CatalogNode's newest backup succeeded.
+    LastBackupSucceeded,
     /// A ReusableSolution's publiccode.yml was read and follows the standard.
     PubliccodeValid,
     /// A ReusableSolution's target satisfies its data classification.
@@ -47,6 +49,7 @@ impl ConditionType {
             Self::SearchReady => "SearchReady",
             Self::WebReady => "WebReady",
             Self::LastRunSucceeded => "LastRunSucceeded",
+            Self::LastBackupSucceeded => "LastBackupSucceeded",
             Self::PubliccodeValid => "PubliccodeValid",
             Self::PlacementAllowed => "PlacementAllowed",
             Self::QualificationValid => "QualificationValid",
@@ -92,8 +95,10 @@ pub enum Reason {
     Upgrading,
     /// The database migration of an upgrade failed.
     MigrationFailed,
-    /// The backup before an upgrade failed.
+    /// A backup failed (scheduled, on demand, or before an upgrade).
     BackupFailed,
+    /// A backup completed.
+    BackupCompleted,
     /// The search-index rebuild after an upgrade failed.
     ReindexFailed,
     /// The CatalogNode a HarvestJob writes into does not exist.
@@ -178,6 +183,7 @@ impl Reason {
             Self::Upgrading => "Upgrading",
             Self::MigrationFailed => "MigrationFailed",
             Self::BackupFailed => "BackupFailed",
+            Self::BackupCompleted => "BackupCompleted",
             Self::ReindexFailed => "ReindexFailed",
             Self::TargetNotFound => "TargetNotFound",
             Self::HarvestLoop => "HarvestLoop",

@@ -141,8 +141,9 @@ pub struct Settings {
     /// SPDX licence identifiers a reused solution's licence must satisfy on every target,
     /// besides each target's own `allowedLicenses`; no operator-wide list when empty.
     pub allowed_licenses: Vec<String>,
-    /// Image of the harvester pods: the operator's own image, run as `mediana harvest-job`.
-    pub harvester_image: String,
+    /// The operator's own image: harvester pods run it (`mediana harvest-job`), and backup
+    /// and restore pods copy the `mediana` command from it (`mediana copy-to`).
+    pub operator_image: String,
     /// How often a reachable CloudTarget is probed (an unreachable one is retried sooner,
     /// with backoff).
     pub probe_interval: Duration,
@@ -157,7 +158,7 @@ impl Default for Settings {
             placement: PlacementPolicy::default(),
             default_target: LOCAL_TARGET.to_owned(),
             allowed_licenses: Vec::new(),
-            harvester_image: format!("{OPERATOR_IMAGE}:{}", env!("CARGO_PKG_VERSION")),
+            operator_image: format!("{OPERATOR_IMAGE}:{}", env!("CARGO_PKG_VERSION")),
             probe_interval: Duration::from_secs(60),
         }
     }

@@ -601,6 +601,18 @@ pub fn termination_summary(pod: &Pod) -> Option<String> {
     })
 }
 
+/// The termination message of a pod whose containers all exited successfully (what a
+/// backup pod reports); `None` while one runs, after a failure, or without a message.
+pub fn success_message(pod: &Pod) -> Option<String> {
+    let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
+    let mut messages = statuses.iter().map(|s| {
+        let terminated = s.state.as_ref()?.terminated.as_ref()?;
+        (terminated.exit_code == 0).then(|| terminated.message.clone().unwrap_or_default())
+    });
+    let all: Option<Vec<String>> = messages.by_ref().collect();
+    all?.into_iter().find(|m| !m.trim().is_empty())
+}
+
 /// `scheme://user:password@`, the password in group 2.
 static USERINFO_PASSWORD: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"(://[^:/@\s]*:)([^@\s]*)@").ok());

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, EnvVar, PersistentVolumeClaim, PodSpec, PodTemplateSpec, Probe,
     Volume, VolumeMount,
@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::ObjectMeta;
 
+use super::backups::{self, BackupContext};
 use super::config;
 use crate::api::catalog_node::{
     CatalogEndpoints, CatalogNodeSpec, ComponentVersions, ExternalService, ManagedPostgres, ManagedRedis, ManagedSolr,
@@ -353,8 +354,14 @@ fn config_map(owner: &Owner, ini: &str) -> ConfigMap {
 
 /// Every child of a node whose web runs `web` (the release serving traffic, which differs
 /// from the desired one while an upgrade waits for its migration); with no `web`, the node
-/// waits for its database to be initialised and runs no CKAN web pod yet.
-pub fn children(spec: &CatalogNodeSpec, owner: &Owner, web: Option<&Release>) -> Result<Vec<Child>, Error> {
+/// waits for its database to be initialised and runs no CKAN web pod yet. `backup` is what
+/// the backup CronJob's pods need besides the spec.
+pub fn children(
+    spec: &CatalogNodeSpec,
+    owner: &Owner,
+    web: Option<&Release>,
+    backup: BackupContext<'_>,
+) -> Result<Vec<Child>, Error> {
     let names = Names::new(owner);
     let ini = ckan_ini(spec, owner).map_err(|err| Error::InvalidSpec(err.to_string()))?;
     if spec.datastore.as_ref().is_some_and(|d| d.external.is_none()) && managed_database(spec).is_none() {
@@ -410,8 +417,10 @@ pub fn children(spec: &CatalogNodeSpec, owner: &Owner, web: Option<&Release>) ->
     if spec.ingress.enabled {
         out.push(Child::new(&ingress(spec, owner))?);
     }
-    if let Some(cron) = backup_cronjob(spec, owner)? {
-        out.push(Child::new(&backup_claim(spec, owner))?);
+    if let Some(claim) = backups::claim_of(spec, owner) {
+        out.push(Child::new(&claim)?);
+    }
+    if let Some(cron) = backups::cronjob(spec, owner, backup)? {
         out.push(Child::new(&cron)?);
     }
     Ok(out)
@@ -617,11 +626,15 @@ pub fn upgrade_job(
     kind: UpgradeJob,
     release: &Release,
     first_install: bool,
+    context: BackupContext<'_>,
 ) -> Result<Job, Error> {
     let maintenance = |storage, command: &[&str]| maintenance_pod(spec, owner, release, storage, command);
     let name = upgrade_job_name(owner, kind, release);
     let (metadata, pod) = match kind {
-        UpgradeJob::Backup => (metadata(owner, &name, component::BACKUP), backup_pod(spec, owner, 1, "Never")?),
+        UpgradeJob::Backup => {
+            let backup = spec.backup.as_ref().ok_or(Error::MissingObjectKey("spec.backup"))?;
+            (metadata(owner, &name, component::BACKUP), backups::pod(spec, owner, backup, context, "Never")?)
+        }
         UpgradeJob::Migrate if first_install => {
             let install = account_script(spec, "install");
             (
@@ -870,98 +883,6 @@ fn route<'a>(spec: &'a CatalogNodeSpec, owner: &Owner) -> Route<'a> {
         annotations: spec.ingress.annotations.clone(),
         tls: spec.ingress.tls.as_ref(),
     }
-}
-
-fn backup_claim(spec: &CatalogNodeSpec, owner: &Owner) -> PersistentVolumeClaim {
-    let storage = spec.backup.as_ref().map(|b| b.storage.clone()).unwrap_or_else(|| spec.storage.clone());
-    claim(owner, &Names::new(owner).backup(), component::BACKUP, &storage, "ReadWriteOnce")
-}
-
-/// The shell script a backup pod runs: dump, then keep the newest `retention` dumps. The dump
-/// is written under a `.partial` name and renamed once complete; a failed dump removes it, so
-/// the volume only ever holds complete dumps and retention never counts a broken one.
-pub fn backup_script(instance: &str, retention: i32) -> String {
-    format!(
-        "set -eu\n\
-         out=/backups/{instance}-$(date -u +%Y%m%dT%H%M%SZ).dump\n\
-         trap 'rm -f \"$out.partial\"' EXIT\n\
-         pg_dump --format=custom --file=\"$out.partial\" \"$DATABASE_URL\"\n\
-         mv \"$out.partial\" \"$out\"\n\
-         ls -1t /backups/{instance}-*.dump | tail -n +{keep} | xargs -r rm -f --\n\
-         echo \"backup written: $out\"\n",
-        keep = retention + 1
-    )
-}
-
-/// The pod that dumps the database into the backup volume, keeping `retention` dumps.
-fn backup_pod(spec: &CatalogNodeSpec, owner: &Owner, retention: i32, restart: &str) -> Result<PodTemplateSpec, Error> {
-    let names = Names::new(owner);
-    let database_url = ckan_env(spec, owner)
-        .into_iter()
-        .find(|v| v.name == "CKAN_SQLALCHEMY_URL")
-        .map(|v| EnvVar { name: "DATABASE_URL".into(), ..v })
-        .ok_or(Error::MissingObjectKey("database URL"))?;
-    // An external database is dumped with the default version's client.
-    let image = workloads::postgres_image(&managed_database(spec).unwrap_or_default());
-    let retention = spec.backup.as_ref().map(|b| b.retention).unwrap_or(retention);
-    let container = Container {
-        name: "backup".into(),
-        image: Some(image),
-        command: Some(vec!["/bin/sh".into(), "-c".into(), backup_script(&owner.instance, retention)]),
-        env: Some(vec![database_url]),
-        resources: Some(default_resources("100m", "256Mi")),
-        security_context: Some(restricted_container_security()),
-        volume_mounts: Some(vec![mount("backups", "/backups"), mount("tmp", "/tmp")]),
-        // pg_dump's error, quoted by the status when a pre-upgrade backup fails.
-        termination_message_policy: Some("FallbackToLogsOnError".into()),
-        ..Default::default()
-    };
-    Ok(pod_template(
-        owner,
-        component::BACKUP,
-        workloads::IMAGE_UID,
-        PodSpec {
-            containers: vec![container],
-            restart_policy: Some(restart.into()),
-            volumes: Some(vec![
-                Volume {
-                    name: "backups".into(),
-                    persistent_volume_claim: Some(k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
-                        claim_name: names.backup(),
-                        read_only: None,
-                    }),
-                    ..Default::default()
-                },
-                empty_dir("tmp"),
-            ]),
-            ..Default::default()
-        },
-    ))
-}
-
-/// The backup CronJob, when backups are configured.
-pub fn backup_cronjob(spec: &CatalogNodeSpec, owner: &Owner) -> Result<Option<CronJob>, Error> {
-    let Some(backup) = &spec.backup else { return Ok(None) };
-    Ok(Some(CronJob {
-        metadata: metadata(owner, &Names::new(owner).backup(), component::BACKUP),
-        spec: Some(CronJobSpec {
-            schedule: backup.schedule.clone(),
-            time_zone: backup.time_zone.clone(),
-            concurrency_policy: Some("Forbid".into()),
-            successful_jobs_history_limit: Some(3),
-            failed_jobs_history_limit: Some(3),
-            job_template: JobTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(owner.labels(component::BACKUP)), ..Default::default() }),
-                spec: Some(JobSpec {
-                    backoff_limit: Some(2),
-                    template: backup_pod(spec, owner, backup.retention, "OnFailure")?,
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        }),
-        ..Default::default()
-    }))
 }
 
 /// Labels as a plain map, for tests and status.

@@ -4,6 +4,7 @@
 //! (pure, in [`builders`]), apply them and prune what is no longer desired, observe the
 //! workloads, and report what was observed in the status.
 
+pub mod backups;
 pub mod builders;
 pub mod config;
 pub mod serving;
@@ -20,10 +21,11 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{DeleteParams, ListParams};
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, instrument};
 
-use super::children::{Child, Owner, api_resource, apply_and_prune};
+use super::children::{COMPONENT_LABEL, Child, Owner, api_resource, apply_and_prune};
 use super::conditions::{self, ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site};
 use super::workloads::{self, Observed, deployment_readiness, statefulset_readiness};
@@ -32,6 +34,7 @@ use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions,
 use crate::api::shared::DeletionPolicy;
 use crate::api::shared::PlacedSite;
 use crate::api::{CatalogNode, CatalogNodeStatus, CloudTarget};
+use backups::{BACKUP_NOW_ANNOTATION, BackupContext};
 use builders::{Names, Release, UpgradeJob, component, managed_database, managed_redis, managed_search};
 use upgrade::{JobState, JobStates, Plan};
 
@@ -228,10 +231,18 @@ async fn roll_out(
             now: &now,
         });
 
-        let mut children = builders::children(spec, owner, plan.web.as_ref())?;
+        // Backups record the release whose database they dump: the serving one.
+        let dumped = plan.web.as_ref().or(serving.as_ref()).unwrap_or(&desired_release);
+        let context = BackupContext { operator_image: &ctx.settings.operator_image, ckan_version: &dumped.version };
+        let mut children = builders::children(spec, owner, plan.web.as_ref(), context)?;
         if let Some(kind) = plan.start {
             info!(job = ?kind, to = desired_release.version, "starting an upgrade step");
-            let job = builders::upgrade_job(spec, owner, kind, &desired_release, serving.is_none())?;
+            let job = builders::upgrade_job(spec, owner, kind, &desired_release, serving.is_none(), context)?;
+            children.push(Child::new(&job)?);
+        }
+        if let Some(value) = node.annotations().get(BACKUP_NOW_ANNOTATION)
+            && let Some(job) = backups::now_job(spec, owner, context, value)?
+        {
             children.push(Child::new(&job)?);
         }
         // The first install sets up the sysadmin account; one changed since is set up by a
@@ -256,9 +267,15 @@ async fn roll_out(
         let observation = Observation { sysadmin, ..observe(client, owner, spec, plan.web.as_ref()).await? };
         let mut status = status(spec, &observation, plan.web.as_ref(), previous);
         status.upgrade = plan.status.clone();
-        status.last_backup = last_backup(client, owner, &desired_release, previous).await?;
+        let backups = observe_backups(client, owner, previous.and_then(|p| p.last_backup.as_ref())).await?;
+        status.last_backup = backups.last.clone();
         status.sites = recorded;
-        Ok((status, conditions(&observation, &plan)))
+        let mut desired = conditions(&observation, &plan);
+        if let Some(backup) = backups::condition(&backups) {
+            announce_backup_failure(ctx, node, &backup).await;
+            desired.push(backup);
+        }
+        Ok((status, desired))
     }
     .await
     .map_err(|err| site.classify(err))?;
@@ -320,33 +337,45 @@ where
     Ok(removed)
 }
 
-/// The newest successful backup: by the CronJob, or before an upgrade.
-async fn last_backup(
+/// The node's finished backup Jobs (scheduled, on demand, before upgrades) summed up; only
+/// the newest success and the newest failure have their pods read, for their messages.
+async fn observe_backups(
     client: &Client,
     owner: &Owner,
-    release: &Release,
-    previous: Option<&CatalogNodeStatus>,
-) -> Result<Option<BackupStatus>, Error> {
-    let names = Names::new(owner);
-    let cronjobs: Api<CronJob> = Api::namespaced(client.clone(), &owner.namespace);
+    recorded: Option<&BackupStatus>,
+) -> Result<backups::Summary, Error> {
     let jobs: Api<Job> = Api::namespaced(client.clone(), &owner.namespace);
-    let scheduled = cronjobs
-        .get_opt(&names.backup())
-        .await?
-        .and_then(|c| c.status?.last_successful_time)
-        .map(|t| BackupStatus { time: t.0.to_string(), job: names.backup() });
-    let upgrade_job = builders::upgrade_job_name(owner, UpgradeJob::Backup, release);
-    let before_upgrade = jobs
-        .get_opt(&upgrade_job)
-        .await?
-        .and_then(|j| j.status?.completion_time)
-        .map(|t| BackupStatus { time: t.0.to_string(), job: upgrade_job });
-    Ok(newest([scheduled, before_upgrade, previous.and_then(|p| p.last_backup.clone())]))
+    let selector = format!("{},{COMPONENT_LABEL}={}", owner.children_selector(), component::BACKUP);
+    let listed = jobs.list(&ListParams::default().labels(&selector)).await?.items;
+    let mut finished: Vec<backups::Finished> = listed.iter().filter_map(backups::finished).collect();
+    finished.sort_by(|a, b| a.time.cmp(&b.time));
+    let newest = |succeeded: bool| finished.iter().rposition(|f| f.succeeded == succeeded);
+    let chosen: Vec<usize> = [newest(true), newest(false)].into_iter().flatten().collect();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &owner.namespace);
+    let mut read = Vec::new();
+    for index in chosen {
+        let mut job = finished[index].clone();
+        let of_job = ListParams::default().labels(&format!("{}={}", workloads::JOB_NAME_LABEL, job.job));
+        let listed = pods.list(&of_job).await?.items;
+        job.message = if job.succeeded {
+            listed.iter().find_map(workloads::success_message)
+        } else {
+            listed.iter().find_map(workloads::termination_summary)
+        };
+        read.push(job);
+    }
+    Ok(backups::summarize(read, recorded))
 }
 
-/// The newest of some backups (RFC 3339 times in UTC compare as text).
-pub fn newest(backups: impl IntoIterator<Item = Option<BackupStatus>>) -> Option<BackupStatus> {
-    backups.into_iter().flatten().max_by(|a, b| a.time.cmp(&b.time))
+/// A Warning Event when a backup failure is new (the condition's message names its Job).
+async fn announce_backup_failure(ctx: &Context, node: &CatalogNode, condition: &DesiredCondition) {
+    if condition.status {
+        return;
+    }
+    let before = node.status.as_ref().and_then(|s| conditions::find(&s.common.conditions, condition.type_));
+    if before.is_none_or(|c| c.message != condition.message) {
+        super::publish(ctx, node, EventType::Warning, condition.reason.as_str(), &condition.message).await;
+    }
 }
 
 /// The state of the upgrade Jobs for `release` (all missing when no upgrade ran).

@@ -47,8 +47,14 @@ fn owner() -> Owner {
     }
 }
 
+/// The backup pods' image and version, as the controller passes them.
+fn backup_context() -> backups::BackupContext<'static> {
+    backups::BackupContext { operator_image: "ghcr.io/mediana-dev/mediana:0.1.0", ckan_version: "2.12.0" }
+}
+
 fn children(spec: &CatalogNodeSpec) -> Vec<Child> {
-    builders::children(spec, &owner(), Some(&builders::Release::desired(spec))).expect("children build")
+    builders::children(spec, &owner(), Some(&builders::Release::desired(spec)), backup_context())
+        .expect("children build")
 }
 
 fn env_of(container: &Value) -> Vec<(String, Value)> {
@@ -169,7 +175,8 @@ fn every_built_kind_is_declared_as_applied() {
         spec(json!({"replicas": 2, "backup": {"schedule": "0 2 * * *"}, "ingress": {"tls": {"secretName": "tls"}}}));
     let mut built = children(&full);
     for kind in [UpgradeJob::Backup, UpgradeJob::Migrate, UpgradeJob::Reindex] {
-        let job = builders::upgrade_job(&full, &owner(), kind, &Release::desired(&full), false).expect("upgrade job");
+        let job = builders::upgrade_job(&full, &owner(), kind, &Release::desired(&full), false, backup_context())
+            .expect("upgrade job");
         built.push(Child::new(&job).expect("child"));
     }
     for child in &built {
@@ -235,7 +242,8 @@ fn external_services_replace_the_managed_ones() {
 fn every_ckan_pod_waits_for_an_external_database_and_none_for_a_managed_one() {
     let first_steps = |node: &CatalogNodeSpec| -> Vec<Value> {
         let release = builders::Release::desired(node);
-        let migration = builders::upgrade_job(node, &owner(), UpgradeJob::Migrate, &release, true).expect("a Job");
+        let migration = builders::upgrade_job(node, &owner(), UpgradeJob::Migrate, &release, true, backup_context())
+            .expect("a Job");
         children(node)
             .iter()
             .filter(|c| c.resource.kind == "Deployment" && c.name().starts_with("marche-ckan"))
@@ -304,12 +312,141 @@ fn backups_dump_on_schedule_and_keep_the_newest() {
     assert_eq!(cron["spec"]["schedule"], "30 2 * * *");
     assert_eq!(cron["spec"]["timeZone"], "Europe/Rome");
     assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
-    let script = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2]
-        .as_str()
-        .unwrap_or_default();
+    let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let script = pod["containers"][0]["command"][2].as_str().unwrap_or_default();
     assert!(script.contains("pg_dump --format=custom"), "{script}");
     assert!(script.contains("tail -n +6"), "keeps 5 dumps: {script}");
+    assert!(script.contains(">/dev/termination-log"), "reports its dump: {script}");
+    assert_eq!(pod["containers"][0]["terminationMessagePolicy"], "FallbackToLogsOnError");
     find(&built, "PersistentVolumeClaim", "marche-backup");
+}
+
+/// A node backed up to an object store, with a private CA.
+fn backed_up_to_a_store() -> CatalogNodeSpec {
+    spec(json!({"backup": {"schedule": "@daily", "retention": 4, "maxAgeDays": 30, "objectStore": {
+        "destinationPath": "s3://backups/ckan",
+        "endpointURL": "https://s3.regione.marche.it",
+        "s3Credentials": {
+            "accessKeyId": {"name": "s3-keys", "key": "id"},
+            "secretAccessKey": {"name": "s3-keys", "key": "secret"}
+        },
+        "endpointCA": {"name": "s3-ca", "key": "ca.crt"}
+    }}}))
+}
+
+#[test]
+fn backups_to_an_object_store_run_mediana_in_the_postgres_image_with_keys_as_files() {
+    let built = children(&backed_up_to_a_store());
+    assert!(
+        !kinds_and_names(&built).contains(&"PersistentVolumeClaim/marche-backup".to_owned()),
+        "no backup volume when the backups leave the cluster"
+    );
+    let cron = find(&built, "CronJob", "marche-backup");
+    let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let init = &pod["initContainers"][0];
+    assert_eq!(init["image"], "ghcr.io/mediana-dev/mediana:0.1.0");
+    assert_eq!(init["command"], json!(["/usr/local/bin/mediana", "copy-to", "/mediana"]));
+    let backup = &pod["containers"][0];
+    assert_eq!(backup["image"], "ghcr.io/mediana-dev/postgres:15");
+    assert_eq!(backup["command"], json!(["/mediana/mediana", "backup", "run"]));
+    let env: std::collections::BTreeMap<String, Value> = env_of(backup).into_iter().collect();
+    for (name, value) in [
+        ("MEDIANA_BACKUP_STORE", "s3://backups/ckan"),
+        ("MEDIANA_BACKUP_ENDPOINT", "https://s3.regione.marche.it"),
+        ("MEDIANA_BACKUP_REGION", "us-east-1"),
+        ("MEDIANA_BACKUP_NODE", "marche"),
+        ("MEDIANA_BACKUP_CKAN_VERSION", "2.12.0"),
+        ("MEDIANA_BACKUP_FILES_DIR", "/var/lib/ckan"),
+        ("MEDIANA_BACKUP_KEEP", "4"),
+        ("MEDIANA_BACKUP_MAX_AGE_DAYS", "30"),
+        ("MEDIANA_BACKUP_ACCESS_KEY_ID_FILE", "/etc/mediana/store/access-key-id"),
+        ("MEDIANA_BACKUP_CA_BUNDLE", "/etc/mediana/store/ca.pem"),
+        ("MEDIANA_BACKUP_REPORT", "/dev/termination-log"),
+    ] {
+        assert_eq!(env.get(name).map(|v| &v["value"]), Some(&json!(value)), "{name}");
+    }
+    assert_eq!(
+        env["MEDIANA_BACKUP_DATABASE_URL"]["valueFrom"]["secretKeyRef"],
+        json!({"name": "marche-db", "key": "url"}),
+        "the database URL from its Secret, never written into the pod"
+    );
+    // Neither key is in the environment or the command line: only the projected files.
+    let text = backup.to_string();
+    assert!(!text.contains("s3-keys"), "{text}");
+    let volumes = pod["volumes"].as_array().cloned().unwrap_or_default();
+    let store = volumes.iter().find(|v| v["name"] == "store").expect("the store's volume");
+    assert_eq!(
+        store["projected"]["sources"],
+        json!([
+            {"secret": {"name": "s3-keys", "items": [{"key": "id", "path": "access-key-id"}]}},
+            {"secret": {"name": "s3-keys", "items": [{"key": "secret", "path": "secret-access-key"}]}},
+            {"secret": {"name": "s3-ca", "items": [{"key": "ca.crt", "path": "ca.pem"}]}}
+        ])
+    );
+    let uploads = volumes.iter().find(|v| v["name"] == "uploads").expect("the uploads");
+    assert_eq!(uploads["persistentVolumeClaim"], json!({"claimName": "marche-uploads", "readOnly": true}));
+    // One web replica: its ReadWriteOnce uploads are mounted beside it.
+    let term = &pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0];
+    assert_eq!(term["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(term["labelSelector"]["matchLabels"]["app.kubernetes.io/component"], "web");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+}
+
+#[test]
+fn each_backup_now_value_is_one_job_like_the_scheduled_one() {
+    let node = backed_up_to_a_store();
+    let job = |value| {
+        backups::now_job(&node, &owner(), backup_context(), value).expect("builds").expect("backups configured")
+    };
+    let (first, again, other) = (job("2026-12-07T10:00"), job("2026-12-07T10:00"), job("2026-12-07T11:00"));
+    let name = |j: &k8s_openapi::api::batch::v1::Job| j.metadata.name.clone().unwrap_or_default();
+    assert!(name(&first).starts_with("marche-backup-now-"), "{}", name(&first));
+    assert_eq!(name(&first), name(&again), "the same value is the same Job");
+    assert_ne!(name(&first), name(&other), "a new value is a new backup");
+    let built = children(&node);
+    let cron = find(&built, "CronJob", "marche-backup");
+    let template = serde_json::to_value(&first.spec).expect("JSON");
+    assert_eq!(template, cron["spec"]["jobTemplate"]["spec"], "what runs now is what runs on schedule");
+    let without = spec(json!({}));
+    assert!(backups::now_job(&without, &owner(), backup_context(), "x").expect("builds").is_none());
+}
+
+#[test]
+fn the_last_backup_is_the_newest_success_and_a_later_failure_is_reported() {
+    let report = r#"{"name":"20261207T023000.120Z","location":"s3://backups/ckan/marche/20261207T023000.120Z/","sizeBytes":1048576,"seconds":12.44}"#;
+    let job = |job: &str, time: &str, succeeded, message: Option<&str>| backups::Finished {
+        job: job.into(),
+        time: time.into(),
+        message: message.map(str::to_owned),
+        succeeded,
+    };
+    let ok = backups::summarize(vec![job("marche-backup-1", "2026-12-07T02:30:13Z", true, Some(report))], None);
+    let last = ok.last.clone().expect("a backup");
+    assert_eq!(last.name.as_deref(), Some("20261207T023000.120Z"));
+    assert_eq!((last.size_bytes, last.duration.as_deref()), (Some(1_048_576), Some("12.4s")));
+    assert_eq!(ok.failure, None);
+    let condition = backups::condition(&ok).expect("a condition");
+    assert!(condition.status && condition.reason == Reason::BackupCompleted, "{condition:?}");
+
+    let failed = backups::summarize(
+        vec![
+            job("marche-backup-1", "2026-12-07T02:30:13Z", true, Some(report)),
+            job("marche-backup-2", "2026-12-08T02:31:05Z", false, Some("object store: connection refused")),
+        ],
+        None,
+    );
+    assert_eq!(failed.last, ok.last, "the previous good backup stays the last one");
+    let condition = backups::condition(&failed).expect("a condition");
+    assert!(!condition.status && condition.reason == Reason::BackupFailed, "{condition:?}");
+    assert!(condition.message.contains("marche-backup-2 failed: object store: connection refused"), "{condition:?}");
+    assert!(condition.message.contains("the last good backup: backup 20261207T023000.120Z"), "{condition:?}");
+
+    // A failure older than the recorded backup (its Job gone) is history, not news.
+    let recorded =
+        BackupStatus { time: "2026-12-09T02:30:00Z".into(), job: "marche-backup-3".into(), ..Default::default() };
+    let later = backups::summarize(vec![job("marche-backup-2", "2026-12-08T02:31:05Z", false, None)], Some(&recorded));
+    assert_eq!((later.last, later.failure), (Some(recorded), None));
+    assert_eq!(backups::condition(&backups::Summary::default()), None, "no condition before any backup");
 }
 
 #[test]
@@ -344,7 +481,7 @@ fn options_the_operator_owns_are_refused_naming_the_key() {
         let node = spec(json!({ "config": config }));
         let err = builders::ckan_ini(&node, &owner()).expect_err("refused");
         assert_eq!(err.to_string(), message);
-        let built = builders::children(&node, &owner(), Some(&builders::Release::desired(&node)));
+        let built = builders::children(&node, &owner(), Some(&builders::Release::desired(&node)), backup_context());
         assert!(built.is_err(), "nothing is built from {config}");
     }
 }
@@ -457,18 +594,6 @@ fn serving_version_moves_only_after_the_rollout() {
 }
 
 #[test]
-fn the_newest_backup_wins() {
-    let backup = |time: &str, job: &str| Some(BackupStatus { time: time.into(), job: job.into() });
-    let newest = super::newest([
-        backup("2026-11-20T02:30:00Z", "scheduled"),
-        None,
-        backup("2026-11-23T13:15:10Z", "before-upgrade"),
-    ]);
-    assert_eq!(newest.map(|b| b.job).as_deref(), Some("before-upgrade"));
-    assert_eq!(super::newest([None, None]), None);
-}
-
-#[test]
 fn the_worker_runs_ckans_jobs_with_the_webs_release_and_reaches_what_they_need() {
     let built = children(&spec(json!({})));
     let worker = find(&built, "Deployment", "marche-ckan-worker");
@@ -494,7 +619,7 @@ fn the_worker_runs_ckans_jobs_with_the_webs_release_and_reaches_what_they_need()
 #[test]
 fn before_its_database_is_initialised_a_node_runs_no_ckan_web_pod() {
     let node = spec(json!({"replicas": 2}));
-    let built = builders::children(&node, &owner(), None).expect("children build");
+    let built = builders::children(&node, &owner(), None, backup_context()).expect("children build");
     let kinds = kinds_and_names(&built);
     let ckan = |k: &String| k.starts_with("Deployment/marche-ckan") || k.starts_with("PodDisruptionBudget/");
     assert!(!kinds.iter().any(ckan), "neither web nor worker: {kinds:?}");
@@ -539,7 +664,9 @@ fn the_first_install_sets_up_the_account_in_the_migrations_process() {
     let node = spec(json!({"sysadmin": {"name": "admin-marche"}}));
     let release = builders::Release::desired(&node);
     let migration = |first_install| {
-        let job = builders::upgrade_job(&node, &owner(), UpgradeJob::Migrate, &release, first_install).expect("a Job");
+        let job =
+            builders::upgrade_job(&node, &owner(), UpgradeJob::Migrate, &release, first_install, backup_context())
+                .expect("a Job");
         serde_json::to_value(job).expect("json")
     };
     let selector = builders::account_selector(&node, &owner());
@@ -808,11 +935,11 @@ fn an_external_datastore_is_reached_with_its_secrets_and_never_set_up() {
 fn a_datastore_on_an_external_database_without_its_urls_is_refused_by_name() {
     let node = spec(json!({"datastore": {},
         "database": {"external": {"urlSecretRef": {"name": "marche-db", "key": "url"}}}}));
-    let err = builders::children(&node, &owner(), None).expect_err("refused");
+    let err = builders::children(&node, &owner(), None, backup_context()).expect_err("refused");
     assert!(err.to_string().contains("datastore.external"), "{err}");
     for key in ["ckan.datastore.write_url", "ckanext.xloader.api_token", "ckanext.xloader.site_url"] {
         let node = spec(json!({"config": {key: "x"}}));
-        let err = builders::children(&node, &owner(), None).expect_err("an owned option");
+        let err = builders::children(&node, &owner(), None, backup_context()).expect_err("an owned option");
         assert!(err.to_string().contains(key), "{err}");
     }
 }
@@ -849,7 +976,8 @@ fn only_the_first_migration_holds_the_uploads_claim() {
     let node = spec(json!({}));
     let release = builders::Release::desired(&node);
     let claims_of = |kind, first_install| {
-        let job = builders::upgrade_job(&node, &owner(), kind, &release, first_install).expect("a Job");
+        let job =
+            builders::upgrade_job(&node, &owner(), kind, &release, first_install, backup_context()).expect("a Job");
         let pod = serde_json::to_value(job).expect("json")["spec"]["template"]["spec"].clone();
         let storage = pod["volumes"].as_array().into_iter().flatten().find(|v| v["name"] == "storage").cloned();
         let mounted = pod["containers"][0]["volumeMounts"]

@@ -210,7 +210,7 @@ pub fn job_template(
     vars.push(env("MEDIANA_LOG_FORMAT", "json"));
     let harvester = Container {
         name: COMPONENT.into(),
-        image: Some(settings.harvester_image.clone()),
+        image: Some(settings.operator_image.clone()),
         args: Some(args),
         env: Some(vars),
         resources: spec.resources.clone().or_else(|| Some(default_resources("250m", "256Mi"))),

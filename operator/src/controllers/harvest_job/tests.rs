@@ -138,7 +138,7 @@ fn the_harvester_pod_is_restricted_and_gets_its_token_from_the_node() {
     let volumes = pod["volumes"].as_array().expect("volumes");
     assert!(volumes.iter().any(|v| v["configMap"]["name"] == "marche-ckan-config"), "{volumes:?}");
     let harvester = containers[1];
-    assert_eq!(harvester["image"], Settings::default().harvester_image);
+    assert_eq!(harvester["image"], Settings::default().operator_image);
     let args: Vec<&str> = harvester["args"].as_array().expect("args").iter().filter_map(Value::as_str).collect();
     assert_eq!(
         args,
