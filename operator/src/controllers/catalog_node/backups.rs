@@ -323,7 +323,7 @@ fn beside_the_web(spec: &CatalogNodeSpec, owner: &Owner, backup: &BackupSpec) ->
 
 /// What a backup Job that succeeded reports: its pod's termination message when the pod
 /// wrote one, else only its completion.
-pub fn succeeded(job: &str, completed: &str, message: Option<&str>) -> BackupStatus {
+fn succeeded(job: &str, completed: &str, message: Option<&str>) -> BackupStatus {
     let report = message.and_then(Report::parse);
     BackupStatus {
         time: completed.to_owned(),

@@ -347,14 +347,13 @@ async fn observe_backups(
     let jobs: Api<Job> = Api::namespaced(client.clone(), &owner.namespace);
     let selector = format!("{},{COMPONENT_LABEL}={}", owner.children_selector(), component::BACKUP);
     let listed = jobs.list(&ListParams::default().labels(&selector)).await?.items;
-    let mut finished: Vec<backups::Finished> = listed.iter().filter_map(backups::finished).collect();
-    finished.sort_by(|a, b| a.time.cmp(&b.time));
-    let newest = |succeeded: bool| finished.iter().rposition(|f| f.succeeded == succeeded);
-    let chosen: Vec<usize> = [newest(true), newest(false)].into_iter().flatten().collect();
+    let finished: Vec<backups::Finished> = listed.iter().filter_map(backups::finished).collect();
+    let newest = |succeeded: bool| {
+        finished.iter().filter(|f| f.succeeded == succeeded).max_by(|a, b| a.time.cmp(&b.time)).cloned()
+    };
     let pods: Api<Pod> = Api::namespaced(client.clone(), &owner.namespace);
     let mut read = Vec::new();
-    for index in chosen {
-        let mut job = finished[index].clone();
+    for mut job in [newest(true), newest(false)].into_iter().flatten() {
         let of_job = ListParams::default().labels(&format!("{}={}", workloads::JOB_NAME_LABEL, job.job));
         let listed = pods.list(&of_job).await?.items;
         job.message = if job.succeeded {
