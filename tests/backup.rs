@@ -97,6 +97,32 @@ impl Case {
         assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// One value of a query, as psql prints it unaligned.
+    fn query(&self, database: &str, sql: &str) -> String {
+        let out = Command::new("psql")
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", &self.env.pg_host, "-p", &self.env.pg_port])
+            .args(["-U", "postgres", "-d", database, "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// `backup restore` of `backup` into the database `into` (through its URL, as the
+    /// restore pod connects) and the files directory `files`, reporting to `report`.
+    fn restore(&mut self, backup: &str, into: &str, files: &Path, report: &Path) -> Output {
+        self.psql("postgres", &format!("DROP DATABASE IF EXISTS {into}"));
+        self.psql("postgres", &format!("CREATE DATABASE {into}"));
+        std::fs::create_dir_all(files).expect("files dir");
+        self.database_url = Some(format!("postgresql://postgres@{}:{}/{into}", self.env.pg_host, self.env.pg_port));
+        let work = self.work.join("restore-work");
+        let paths = [work.as_path(), files, report].map(|p| p.to_str().expect("utf-8 path").to_owned());
+        let args = ["restore", "--node", &self.node, "--backup", backup, "--work-dir", &paths[0]];
+        let out = self.mediana(&[&args[..], &["--files-dir", &paths[1], "--report", &paths[2]]].concat(), "postgres");
+        self.database_url = None;
+        out
+    }
+
     fn files(&self) -> PathBuf {
         self.work.join("files")
     }
@@ -411,4 +437,56 @@ fn a_backup_pod_connects_through_a_database_url_and_reports_in_json() {
     let text = stderr(&out);
     assert!(text.contains("query parameter \"options\" is not supported"), "{text}");
     assert!(!text.contains("hunter2"), "the password is not shown: {text}");
+}
+
+#[test]
+fn a_restore_brings_back_the_database_and_the_files_byte_for_byte() {
+    let Some(env) = env() else { return };
+    let mut case = Case::new(env, "restore");
+    let upload = noise(3 * 1024 * 1024 + 17, 11);
+    std::fs::write(case.files().join("2026/12/resource.bin"), &upload).expect("write a file");
+    case.backup_ok(&[]);
+    let (name, _, _) = case.listed().remove(0);
+
+    let (into, files, report) =
+        (format!("{}_restored", case.database), case.work.join("restored"), case.work.join("log"));
+    let out = case.restore("latest", &into, &files, &report);
+    assert!(out.status.success(), "restore failed: {}", stderr(&out));
+    assert_eq!(case.query(&into, "SELECT count(*) FROM package"), "2000");
+    assert_eq!(case.query(&into, "SELECT title FROM package WHERE id = 'ds-1999'"), "Dataset 1999");
+    assert_eq!(std::fs::read(files.join("2026/12/resource.bin")).expect("the restored file"), upload);
+    let written: mediana::backup::Report =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("the report")).expect("JSON");
+    assert_eq!(written.name, name, "latest is the one backup");
+    // Only the restored files are left: the downloaded parts are removed.
+    let left: Vec<_> = std::fs::read_dir(case.work.join("restore-work")).expect("work dir").flatten().collect();
+    assert!(left.iter().all(|e| e.file_name() == "manifest.json"), "{left:?}");
+
+    // Restored again over itself (a retried restore pod): the same rows, not twice as many.
+    let out = case.restore(&name, &into, &files, &report);
+    assert!(out.status.success(), "restore failed: {}", stderr(&out));
+    assert_eq!(case.query(&into, "SELECT count(*) FROM package"), "2000");
+}
+
+#[tokio::test]
+async fn a_corrupted_backup_restores_nothing() {
+    let Some(env) = env() else { return };
+    let mut case = Case::new(env, "restore-corrupt");
+    std::fs::write(case.files().join("readme.txt"), "dati aperti\n").expect("write a file");
+    case.backup_ok(&[]);
+    let (name, _, _) = case.listed().remove(0);
+    // The files part, checked after the database's: nothing may be restored before every
+    // part is checked.
+    let key = Key::from(format!("{}/{}/{name}/files.tar", case.prefix, case.node));
+    case.store().client().put(&key, PutPayload::from(noise(10240, 5))).await.expect("overwrite the part");
+
+    let (into, files, report) =
+        (format!("{}_restored", case.database), case.work.join("restored"), case.work.join("log"));
+    let out = case.restore(&name, &into, &files, &report);
+    assert!(!out.status.success(), "a corrupted backup was restored");
+    let err = stderr(&out);
+    assert!(err.contains("files.tar: SHA-256 ") && err.contains("refusing it"), "{err}");
+    assert_eq!(case.query(&into, "SELECT count(*) FROM pg_tables WHERE tablename = 'package'"), "0");
+    assert_eq!(std::fs::read_dir(&files).expect("files dir").count(), 0, "no file restored");
+    assert!(!report.exists(), "no report of a restore that did not happen");
 }

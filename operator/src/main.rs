@@ -200,6 +200,29 @@ enum BackupCommand {
         #[arg(long)]
         into: std::path::PathBuf,
     },
+    /// Restore a complete backup: every part downloaded and checked against its manifest
+    /// first, then the database by pg_restore (one transaction) and the files by tar.
+    /// pg_restore connects through $MEDIANA_BACKUP_DATABASE_URL or the standard PG* variables.
+    Restore {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The node whose backup it is (its folder in the store).
+        #[arg(long, env = "MEDIANA_BACKUP_NODE")]
+        node: String,
+        /// The backup's name, or `latest` for the node's newest complete one.
+        #[arg(long, default_value = "latest", env = "MEDIANA_BACKUP_NAME")]
+        backup: String,
+        /// Directory the parts are downloaded into (room for the whole backup).
+        #[arg(long, env = "MEDIANA_BACKUP_WORK_DIR")]
+        work_dir: std::path::PathBuf,
+        /// CKAN's storage directory, which the uploaded files are extracted into.
+        #[arg(long, env = "MEDIANA_BACKUP_FILES_DIR")]
+        files_dir: std::path::PathBuf,
+        /// Also write the restored backup's name, location, size and the restore's duration
+        /// as one line of JSON to this file (a pod's termination log).
+        #[arg(long, env = "MEDIANA_BACKUP_REPORT")]
+        report: Option<std::path::PathBuf>,
+    },
 }
 
 /// Where the backups are and how to reach them. Credentials only from files or the
@@ -606,7 +629,7 @@ async fn backup(what: BackupCommand) -> anyhow::Result<()> {
         BackupCommand::Run { store, node, ckan_version, schema_revision, files_dir, keep, max_age_days, report } => {
             let store = store.connect()?;
             let retention = backup::Retention { keep, max_age_days };
-            let database_url = std::env::var("MEDIANA_BACKUP_DATABASE_URL").ok().filter(|u| !u.is_empty());
+            let database_url = database_url_from_env();
             let request =
                 backup::BackupRequest { node, ckan_version, schema_revision, files_dir, retention, database_url };
             let started = std::time::Instant::now();
@@ -625,8 +648,7 @@ async fn backup(what: BackupCommand) -> anyhow::Result<()> {
                 println!("  {}: {} bytes, sha256 {}", part.name, part.size, part.sha256);
             }
             if let Some(file) = report {
-                let line = serde_json::to_string(&backup::Report::of(m, store.location()))?;
-                std::fs::write(&file, line).with_context(|| format!("writing the report to {}", file.display()))?;
+                write_report(&file, &backup::Report::of(m, store.location()))?;
             }
             // The backup is complete: a failed retention is reported, and the run fails so
             // that someone looks, but nothing is lost.
@@ -653,8 +675,33 @@ async fn backup(what: BackupCommand) -> anyhow::Result<()> {
                 into.display()
             );
         }
+        BackupCommand::Restore { store, node, backup: name, work_dir, files_dir, report } => {
+            let store = store.connect()?;
+            let database_url = database_url_from_env();
+            let request = backup::RestoreRequest { node, backup: name, work_dir, files_dir, database_url };
+            let started = std::time::Instant::now();
+            let manifest = backup::restore(&store, &request)
+                .await
+                .with_context(|| format!("restoring {}/{} from {}", request.node, request.backup, store.location()))?;
+            let seconds = started.elapsed().as_secs_f64();
+            println!("restored {}/{} (CKAN {}) in {seconds:.1} s", manifest.node, manifest.name, manifest.ckan_version);
+            if let Some(file) = report {
+                write_report(&file, &backup::Report { seconds, ..backup::Report::of(&manifest, store.location()) })?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The database URL of a backup or restore pod: from the environment only, never an argument.
+fn database_url_from_env() -> Option<String> {
+    std::env::var("MEDIANA_BACKUP_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A backup's or restore's report, one line of JSON (a pod's termination log).
+fn write_report(file: &std::path::Path, report: &mediana::backup::Report) -> anyhow::Result<()> {
+    let line = serde_json::to_string(report)?;
+    std::fs::write(file, line).with_context(|| format!("writing the report to {}", file.display()))
 }
 
 /// How long reconciles in progress may run after SIGTERM (the chart gives the pod 30 s).

@@ -74,6 +74,14 @@ pub enum BackupError {
     /// `latest` was asked for and the node has no complete backup.
     #[error("node {0} has no complete backup")]
     NoBackup(String),
+    /// A complete backup whose manifest lacks a part a restore needs.
+    #[error("backup {name} has no {part}: it cannot be restored")]
+    MissingPart {
+        /// The backup's name.
+        name: String,
+        /// The part missing.
+        part: &'static str,
+    },
     /// A fetched part whose size differs from the manifest's.
     #[error("{part}: {actual} bytes, the manifest says {expected}: refusing it")]
     SizeMismatch {

@@ -19,6 +19,7 @@ mod error;
 mod manifest;
 mod ops;
 mod report;
+mod restore;
 mod retention;
 mod store;
 
@@ -27,6 +28,7 @@ pub use error::BackupError;
 pub use manifest::{Manifest, PartRecord, backup_name, check_segment};
 pub use ops::{BackupInfo, BackupOutcome, BackupRequest, fetch, list, run, table};
 pub use report::Report;
+pub use restore::{RestoreRequest, restore};
 pub use retention::{Retention, plan};
 pub use store::{Credentials, DEFAULT_REGION, SecretSource, Store, StoreConfig};
 

@@ -189,7 +189,7 @@ async fn copy_hashing(
 }
 
 /// The last bytes of a program's standard error, as text.
-fn tail(stderr: &[u8]) -> String {
+pub(super) fn tail(stderr: &[u8]) -> String {
     let start = stderr.len().saturating_sub(STDERR_TAIL);
     String::from_utf8_lossy(&stderr[start..]).trim().to_owned()
 }
