@@ -135,6 +135,12 @@ pub struct CatalogNodeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupSpec>,
 
+    /// A backup that a new node starts from: its database and uploaded files are restored
+    /// before CKAN first starts, then the search index is rebuilt (docs/backup.md). Read only
+    /// until the node first serves: added to a node that already serves, it is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreSpec>,
+
     /// Whether the data volumes (database, search index, uploads, backups) are deleted with
     /// the CatalogNode. `Retain` keeps them.
     #[serde(default)]
@@ -439,6 +445,72 @@ pub struct BackupSpec {
     pub before_upgrade: bool,
 }
 
+/// Where a new node's data comes from: a backup that `spec.backup.objectStore` of a node
+/// (this one before it was lost, or another) wrote.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreSpec {
+    /// The store the backup is in: the `objectStore` of the node that was backed up.
+    pub object_store: ObjectStoreSpec,
+    /// The name of the node that was backed up (its folder in the store); this node's name
+    /// when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::DNS_LABEL), length(max = 63))]
+    pub node: Option<String>,
+    /// The backup: its name (`status.lastBackup.name` of the node backed up, or a row of
+    /// `mediana backup list`), or `latest` for that node's newest complete backup.
+    #[serde(default = "latest")]
+    #[schemars(pattern(patterns::BACKUP_NAME))]
+    pub backup: String,
+}
+
+/// Progress of the restore a node started from.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreStatus {
+    /// The current step.
+    pub phase: RestorePhase,
+    /// The backup restored: the name `spec.restore.backup` gives, and the resolved name once
+    /// the restore Job reported it (what `latest` was).
+    pub backup: String,
+    /// Where the backup is, once the restore Job reported it: `s3://BUCKET/PREFIX/NODE/NAME/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Human-readable detail, e.g. why a step failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the restore started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When the last step completed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+}
+
+/// Steps of a restore, in order.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum RestorePhase {
+    /// The restore Job fetches the backup, checks every part against its manifest, then
+    /// restores the database and the uploaded files.
+    #[default]
+    Restoring,
+    /// The install Job migrates the restored database to this node's CKAN and sets up its
+    /// sysadmin with this node's generated password.
+    Migrating,
+    /// CKAN's web pods start on the restored data.
+    Starting,
+    /// The search index is rebuilt from the restored database.
+    Reindexing,
+    /// Every step done: the node serves the backup's datasets and files.
+    Completed,
+    /// A step failed; CKAN does not start on a partial restore (see the `Stalled` condition).
+    Failed,
+}
+
+fn latest() -> String {
+    "latest".to_owned()
+}
+
 /// Observed state of a CatalogNode.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -462,6 +534,9 @@ pub struct CatalogNodeStatus {
     /// The last successful backup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_backup: Option<BackupStatus>,
+    /// Progress of the restore the node started from (`spec.restore`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreStatus>,
     /// The clusters where the node's workloads exist.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["target".into()]))]

@@ -77,6 +77,10 @@ pub const CRON_SCHEDULE: &str = concat!(
 /// digits, `.`, `_`, `-` and `/`.
 pub const S3_DESTINATION: &str = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]*)?$";
 
+/// A backup's name as `mediana backup` makes it (its start time in UTC, with milliseconds),
+/// or `latest`: the newest complete backup.
+pub const BACKUP_NAME: &str = r"^(latest|[0-9]{8}T[0-9]{6}\.[0-9]{3}Z)$";
+
 #[cfg(test)]
 mod tests {
     use regex::Regex;
@@ -95,6 +99,18 @@ mod tests {
         assert!(refused.is_empty(), "IPA codes refused: {refused:?}");
         for bad in ["r-marche", "c e783", "", "r_marche!", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
             assert!(!ok(bad), "{bad:?} accepted as an IPA code");
+        }
+    }
+
+    #[test]
+    fn backup_names_are_those_mediana_makes_or_latest() {
+        let ok = matcher(super::BACKUP_NAME);
+        let made = crate::backup::backup_name(chrono::Utc::now());
+        for good in ["latest", made.as_str(), "20261207T101500.000Z"] {
+            assert!(ok(good), "{good:?} refused");
+        }
+        for bad in ["newest", "20261207T101500Z", "2026-12-07T10:15:00.000Z", "../20261207T101500.000Z", ""] {
+            assert!(!ok(bad), "{bad:?} accepted");
         }
     }
 

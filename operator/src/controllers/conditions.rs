@@ -99,8 +99,13 @@ pub enum Reason {
     BackupFailed,
     /// A backup completed.
     BackupCompleted,
-    /// The search-index rebuild after an upgrade failed.
+    /// The search-index rebuild after an upgrade or a restore failed.
     ReindexFailed,
+    /// A new node is being restored from a backup (`spec.restore`).
+    Restoring,
+    /// Restoring a backup failed (unreachable, corrupted, or refused by the database):
+    /// CKAN does not start.
+    RestoreFailed,
     /// The CatalogNode a HarvestJob writes into does not exist.
     TargetNotFound,
     /// The harvest would copy datasets in a loop between nodes.
@@ -185,6 +190,8 @@ impl Reason {
             Self::BackupFailed => "BackupFailed",
             Self::BackupCompleted => "BackupCompleted",
             Self::ReindexFailed => "ReindexFailed",
+            Self::Restoring => "Restoring",
+            Self::RestoreFailed => "RestoreFailed",
             Self::TargetNotFound => "TargetNotFound",
             Self::HarvestLoop => "HarvestLoop",
             Self::Scheduled => "Scheduled",

@@ -35,10 +35,12 @@ pub const BACKUP_NOW_ANNOTATION: &str = "mediana.dev/backup-now";
 const STORE_DIR: &str = "/etc/mediana/store";
 /// Where the init container puts the `mediana` command.
 const TOOLS_DIR: &str = "/mediana";
+/// The `mediana` command in a pod that [`copy_mediana`] gave it.
+pub const MEDIANA_IN_POD: &str = "/mediana/mediana";
 /// The operator image's `mediana` (its entrypoint).
 const OPERATOR_PROGRAM: &str = "/usr/local/bin/mediana";
 /// The termination log, which the kubelet copies into the pod's status.
-const TERMINATION_LOG: &str = "/dev/termination-log";
+pub const TERMINATION_LOG: &str = "/dev/termination-log";
 
 /// What a backup pod needs besides the spec: the operator's image (for the `mediana`
 /// command) and the CKAN version whose database it dumps, recorded in the manifest.
@@ -117,18 +119,46 @@ pub fn pod(
     context: BackupContext<'_>,
     restart: &str,
 ) -> Result<PodTemplateSpec, Error> {
-    let database_url = ckan_env(spec, owner)
-        .into_iter()
-        .find(|v| v.name == "CKAN_SQLALCHEMY_URL")
-        .ok_or(Error::MissingObjectKey("database URL"))?;
-    let (container, mut volumes, init) = match &backup.object_store {
+    let database_url = database_url(spec, owner)?;
+    let (container, volumes, init) = match &backup.object_store {
         Some(store) => to_store(owner, backup, store, context, database_url),
         None => to_volume(owner, backup, database_url),
     };
+    let affinity = beside_the_web(spec, owner, backup);
+    Ok(postgres_tool_pod(spec, owner, component::BACKUP, ToolPod { container, volumes, init, affinity, restart }))
+}
+
+/// The node's database URL, from the node's Secret, as the variable CKAN reads it.
+pub fn database_url(spec: &CatalogNodeSpec, owner: &Owner) -> Result<EnvVar, Error> {
+    ckan_env(spec, owner)
+        .into_iter()
+        .find(|v| v.name == "CKAN_SQLALCHEMY_URL")
+        .ok_or(Error::MissingObjectKey("database URL"))
+}
+
+/// What a pod of the PostgreSQL image that acts on the node's data (a backup, a restore) is
+/// made of besides that image.
+pub struct ToolPod<'a> {
+    /// The container, without image, resources and security (the pod sets them).
+    pub container: Container,
+    /// The pod's volumes (a `tmp` directory is added).
+    pub volumes: Vec<Volume>,
+    /// The init container, e.g. [`copy_mediana`].
+    pub init: Option<Container>,
+    /// Where the pod may run.
+    pub affinity: Option<Affinity>,
+    /// The pod's restart policy.
+    pub restart: &'a str,
+}
+
+/// A pod of the node's PostgreSQL image (which has the PostgreSQL client and `tar`), run
+/// restricted, whose termination message is its report, or on failure its log's end.
+pub fn postgres_tool_pod(spec: &CatalogNodeSpec, owner: &Owner, component: &str, pod: ToolPod<'_>) -> PodTemplateSpec {
+    let ToolPod { container, mut volumes, init, affinity, restart } = pod;
     volumes.push(empty_dir("tmp"));
-    Ok(pod_template(
+    pod_template(
         owner,
-        component::BACKUP,
+        component,
         workloads::IMAGE_UID,
         PodSpec {
             init_containers: init.map(|c| vec![c]),
@@ -143,10 +173,10 @@ pub fn pod(
             }],
             restart_policy: Some(restart.into()),
             volumes: Some(volumes),
-            affinity: beside_the_web(spec, owner, backup),
+            affinity,
             ..Default::default()
         },
-    ))
+    )
 }
 
 /// `mediana backup run` to the store: the database and the uploaded files.
@@ -157,7 +187,6 @@ fn to_store(
     context: BackupContext<'_>,
     database_url: EnvVar,
 ) -> (Container, Vec<Volume>, Option<Container>) {
-    let program = format!("{TOOLS_DIR}/mediana");
     let mut vars = store_env(store);
     vars.extend([
         EnvVar { name: "MEDIANA_BACKUP_DATABASE_URL".into(), ..database_url },
@@ -172,7 +201,7 @@ fn to_store(
     }
     let container = Container {
         name: "backup".into(),
-        command: Some(vec![program, "backup".into(), "run".into()]),
+        command: Some(vec![MEDIANA_IN_POD.into(), "backup".into(), "run".into()]),
         env: Some(vars),
         volume_mounts: Some(vec![
             tools_mount(),

@@ -45,6 +45,8 @@ pub mod component {
     pub const BACKUP: &str = "backup";
     /// Jobs that act on the database and index (migrations, index rebuilds).
     pub const MAINTENANCE: &str = "maintenance";
+    /// The restore of a new node from a backup.
+    pub const RESTORE: &str = "restore";
 }
 
 /// Registry path of mediana's CKAN image (images/ckan); the tag is the CKAN version.
@@ -495,7 +497,7 @@ fn ckan_volumes(owner: &Owner) -> Vec<Volume> {
 }
 
 /// The uploads claim as the volume `uploads`.
-fn uploads_volume(owner: &Owner) -> Volume {
+pub fn uploads_volume(owner: &Owner) -> Volume {
     Volume {
         name: "uploads".into(),
         persistent_volume_claim: Some(k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
@@ -597,6 +599,8 @@ pub enum UpgradeJob {
     Migrate,
     /// `ckan search-index rebuild` with the new release.
     Reindex,
+    /// `mediana backup restore` of `spec.restore`, before the first install's migration.
+    Restore,
 }
 
 impl UpgradeJob {
@@ -605,6 +609,7 @@ impl UpgradeJob {
             Self::Backup => "upgrade-backup",
             Self::Migrate => "migrate",
             Self::Reindex => "reindex",
+            Self::Restore => "restore",
         }
     }
 }
@@ -629,7 +634,10 @@ pub fn upgrade_job(
     context: BackupContext<'_>,
 ) -> Result<Job, Error> {
     let maintenance = |storage, command: &[&str]| maintenance_pod(spec, owner, release, storage, command);
-    let name = upgrade_job_name(owner, kind, release);
+    let name = match (kind, &spec.restore) {
+        (UpgradeJob::Restore, Some(restore)) => super::restore::job_name(owner, restore),
+        _ => upgrade_job_name(owner, kind, release),
+    };
     let (metadata, pod) = match kind {
         UpgradeJob::Backup => {
             let backup = spec.backup.as_ref().ok_or(Error::MissingObjectKey("spec.backup"))?;
@@ -649,12 +657,14 @@ pub fn upgrade_job(
             metadata(owner, &name, component::MAINTENANCE),
             maintenance(Storage::Empty, &["ckan", "search-index", "rebuild"]),
         ),
+        UpgradeJob::Restore => (metadata(owner, &name, component::RESTORE), super::restore::pod(spec, owner, context)?),
     };
     Ok(Job {
         metadata,
         spec: Some(JobSpec {
-            // A failed migration is reported, not retried blindly against the database.
-            backoff_limit: Some(if kind == UpgradeJob::Migrate { 0 } else { 2 }),
+            // A failed migration or restore is reported, not retried blindly against the
+            // database.
+            backoff_limit: Some(if matches!(kind, UpgradeJob::Migrate | UpgradeJob::Restore) { 0 } else { 2 }),
             template: pod,
             ..Default::default()
         }),

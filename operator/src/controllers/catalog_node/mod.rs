@@ -7,6 +7,7 @@
 pub mod backups;
 pub mod builders;
 pub mod config;
+pub mod restore;
 pub mod serving;
 pub mod upgrade;
 
@@ -30,10 +31,11 @@ use super::conditions::{self, ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site};
 use super::workloads::{self, Observed, deployment_readiness, statefulset_readiness};
 use super::{Context, Error, secrets, write_status};
-use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions, UpgradePhase};
+use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions, RestorePhase, UpgradePhase};
 use crate::api::shared::DeletionPolicy;
 use crate::api::shared::PlacedSite;
 use crate::api::{CatalogNode, CatalogNodeStatus, CloudTarget};
+use crate::backup::Report;
 use backups::{BACKUP_NOW_ANNOTATION, BackupContext};
 use builders::{Names, Release, UpgradeJob, component, managed_database, managed_redis, managed_search};
 use upgrade::{JobState, JobStates, Plan};
@@ -215,11 +217,28 @@ async fn roll_out(
         let previous = node.status.as_ref();
         let desired_release = Release::desired(spec);
         let serving = Release::recorded(previous.and_then(|s| s.versions.as_ref()));
-        let jobs = observe_upgrade_jobs(client, owner, &desired_release).await?;
+        let jobs = observe_upgrade_jobs(client, owner, spec, &desired_release).await?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let backup_first = spec.backup.as_ref().is_some_and(|b| b.before_upgrade);
         let database_ready = observe_database(client, owner, spec).await?.rolled_out();
         let search_ready = observe_search(client, owner, spec).await?.rolled_out();
+        // A restore is planned until it completed, on a node that has never served.
+        let recorded_restore = previous.and_then(|s| s.restore.as_ref());
+        let restoring = spec.restore.as_ref().filter(|_| {
+            recorded_restore.is_none_or(|r| r.phase != RestorePhase::Completed)
+                && (serving.is_none() || recorded_restore.is_some())
+        });
+        let report = match restoring {
+            Some(restore) if jobs.restore == JobState::Succeeded => {
+                restore_report(client, owner, restore::job_name(owner, restore)).await?
+            }
+            _ => None,
+        };
+        let restore = restoring.map(|r| upgrade::Restore {
+            backup: &r.backup,
+            recorded: recorded_restore,
+            report: report.as_ref(),
+        });
         let plan = upgrade::plan(&upgrade::Situation {
             serving: serving.as_ref(),
             desired: &desired_release,
@@ -228,6 +247,7 @@ async fn roll_out(
             previous: previous.and_then(|s| s.upgrade.as_ref()),
             database_ready,
             search_ready,
+            restore,
             now: &now,
         });
 
@@ -267,6 +287,9 @@ async fn roll_out(
         let observation = Observation { sysadmin, ..observe(client, owner, spec, plan.web.as_ref()).await? };
         let mut status = status(spec, &observation, plan.web.as_ref(), previous);
         status.upgrade = plan.status.clone();
+        if plan.restore.is_some() {
+            status.restore = plan.restore.clone();
+        }
         let backups = observe_backups(client, owner, previous.and_then(|p| p.last_backup.as_ref())).await?;
         status.last_backup = backups.last.clone();
         status.sites = recorded;
@@ -377,10 +400,29 @@ async fn announce_backup_failure(ctx: &Context, node: &CatalogNode, condition: &
     }
 }
 
-/// The state of the upgrade Jobs for `release` (all missing when no upgrade ran).
-async fn observe_upgrade_jobs(client: &Client, owner: &Owner, release: &Release) -> Result<JobStates, Error> {
+/// What a restore Job that succeeded reported: the backup's name and location.
+async fn restore_report(client: &Client, owner: &Owner, job: String) -> Result<Option<Report>, Error> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &owner.namespace);
+    let of_job = ListParams::default().labels(&format!("{}={job}", workloads::JOB_NAME_LABEL));
+    let listed = pods.list(&of_job).await?.items;
+    Ok(listed.iter().filter_map(workloads::success_message).find_map(|m| Report::parse(&m)))
+}
+
+/// The state of the install and upgrade Jobs for `release` (all missing when no upgrade ran),
+/// and of the restore Job of `spec.restore`.
+async fn observe_upgrade_jobs(
+    client: &Client,
+    owner: &Owner,
+    spec: &CatalogNodeSpec,
+    release: &Release,
+) -> Result<JobStates, Error> {
     let state = |kind| observe_job(client, &owner.namespace, builders::upgrade_job_name(owner, kind, release));
+    let restore = match &spec.restore {
+        Some(restore) => observe_job(client, &owner.namespace, restore::job_name(owner, restore)).await?,
+        None => JobState::Missing,
+    };
     Ok(JobStates {
+        restore,
         backup: state(UpgradeJob::Backup).await?,
         migrate: state(UpgradeJob::Migrate).await?,
         reindex: state(UpgradeJob::Reindex).await?,
@@ -546,18 +588,25 @@ pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredConditio
         Some((job, _)) => Some(format!("the sysadmin account (Job {job})")),
     };
     let worker = observation.worker.waiting_for().map(|detail| format!("the background worker: {detail}"));
+    let upgrading = plan
+        .status
+        .as_ref()
+        .filter(|u| plan.failure.is_none() && !matches!(u.phase, UpgradePhase::Completed | UpgradePhase::Failed))
+        .map(|u| (Reason::Upgrading, format!("upgrading CKAN {} to {}: {:?}", u.from_version, u.to_version, u.phase)));
+    // A restored node is not ready before its search index finds the restored datasets.
+    let restoring = plan
+        .restore
+        .as_ref()
+        .filter(|r| plan.failure.is_none() && !matches!(r.phase, RestorePhase::Completed | RestorePhase::Failed))
+        .map(|r| (Reason::Restoring, format!("the restore of backup {}: {:?}", r.backup, r.phase)));
     let waiting: Vec<&str> = [&database, &search, &web]
         .iter()
         .filter(|c| !c.status)
         .map(|c| c.message.as_str())
         .chain(sysadmin.as_deref())
         .chain(worker.as_deref())
+        .chain(restoring.as_ref().map(|(_, m)| m.as_str()))
         .collect();
-    let upgrading = plan
-        .status
-        .as_ref()
-        .filter(|u| plan.failure.is_none() && !matches!(u.phase, UpgradePhase::Completed | UpgradePhase::Failed))
-        .map(|u| format!("upgrading CKAN {} to {}: {:?}", u.from_version, u.to_version, u.phase));
     // Rolled out but not answering as it should is worth its own reason: waiting may not help.
     let not_serving = [&database, &search, &web].iter().any(|c| c.reason == Reason::NotServing);
     let ready = if waiting.is_empty() {
@@ -569,9 +618,9 @@ pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredConditio
             format!("waiting for {}", waiting.join("; ")),
         )
     };
-    let reconciling = match (&plan.failure, upgrading, ready.status) {
+    let reconciling = match (&plan.failure, upgrading.or(restoring), ready.status) {
         (Some(_), _, _) => DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
-        (None, Some(message), _) => DesiredCondition::true_(ConditionType::Reconciling, Reason::Upgrading, message),
+        (None, Some((reason, message)), _) => DesiredCondition::true_(ConditionType::Reconciling, reason, message),
         (None, None, false) => {
             DesiredCondition::true_(ConditionType::Reconciling, Reason::Progressing, ready.message.clone())
         }

@@ -526,8 +526,13 @@ fn ready_summarises_the_components() {
         sysadmin: Some(("marche-sysadmin-0123abcd".into(), JobState::Succeeded)),
         ckan: None,
     };
-    let idle =
-        Plan { web: Some(builders::Release::desired(&spec(json!({})))), start: None, status: None, failure: None };
+    let idle = Plan {
+        web: Some(builders::Release::desired(&spec(json!({})))),
+        start: None,
+        status: None,
+        failure: None,
+        restore: None,
+    };
     let ready = conditions(&all, &idle);
     let get =
         |list: &[DesiredCondition], t: ConditionType| list.iter().find(|c| c.type_ == t).cloned().expect("condition");
@@ -830,7 +835,7 @@ fn versions_are_those_ckan_reports_and_a_node_that_does_not_answer_is_not_ready(
     let silent = Observation { web: Observed::NotServing("no answer".into()), ckan: None, ..answered };
     let previous = CatalogNodeStatus { versions: Some(versions.clone()), ..Default::default() };
     assert_eq!(status(&node, &silent, Some(&release), Some(&previous)).versions, Some(versions));
-    let idle = Plan { web: Some(release), start: None, status: None, failure: None };
+    let idle = Plan { web: Some(release), start: None, status: None, failure: None, restore: None };
     let listed = conditions(&silent, &idle);
     let ready = listed.iter().find(|c| c.type_ == ConditionType::Ready).expect("Ready");
     assert_eq!((ready.status, ready.reason), (false, Reason::NotServing));
@@ -1008,4 +1013,100 @@ fn a_busy_ckan_is_not_restarted_by_its_probes() {
     let patience = readiness["timeoutSeconds"].as_i64().unwrap_or(0)
         + readiness["periodSeconds"].as_i64().unwrap_or(0) * readiness["failureThreshold"].as_i64().unwrap_or(0);
     assert!(patience >= 60, "out of the Service only after a minute without answers: {readiness}");
+}
+
+/// A new node restored from the Marche node's latest backup in its store.
+fn restored_from_a_store() -> CatalogNodeSpec {
+    let store = json!({
+        "destinationPath": "s3://backups/ckan",
+        "endpointURL": "https://s3.regione.marche.it",
+        "s3Credentials": {
+            "accessKeyId": {"name": "s3-keys", "key": "id"},
+            "secretAccessKey": {"name": "s3-keys", "key": "secret"}
+        }
+    });
+    spec(json!({"restore": {"objectStore": store, "node": "marche-old"}}))
+}
+
+#[test]
+fn a_restore_runs_mediana_in_the_postgres_image_into_the_uploads_with_keys_as_files() {
+    let node = restored_from_a_store();
+    let release = builders::Release::desired(&node);
+    let job = builders::upgrade_job(&node, &owner(), builders::UpgradeJob::Restore, &release, true, backup_context())
+        .expect("builds");
+    let job = serde_json::to_value(&job).expect("JSON");
+    let name = job["metadata"]["name"].as_str().expect("a name").to_owned();
+    assert!(name.starts_with("marche-restore-"), "{name}");
+    assert_eq!(job["metadata"]["labels"]["app.kubernetes.io/component"], "restore", "not counted as a backup");
+    assert_eq!(job["spec"]["backoffLimit"], 0, "a failed restore is reported, not run again on its own");
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["initContainers"][0]["command"], json!(["/usr/local/bin/mediana", "copy-to", "/mediana"]));
+    let restore = &pod["containers"][0];
+    assert_eq!(restore["image"], "ghcr.io/mediana-dev/postgres:15");
+    assert_eq!(restore["command"], json!(["/mediana/mediana", "backup", "restore"]));
+    let env: std::collections::BTreeMap<String, Value> = env_of(restore).into_iter().collect();
+    for (name, value) in [
+        ("MEDIANA_BACKUP_STORE", "s3://backups/ckan"),
+        ("MEDIANA_BACKUP_NODE", "marche-old"),
+        ("MEDIANA_BACKUP_NAME", "latest"),
+        ("MEDIANA_BACKUP_FILES_DIR", "/var/lib/ckan"),
+        ("MEDIANA_BACKUP_SECRET_ACCESS_KEY_FILE", "/etc/mediana/store/secret-access-key"),
+        ("MEDIANA_BACKUP_REPORT", "/dev/termination-log"),
+    ] {
+        assert_eq!(env.get(name).map(|v| &v["value"]), Some(&json!(value)), "{name}");
+    }
+    assert_eq!(
+        env["MEDIANA_BACKUP_DATABASE_URL"]["valueFrom"]["secretKeyRef"],
+        json!({"name": "marche-db", "key": "url"})
+    );
+    assert!(!restore.to_string().contains("s3-keys"), "the keys only as files: {restore}");
+    let volumes = pod["volumes"].as_array().cloned().unwrap_or_default();
+    let uploads = volumes.iter().find(|v| v["name"] == "uploads").expect("the uploads");
+    assert_eq!(uploads["persistentVolumeClaim"], json!({"claimName": "marche-uploads"}), "writable");
+    assert!(volumes.iter().any(|v| v["name"] == "work" && v.get("emptyDir").is_some()), "{volumes:?}");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+
+    // Pointed at another backup after a failure, the restore is a new Job.
+    let mut other = node.clone();
+    other.restore.as_mut().expect("a restore").backup = "20261207T101500.000Z".into();
+    let renamed =
+        builders::upgrade_job(&other, &owner(), builders::UpgradeJob::Restore, &release, true, backup_context())
+            .expect("builds");
+    assert_ne!(renamed.metadata.name.as_deref(), Some(name.as_str()));
+}
+
+#[test]
+fn a_restoring_node_is_not_ready_until_its_index_is_rebuilt() {
+    let all = Observation {
+        web: Observed::Ready,
+        database: Observed::Ready,
+        search: Observed::Ready,
+        redis: Observed::Ready,
+        worker: Observed::Ready,
+        sysadmin: Some(("marche-sysadmin-0123abcd".into(), JobState::Succeeded)),
+        ckan: None,
+    };
+    let reindexing = crate::api::catalog_node::RestoreStatus {
+        phase: crate::api::catalog_node::RestorePhase::Reindexing,
+        backup: "20261207T101500.000Z".into(),
+        ..Default::default()
+    };
+    let plan = Plan {
+        web: Some(builders::Release::desired(&spec(json!({})))),
+        start: None,
+        status: None,
+        failure: None,
+        restore: Some(reindexing.clone()),
+    };
+    let desired = conditions(&all, &plan);
+    let get = |t: ConditionType| desired.iter().find(|c| c.type_ == t).cloned().expect("condition");
+    assert!(!get(ConditionType::Ready).status);
+    assert!(get(ConditionType::Ready).message.contains("the restore of backup 20261207T101500.000Z: Reindexing"));
+    assert_eq!(get(ConditionType::Reconciling).reason, Reason::Restoring);
+    let done = crate::api::catalog_node::RestoreStatus {
+        phase: crate::api::catalog_node::RestorePhase::Completed,
+        ..reindexing
+    };
+    let desired = conditions(&all, &Plan { restore: Some(done), ..plan });
+    assert!(desired.iter().any(|c| c.type_ == ConditionType::Ready && c.status));
 }

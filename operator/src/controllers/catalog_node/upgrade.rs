@@ -6,8 +6,13 @@
 //! `beforeUpgrade`), migration with the new release, web rollout, search-index rebuild. The
 //! web moves to the new release only after the migration succeeded; a failed step leaves the
 //! old release serving.
+//!
+//! A new node with `spec.restore` starts with the restore Job (the database and the files),
+//! then the install's migration, the web, and the search-index rebuild; each step is a phase
+//! of `status.restore`, and a failed one starts nothing after it.
 
-use crate::api::catalog_node::{UpgradePhase, UpgradeStatus};
+use crate::api::catalog_node::{RestorePhase, RestoreStatus, UpgradePhase, UpgradeStatus};
+use crate::backup::Report;
 use crate::controllers::conditions::Reason;
 
 use super::builders::{Release, UpgradeJob};
@@ -25,9 +30,11 @@ pub enum JobState {
     Failed(String),
 }
 
-/// The states of the three Jobs of an upgrade to the desired release.
+/// The states of the Jobs of an install or upgrade to the desired release.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobStates {
+    /// The restore of a new node from a backup.
+    pub restore: JobState,
     /// The pre-upgrade backup.
     pub backup: JobState,
     /// The migration.
@@ -47,6 +54,19 @@ pub struct Plan {
     pub status: Option<UpgradeStatus>,
     /// A failure that needs a person (`Stalled=True`).
     pub failure: Option<(Reason, String)>,
+    /// What `status.restore` says, while a restore is planned or done.
+    pub restore: Option<RestoreStatus>,
+}
+
+/// A restore the node starts from, until it completed.
+#[derive(Clone, Copy, Debug)]
+pub struct Restore<'a> {
+    /// The backup `spec.restore` names (`latest` or a name).
+    pub backup: &'a str,
+    /// What the status records of it.
+    pub recorded: Option<&'a RestoreStatus>,
+    /// What the restore Job reported, once it succeeded: the backup's name and location.
+    pub report: Option<&'a Report>,
 }
 
 /// What the plan is made from: the releases, the Jobs, and the node's state.
@@ -67,14 +87,20 @@ pub struct Situation<'a> {
     /// Whether Solr is rolled out and ready (the index rebuild waits for it: an upgrade
     /// rolls Solr too, to the new release's schema).
     pub search_ready: bool,
-    /// The time to record when an upgrade starts.
+    /// The restore to do before the first install, or to finish after it.
+    pub restore: Option<Restore<'a>>,
+    /// The time to record when an upgrade or a restore step starts or ends.
     pub now: &'a str,
 }
 
 /// Plans the next step.
 pub fn plan(situation: &Situation<'_>) -> Plan {
-    let Situation { serving, desired, backup_first, jobs, previous, database_ready, search_ready, now } = *situation;
-    let Some(serving) = serving else { return install(desired, &jobs.migrate, database_ready) };
+    let Situation { serving, desired, backup_first, jobs, previous, database_ready, search_ready, restore, now } =
+        *situation;
+    let Some(serving) = serving else { return install(desired, jobs, database_ready, restore, now) };
+    if let Some(restore) = restore.filter(|_| serving == desired) {
+        return reindex_restored(desired, &jobs.reindex, search_ready, restore, previous, now);
+    }
     let ongoing = previous.filter(|p| p.to_version == desired.version && p.phase != UpgradePhase::Completed);
     let status = |phase: UpgradePhase, message: Option<String>| {
         Some(UpgradeStatus {
@@ -90,6 +116,7 @@ pub fn plan(situation: &Situation<'_>) -> Plan {
         start,
         status: status(phase, None),
         failure: None,
+        restore: None,
     };
     let fail = |reason: Reason, what: &str, message: &str| Plan {
         web: Some(serving.clone()),
@@ -99,12 +126,19 @@ pub fn plan(situation: &Situation<'_>) -> Plan {
             reason,
             format!("{what} for CKAN {} failed, {} keeps serving: {message}", desired.version, serving.version),
         )),
+        restore: None,
     };
 
     if serving == desired {
         // Rolled out: only the index rebuild may remain, for an upgrade that got this far.
         if !ongoing.is_some_and(|p| matches!(p.phase, UpgradePhase::RollingOut | UpgradePhase::Reindexing)) {
-            return Plan { web: Some(desired.clone()), start: None, status: previous.cloned(), failure: None };
+            return Plan {
+                web: Some(desired.clone()),
+                start: None,
+                status: previous.cloned(),
+                failure: None,
+                restore: None,
+            };
         }
         return match &jobs.reindex {
             JobState::Missing if !search_ready => keep(None, UpgradePhase::Reindexing, desired),
@@ -116,6 +150,7 @@ pub fn plan(situation: &Situation<'_>) -> Plan {
                 start: None,
                 status: status(UpgradePhase::Failed, Some(format!("index rebuild: {message}"))),
                 failure: Some((Reason::ReindexFailed, format!("the search-index rebuild failed: {message}"))),
+                restore: None,
             },
         };
     }
@@ -139,23 +174,104 @@ pub fn plan(situation: &Situation<'_>) -> Plan {
     }
 }
 
-/// The first install: once the database accepts connections, the migration initialises it;
-/// then the web starts.
-fn install(desired: &Release, migrate: &JobState, database_ready: bool) -> Plan {
-    let waiting = |start| Plan { web: None, start, status: None, failure: None };
-    match migrate {
-        JobState::Missing if !database_ready => waiting(None),
-        JobState::Missing => waiting(Some(UpgradeJob::Migrate)),
-        JobState::Running => waiting(None),
+/// The first install: once the database accepts connections, the restore when there is one,
+/// then the migration initialises (or, restored, migrates) the database; then the web starts.
+fn install(desired: &Release, jobs: &JobStates, database_ready: bool, restore: Option<Restore<'_>>, now: &str) -> Plan {
+    let restoring = |phase, message| restore.map(|r| restore_status(r, phase, message, now));
+    let waiting =
+        |start, phase| Plan { web: None, start, status: None, failure: None, restore: restoring(phase, None) };
+    if let Some(restore) = restore {
+        match &jobs.restore {
+            JobState::Missing if !database_ready => return waiting(None, RestorePhase::Restoring),
+            JobState::Missing => return waiting(Some(UpgradeJob::Restore), RestorePhase::Restoring),
+            JobState::Running => return waiting(None, RestorePhase::Restoring),
+            JobState::Failed(message) => {
+                let what = format!(
+                    "the restore of backup {}",
+                    restore_status(restore, RestorePhase::Failed, None, now).backup
+                );
+                return Plan {
+                    failure: Some((
+                        Reason::RestoreFailed,
+                        format!(
+                            "{what} failed, CKAN is not started: {message}; fix spec.restore, or delete the failed Job to try again"
+                        ),
+                    )),
+                    restore: restoring(RestorePhase::Failed, Some(message.clone())),
+                    ..waiting(None, RestorePhase::Failed)
+                };
+            }
+            JobState::Succeeded => {}
+        }
+    }
+    match &jobs.migrate {
+        JobState::Missing if !database_ready => waiting(None, RestorePhase::Migrating),
+        JobState::Missing => waiting(Some(UpgradeJob::Migrate), RestorePhase::Migrating),
+        JobState::Running => waiting(None, RestorePhase::Migrating),
         JobState::Failed(message) => Plan {
             failure: Some((
                 Reason::MigrationFailed,
                 format!("the database initialisation for CKAN {} failed: {message}", desired.version),
             )),
-            ..waiting(None)
+            restore: restoring(RestorePhase::Failed, Some(format!("the migration failed: {message}"))),
+            ..waiting(None, RestorePhase::Failed)
         },
-        JobState::Succeeded => Plan { web: Some(desired.clone()), start: None, status: None, failure: None },
+        JobState::Succeeded => Plan {
+            web: Some(desired.clone()),
+            start: None,
+            status: None,
+            failure: None,
+            restore: restoring(RestorePhase::Starting, None),
+        },
     }
+}
+
+/// A restored node serving: its search index rebuilt from the restored database, once.
+fn reindex_restored(
+    desired: &Release,
+    reindex: &JobState,
+    search_ready: bool,
+    restore: Restore<'_>,
+    previous: Option<&UpgradeStatus>,
+    now: &str,
+) -> Plan {
+    let step = |start, phase, message| Plan {
+        web: Some(desired.clone()),
+        start,
+        status: previous.cloned(),
+        failure: None,
+        restore: Some(restore_status(restore, phase, message, now)),
+    };
+    match reindex {
+        JobState::Missing if !search_ready => step(None, RestorePhase::Reindexing, None),
+        JobState::Missing => step(Some(UpgradeJob::Reindex), RestorePhase::Reindexing, None),
+        JobState::Running => step(None, RestorePhase::Reindexing, None),
+        JobState::Succeeded => step(None, RestorePhase::Completed, None),
+        JobState::Failed(message) => Plan {
+            failure: Some((
+                Reason::ReindexFailed,
+                format!("the search-index rebuild after the restore failed: {message}"),
+            )),
+            ..step(None, RestorePhase::Failed, Some(format!("the search-index rebuild failed: {message}")))
+        },
+    }
+}
+
+/// The restore's status in `phase`: the backup as reported (else as recorded, else as named),
+/// its start kept from the record, its end set when it completes.
+fn restore_status(restore: Restore<'_>, phase: RestorePhase, message: Option<String>, now: &str) -> RestoreStatus {
+    let recorded = restore.recorded;
+    let started_at = recorded.and_then(|r| r.started_at.clone()).unwrap_or_else(|| now.to_owned());
+    let completed_at = (phase == RestorePhase::Completed).then(|| {
+        recorded.filter(|r| r.phase == phase).and_then(|r| r.completed_at.clone()).unwrap_or_else(|| now.to_owned())
+    });
+    let backup = restore
+        .report
+        .map(|r| r.name.clone())
+        .or_else(|| recorded.map(|r| r.backup.clone()))
+        .unwrap_or_else(|| restore.backup.to_owned());
+    let location = restore.report.map(|r| r.location.clone()).or_else(|| recorded.and_then(|r| r.location.clone()));
+    RestoreStatus { phase, backup, location, message, started_at: Some(started_at), completed_at }
 }
 
 #[cfg(test)]
@@ -167,7 +283,7 @@ mod tests {
     }
 
     fn jobs(backup: JobState, migrate: JobState, reindex: JobState) -> JobStates {
-        JobStates { backup, migrate, reindex }
+        JobStates { restore: JobState::Missing, backup, migrate, reindex }
     }
 
     const NOW: &str = "2026-11-23T13:00:00Z";
@@ -188,6 +304,7 @@ mod tests {
             previous,
             database_ready: true,
             search_ready: true,
+            restore: None,
             now: NOW,
         })
     }
@@ -201,7 +318,10 @@ mod tests {
             &jobs(JobState::Missing, JobState::Missing, JobState::Missing),
             None,
         );
-        assert_eq!(plan, Plan { web: Some(release("2.11.3")), start: None, status: None, failure: None });
+        assert_eq!(
+            plan,
+            Plan { web: Some(release("2.11.3")), start: None, status: None, failure: None, restore: None }
+        );
     }
 
     #[test]
@@ -217,18 +337,22 @@ mod tests {
             previous: None,
             database_ready: false,
             search_ready: true,
+            restore: None,
             now: NOW,
         });
         assert_eq!(before_the_database.start, None, "the migration waits for PostgreSQL to accept connections");
         let p = step(Missing);
         assert_eq!((p.start, p.web), (Some(UpgradeJob::Migrate), None), "no backup of an empty database");
-        assert_eq!(step(Running), Plan { web: None, start: None, status: None, failure: None });
+        assert_eq!(step(Running), Plan { web: None, start: None, status: None, failure: None, restore: None });
         let failed = step(Failed("could not connect to server".into()));
         assert_eq!(failed.web, None);
         let (reason, message) = failed.failure.expect("reported");
         assert_eq!(reason, Reason::MigrationFailed);
         assert!(message.contains("initialisation for CKAN 2.12.0 failed: could not connect"), "{message}");
-        assert_eq!(step(Succeeded), Plan { web: Some(new.clone()), start: None, status: None, failure: None });
+        assert_eq!(
+            step(Succeeded),
+            Plan { web: Some(new.clone()), start: None, status: None, failure: None, restore: None }
+        );
     }
 
     /// An upgrade rolls Solr to the new release's schema too: the rebuild waits for it, since
@@ -253,6 +377,7 @@ mod tests {
                 previous: Some(&rolling_out),
                 database_ready: true,
                 search_ready,
+                restore: None,
                 now: NOW,
             })
         };
@@ -349,5 +474,81 @@ mod tests {
         assert_eq!(p.failure.map(|f| f.0), Some(Reason::BackupFailed));
         assert_eq!(p.start, None);
         assert_eq!(p.web, Some(release("2.11.3")));
+    }
+
+    fn restoring(
+        serving: Option<&Release>,
+        jobs: &JobStates,
+        database_ready: bool,
+        recorded: Option<&RestoreStatus>,
+        report: Option<&Report>,
+    ) -> Plan {
+        plan(&Situation {
+            serving,
+            desired: &release("2.12.0"),
+            backup_first: false,
+            jobs,
+            previous: None,
+            database_ready,
+            search_ready: true,
+            restore: Some(Restore { backup: "latest", recorded, report }),
+            now: NOW,
+        })
+    }
+
+    fn restore_jobs(restore: JobState, migrate: JobState, reindex: JobState) -> JobStates {
+        JobStates { restore, backup: JobState::Missing, migrate, reindex }
+    }
+
+    #[test]
+    fn a_restore_comes_before_the_install_and_each_step_is_a_phase() {
+        let phase = |p: &Plan| p.restore.as_ref().map(|r| r.phase);
+        let missing = restore_jobs(JobState::Missing, JobState::Missing, JobState::Missing);
+        let p = restoring(None, &missing, false, None, None);
+        assert_eq!(
+            (p.start, p.web.as_ref(), phase(&p)),
+            (None, None, Some(RestorePhase::Restoring)),
+            "waits for the database"
+        );
+        let p = restoring(None, &missing, true, None, None);
+        assert_eq!(p.start, Some(UpgradeJob::Restore), "the restore first, not the migration");
+        assert_eq!(p.restore.as_ref().and_then(|r| r.started_at.as_deref()), Some(NOW));
+
+        let report = Report {
+            name: "20261207T101500.000Z".into(),
+            location: "s3://backups/ckan/marche/20261207T101500.000Z/".into(),
+            size_bytes: 10,
+            seconds: 1.0,
+        };
+        let restored = restore_jobs(JobState::Succeeded, JobState::Missing, JobState::Missing);
+        let p = restoring(None, &restored, true, None, Some(&report));
+        assert_eq!((p.start, phase(&p)), (Some(UpgradeJob::Migrate), Some(RestorePhase::Migrating)));
+        assert_eq!(p.restore.as_ref().map(|r| r.backup.as_str()), Some("20261207T101500.000Z"), "latest, resolved");
+        let recorded = p.restore.clone();
+
+        let migrated = restore_jobs(JobState::Succeeded, JobState::Succeeded, JobState::Missing);
+        let p = restoring(None, &migrated, true, recorded.as_ref(), None);
+        assert_eq!((p.web.clone(), phase(&p)), (Some(release("2.12.0")), Some(RestorePhase::Starting)));
+        assert_eq!(p.restore.as_ref().and_then(|r| r.location.as_deref()), Some(report.location.as_str()), "kept");
+
+        let serving = release("2.12.0");
+        let p = restoring(Some(&serving), &migrated, true, recorded.as_ref(), None);
+        assert_eq!((p.start, phase(&p)), (Some(UpgradeJob::Reindex), Some(RestorePhase::Reindexing)));
+        let indexed = restore_jobs(JobState::Succeeded, JobState::Succeeded, JobState::Succeeded);
+        let p = restoring(Some(&serving), &indexed, true, recorded.as_ref(), None);
+        assert_eq!((p.start, phase(&p)), (None, Some(RestorePhase::Completed)));
+        assert_eq!(p.restore.as_ref().and_then(|r| r.completed_at.as_deref()), Some(NOW));
+    }
+
+    #[test]
+    fn a_failed_restore_starts_nothing_and_says_why() {
+        let refused = "database.dump: SHA-256 ab does not match the manifest's cd: refusing it";
+        let jobs = restore_jobs(JobState::Failed(refused.into()), JobState::Missing, JobState::Missing);
+        let p = restoring(None, &jobs, true, None, None);
+        assert_eq!((p.start, p.web.as_ref()), (None, None), "no migration, no CKAN");
+        let (reason, message) = p.failure.expect("a failure");
+        assert_eq!(reason, Reason::RestoreFailed);
+        assert!(message.contains("the restore of backup latest failed") && message.contains(refused), "{message}");
+        assert_eq!(p.restore.map(|r| (r.phase, r.message)), Some((RestorePhase::Failed, Some(refused.to_owned()))));
     }
 }
