@@ -13,6 +13,8 @@ mod catalog_node;
 #[path = "real_node/chain.rs"]
 mod chain;
 mod common;
+#[path = "real_node/restore.rs"]
+mod restore;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -313,14 +315,15 @@ async fn the_charts_operator_runs_as_pods_and_rolls_out_solutions_that_serve() {
 
     recanati_example_serves_wordpress_from_its_mariadb(&client).await;
     // The examples one after the other, beside a node living its life (upgrade, failure,
-    // deletion).
+    // deletion), the region's data flow, and a node backed up, lost and restored.
     tokio::join!(
         async {
             catalog_node::catalog_node_serves_ckan(&client).await;
             catalog_node::bologna_example_serves_from_an_external_database(&client).await;
         },
         catalog_node::catalog_node_lifecycle(&client),
-        chain::municipalities_feed_the_region_which_feeds_the_nation(&client)
+        chain::municipalities_feed_the_region_which_feeds_the_nation(&client),
+        restore::a_node_backed_up_to_a_store_is_restored_as_a_new_node(&client)
     );
 
     // The leader's pod deleted: the other replica takes over.

@@ -74,7 +74,9 @@ phase2() {
   rm -rf "$ckan_dir"; mkdir -p "$(dirname "$ckan_dir")"
   MEDIANA_CKAN_DCATAPIT=3 tests/ckan/ckan.sh up "$ckan_dir" 3 >"$repo/.controlplane/ckan.log" 2>&1 &
   local ckan_pid=$!
-  tests/objectstore/s3.sh up "$s3_dir" >"$repo/.controlplane/s3.log" 2>&1 &
+  # In the namespace the store also listens on the node's bridge, for the backup pods.
+  local bind=127.0.0.1; [[ -z ${MEDIANA_IN_NETNS:-} ]] || bind=0.0.0.0
+  MEDIANA_S3_BIND=$bind tests/objectstore/s3.sh up "$s3_dir" >"$repo/.controlplane/s3.log" 2>&1 &
   local s3_pid=$!
   # The real node and its tests run beside the rest: they wait on pods, the others on API
   # servers, so the two share the CPUs rather than queue.
@@ -139,6 +141,10 @@ real_node_tests() {
   log "real node ready after $((SECONDS - started)) s: $node_dir/kubeconfig"
   # The CKAN venv (set up in the first phase), whose python runs the portal tests.
   local ckan_cache; ckan_cache=$(tests/ckan/setup.sh --print); ckan_cache=${ckan_cache#CKAN_CACHE=}
+  # The object store, started beside the node, for the backup and restore test.
+  for _ in $(seq 240); do [[ -e $s3_dir/env ]] && break; sleep 0.5; done
+  [[ -e $s3_dir/env ]] || { log "the object store did not start; see $repo/.controlplane/s3.log"; return 1; }
+  set -a; . "$s3_dir/env"; set +a
   MEDIANA_NODE_KUBECONFIG=$node_dir/kubeconfig MEDIANA_NODE_DIR=$node_dir MEDIANA_CKAN_VENV=$ckan_cache/venv \
     cargo test --locked --test real_node
   log "the real-node tests passed in $((SECONDS - started)) s"

@@ -11,6 +11,10 @@
 # the region and the paths of two files holding the access key id and the secret access key.
 # The keys themselves are only in those files (mode 0600) and in the server's identities
 # file: never in an argument list or in DIR/env, as mediana reads them.
+#
+# MEDIANA_S3_BIND=0.0.0.0 listens on every address instead of loopback only: tests/run.sh sets
+# it inside its network namespace (loopback and the real node's bridge, no route off the
+# machine), so that backup pods reach the store at the node's address.
 set -euo pipefail
 cmd=${1:-}; DIR=${2:-}
 [[ ($cmd == up || $cmd == down) && -n $DIR ]] || { echo "usage: $0 up|down DIR" >&2; exit 2; }
@@ -79,7 +83,9 @@ openssl x509 -req -in "$DIR/tls/server.csr" -CA "$DIR/tls/ca.pem" -CAkey "$DIR/t
 umask 022
 rm -rf "$DIR/data"; mkdir -p "$DIR/data"
 
-"$weed" server -dir="$DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+bind=${MEDIANA_S3_BIND:-127.0.0.1}
+[[ $bind == 127.0.0.1 || $bind == 0.0.0.0 ]] || die "MEDIANA_S3_BIND must be 127.0.0.1 or 0.0.0.0, not $bind"
+"$weed" server -dir="$DIR/data" -ip=127.0.0.1 -ip.bind="$bind" \
   -master.port="$master" -master.port.grpc="$master_grpc" -master.volumeSizeLimitMB=64 \
   -volume.port="$volume" -volume.port.grpc="$volume_grpc" -volume.max=8 \
   -filer.port="$filer" -filer.port.grpc="$filer_grpc" \

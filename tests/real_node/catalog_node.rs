@@ -399,7 +399,7 @@ pub(super) fn small(cpu: &str, memory: &str) -> Value {
 
 /// An organization and a DCAT-AP_IT dataset of it (`macerata_dataset`), made through the
 /// CKAN API at `url` as the holder of `token`.
-async fn publish(url: &str, token: &str, (organization, title): (&str, &str), dataset: &str) {
+pub(super) async fn publish(url: &str, token: &str, (organization, title): (&str, &str), dataset: &str) {
     common::ckan_action(url, token, "organization_create", json!({"name": organization, "title": title}))
         .await
         .expect("an organization");
@@ -409,7 +409,7 @@ async fn publish(url: &str, token: &str, (organization, title): (&str, &str), da
 }
 
 /// A DCAT-AP_IT dataset of the Comune di Macerata, as an API client creates it.
-fn macerata_dataset(name: &str, organization: &str) -> Value {
+pub(super) fn macerata_dataset(name: &str, organization: &str) -> Value {
     json!({
         "name": name, "owner_org": organization,
         "title": "Bilancio di previsione 2024", "notes": "Entrate e uscite previste per il 2024.",
