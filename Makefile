@@ -32,9 +32,11 @@ lint:
 ## harvester against rdflib and CKAN's package_create (and, with PEER_N=10000, against
 ## ckanext-harvest with ckanext-dcat's RDF harvester), and CatalogNodes serving on the real node
 ## against the same children by hand, and municipalities → region → nation on it (the demo's
-## sources and 54 synthetic ones) against CKAN's package_create; figures into docs/benchmarks.md.
-## BENCH=catalognodes, reusable_solutions, remote_solutions, harvest, serving or chain runs one.
-BENCHES := catalognodes reusable_solutions remote_solutions harvest serving chain
+## sources and 54 synthetic ones) against CKAN's package_create, and a node's backup to object
+## storage and its restore (N=10000 datasets) against pg_dump, pg_restore and tar on local disk;
+## figures into docs/benchmarks.md. BENCH=catalognodes, reusable_solutions, remote_solutions,
+## harvest, serving, chain or backup runs one.
+BENCHES := catalognodes reusable_solutions remote_solutions harvest serving chain backup
 BENCH ?= $(BENCHES)
 bench:
 	@for b in $(BENCH); do \
