@@ -395,6 +395,42 @@ fn wrong_credentials_fail_without_showing_them() {
 }
 
 #[test]
+fn a_store_that_is_down_fails_in_one_line_saying_why() {
+    let Some(env) = env() else { return };
+    let mut case = Case::new(env, "store-down");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("its address");
+    case.endpoint = format!("http://{closed}");
+    let out = case.backup(&[]);
+    assert!(!out.status.success(), "a backup to nothing succeeded");
+    // One line (a pod's termination message keeps the last line naming an error), with the
+    // cause after what was being done.
+    let err = stderr(&out);
+    let line = err.lines().last().unwrap_or_default();
+    assert!(line.starts_with("Error: backing up node-store-down to s3://"), "{err}");
+    assert!(line.to_lowercase().contains("connection refused"), "the cause, on the same line: {err}");
+}
+
+#[tokio::test]
+async fn a_database_alone_is_backed_up_without_a_files_directory() {
+    let Some(env) = env() else { return };
+    let case = Case::new(env, "database-only");
+    // A ReusableSolution's database: no files, no CKAN version.
+    let out = case.mediana(&["run", "--node", &case.node], &case.database);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let into = case.work.join("fetched");
+    let out = case.fetch("latest", &into);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(into.join("manifest.json")).expect("manifest")).expect("JSON");
+    let parts: Vec<&str> =
+        manifest["parts"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(parts, ["database.dump"], "{manifest}");
+    assert!(manifest.get("ckanVersion").is_none(), "{manifest}");
+    let list = Command::new("pg_restore").arg("--list").arg(into.join("database.dump")).output().expect("pg_restore");
+    assert!(String::from_utf8_lossy(&list.stdout).contains("TABLE DATA public package"), "{}", stderr(&list));
+}
+
+#[test]
 fn the_store_is_reached_over_tls_with_its_ca_bundle() {
     let Some(env) = env() else { return };
     let mut case = Case::new(env, "tls");

@@ -159,13 +159,13 @@ enum BackupCommand {
         node: String,
         /// CKAN's version on the node, recorded in the manifest.
         #[arg(long, env = "MEDIANA_BACKUP_CKAN_VERSION")]
-        ckan_version: String,
+        ckan_version: Option<String>,
         /// CKAN's database schema revision, recorded in the manifest when given.
         #[arg(long, env = "MEDIANA_BACKUP_SCHEMA_REVISION")]
         schema_revision: Option<String>,
-        /// CKAN's storage directory (the uploaded files).
+        /// CKAN's storage directory (the uploaded files); without it, the database alone.
         #[arg(long, env = "MEDIANA_BACKUP_FILES_DIR")]
-        files_dir: std::path::PathBuf,
+        files_dir: Option<std::path::PathBuf>,
         /// Keep the newest N complete backups (the newest is always kept).
         #[arg(long, env = "MEDIANA_BACKUP_KEEP")]
         keep: Option<u32>,
@@ -357,8 +357,19 @@ struct HarvestArgs {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match command(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // One line, every cause after its context: a pod's termination message (which the
+            // status quotes) and a log search both see why, not only what was being done.
+            eprintln!("Error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Crds { output_dir: None } => {
             print!("{}", mediana::api::crds_yaml().context("rendering the CRDs as YAML")?)
@@ -684,7 +695,7 @@ async fn backup(what: BackupCommand) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("restoring {}/{} from {}", request.node, request.backup, store.location()))?;
             let seconds = started.elapsed().as_secs_f64();
-            println!("restored {}/{} (CKAN {}) in {seconds:.1} s", manifest.node, manifest.name, manifest.ckan_version);
+            println!("restored {}/{} in {seconds:.1} s", manifest.node, manifest.name);
             if let Some(file) = report {
                 write_report(&file, &backup::Report { seconds, ..backup::Report::of(&manifest, store.location()) })?;
             }

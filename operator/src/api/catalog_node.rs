@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::patterns;
 use super::shared::{
-    Administration, CommonStatus, DeletionPolicy, ObjectStoreSpec, PlacedSite, Placement, SecretKeyRef, StorageSpec,
-    default_one, default_true,
+    Administration, BackupStatus, CommonStatus, DeletionPolicy, ObjectStoreSpec, PlacedSite, Placement, SecretKeyRef,
+    StorageSpec, default_one, default_retention, default_true,
 };
 
 /// CKAN version deployed when `spec.version` is omitted.
@@ -616,28 +616,6 @@ pub enum UpgradePhase {
     Failed,
 }
 
-/// A completed backup.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct BackupStatus {
-    /// When the backup completed (RFC 3339).
-    pub time: String,
-    /// Name of the Job that made it.
-    pub job: String,
-    /// The backup's name in the store (its start time), what `spec.restore.backup` names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Where it is: `s3://BUCKET/PREFIX/NODE/NAME/`, or the dump's path on the backup volume.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    /// Bytes stored: the database dump and the files archive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_bytes: Option<u64>,
-    /// How long it took, as a duration such as `12.4s`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
-}
-
 fn default_ckan_version() -> String {
     DEFAULT_CKAN_VERSION.to_owned()
 }
@@ -652,9 +630,6 @@ fn default_sysadmin_name() -> String {
 }
 fn default_postgres_version() -> i32 {
     15
-}
-fn default_retention() -> i32 {
-    7
 }
 fn storage(size: &str) -> StorageSpec {
     StorageSpec { size: size.to_owned(), storage_class_name: None }

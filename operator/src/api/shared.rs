@@ -48,6 +48,60 @@ pub struct ObjectStoreSpec {
     pub endpoint_ca: Option<SecretKeyRef>,
 }
 
+/// A completed backup.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStatus {
+    /// When the backup completed (RFC 3339).
+    pub time: String,
+    /// Name of the Job that made it.
+    pub job: String,
+    /// The backup's name in the store (its start time), what a CatalogNode's
+    /// `spec.restore.backup` names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where it is: `s3://BUCKET/PREFIX/NODE/NAME/`, or the dump's path on the backup volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Bytes stored: the database dump and the files archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    /// How long it took, as a duration such as `12.4s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+}
+
+/// Scheduled backups of a managed database to an object store (a ReusableSolution's: the
+/// database only, with the manifest of docs/backup.md).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseBackupSpec {
+    /// When to back up, in cron syntax (e.g. `30 2 * * *`). A backup also runs on each new
+    /// value of the annotation `mediana.dev/backup-now`.
+    #[schemars(pattern(patterns::CRON_SCHEDULE))]
+    pub schedule: String,
+    /// Time zone of the schedule (IANA, e.g. `Europe/Rome`); the controller manager's when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::TIME_ZONE))]
+    pub time_zone: Option<String>,
+    /// How many backups to keep; older ones are removed after each successful backup (never
+    /// the newest complete one).
+    #[serde(default = "default_retention")]
+    #[schemars(range(min = 1, max = 365))]
+    pub retention: i32,
+    /// Also remove backups older than this many days (never the newest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_age_days: Option<u32>,
+    /// The S3-compatible store the backups go to.
+    pub object_store: ObjectStoreSpec,
+}
+
+/// Seven backups: a week of daily ones.
+pub fn default_retention() -> i32 {
+    7
+}
+
 /// The access keys of an S3-compatible store.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

@@ -11,12 +11,14 @@ use super::BackupError;
 pub struct Manifest {
     /// Version of this layout, so that a later mediana can read older backups.
     pub format: u32,
-    /// The CatalogNode backed up.
+    /// The object backed up (a CatalogNode, or a ReusableSolution's database).
     pub node: String,
     /// The backup's name (its folder under the node's).
     pub name: String,
-    /// CKAN's version on the node: a restore needs a CKAN that reads this schema.
-    pub ckan_version: String,
+    /// CKAN's version on a CatalogNode: a restore needs a CKAN that reads this schema. None
+    /// for a backup of another software's database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ckan_version: Option<String>,
     /// CKAN's database schema revision (alembic), when the caller knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_revision: Option<String>,
@@ -92,7 +94,7 @@ mod tests {
             format: Manifest::FORMAT,
             node: "dati-comune".into(),
             name: "20261207T101500.042Z".into(),
-            ckan_version: "2.12.0".into(),
+            ckan_version: Some("2.12.0".into()),
             schema_revision: None,
             started_at: "2026-12-07T10:15:00.042Z".parse().expect("time"),
             finished_at: "2026-12-07T10:15:09Z".parse().expect("time"),

@@ -35,12 +35,13 @@ const STDERR_TAIL: usize = 2048;
 pub struct BackupRequest {
     /// The CatalogNode's name (its folder in the store).
     pub node: String,
-    /// CKAN's version, recorded in the manifest.
-    pub ckan_version: String,
+    /// CKAN's version, recorded in the manifest when given.
+    pub ckan_version: Option<String>,
     /// CKAN's schema revision, recorded when known.
     pub schema_revision: Option<String>,
-    /// CKAN's storage directory (uploaded files); archived whole.
-    pub files_dir: PathBuf,
+    /// CKAN's storage directory (uploaded files), archived whole; without it the backup is the
+    /// database alone.
+    pub files_dir: Option<PathBuf>,
     /// Retention, applied once the backup is complete.
     pub retention: Retention,
     /// The database as a libpq URL; without it `pg_dump` reads the standard `PG*` variables.
@@ -74,8 +75,8 @@ pub struct BackupInfo {
 }
 
 /// Backs up a node: `pg_dump --format=custom` (connected through the standard `PG*`
-/// environment variables: host, port, user, database, password or passfile) and a tar of the
-/// files directory, each streamed into its object, then the manifest, then retention. Any
+/// environment variables: host, port, user, database, password or passfile) and, when one is
+/// given, a tar of the files directory, each streamed into its object, then the manifest, then retention. Any
 /// failure stops the run before the manifest, so the backup stays incomplete and the earlier
 /// ones are untouched.
 pub async fn run(store: &Store, request: &BackupRequest) -> Result<BackupOutcome, BackupError> {
@@ -92,10 +93,13 @@ pub async fn run(store: &Store, request: &BackupRequest) -> Result<BackupOutcome
     }
     let database = stream_part(store, &folder, DATABASE_PART, "pg_dump", pg_dump).await?;
 
-    let mut tar = Command::new("tar");
-    // Owners as numbers: the restoring pod's user names need not match the backed up one's.
-    tar.args(["--create", "--file=-", "--numeric-owner", "--directory"]).arg(&request.files_dir).arg(".");
-    let files = stream_part(store, &folder, FILES_PART, "tar", tar).await?;
+    let mut parts = vec![database];
+    if let Some(files_dir) = &request.files_dir {
+        let mut tar = Command::new("tar");
+        // Owners as numbers: the restoring pod's user names need not match the backed up one's.
+        tar.args(["--create", "--file=-", "--numeric-owner", "--directory"]).arg(files_dir).arg(".");
+        parts.push(stream_part(store, &folder, FILES_PART, "tar", tar).await?);
+    }
 
     let manifest = Manifest {
         format: Manifest::FORMAT,
@@ -105,7 +109,7 @@ pub async fn run(store: &Store, request: &BackupRequest) -> Result<BackupOutcome
         schema_revision: request.schema_revision.clone(),
         started_at,
         finished_at: Utc::now(),
-        parts: vec![database, files],
+        parts,
     };
     let key = folder.clone().join(MANIFEST);
     store
@@ -360,7 +364,7 @@ mod tests {
             format: Manifest::FORMAT,
             node: "dati".into(),
             name: "20261207T101500.000Z".into(),
-            ckan_version: "2.12.0".into(),
+            ckan_version: Some("2.12.0".into()),
             schema_revision: None,
             started_at: time,
             finished_at: time,

@@ -46,7 +46,7 @@ mod tests {
             format: Manifest::FORMAT,
             node: "dati-comune".into(),
             name: "20261207T101500.042Z".into(),
-            ckan_version: "2.12.0".into(),
+            ckan_version: Some("2.12.0".into()),
             schema_revision: None,
             started_at: started,
             finished_at: started + chrono::Duration::milliseconds(9269),

@@ -54,7 +54,7 @@ mod tests {
             format: Manifest::FORMAT,
             node: "n".into(),
             name: name.clone(),
-            ckan_version: "2.12.0".into(),
+            ckan_version: Some("2.12.0".into()),
             schema_revision: None,
             started_at: at(day),
             finished_at: at(day),

@@ -1,6 +1,7 @@
 //! Controllers, one module per kind, and the layer they share: the context, the error
 //! type and its policy, status writes by server-side apply, and Events.
 
+pub mod backup_jobs;
 pub mod catalog_node;
 pub mod children;
 mod cloud_target;

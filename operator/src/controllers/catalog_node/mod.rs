@@ -22,21 +22,21 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{DeleteParams, ListParams};
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, instrument};
 
-use super::children::{COMPONENT_LABEL, Child, Owner, api_resource, apply_and_prune};
+use super::backup_jobs::{self, BACKUP_NOW_ANNOTATION};
+use super::children::{Child, Owner, api_resource, apply_and_prune};
 use super::conditions::{self, ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site};
 use super::workloads::{self, Observed, deployment_readiness, statefulset_readiness};
 use super::{Context, Error, secrets, write_status};
-use crate::api::catalog_node::{BackupStatus, CatalogNodeSpec, ComponentVersions, RestorePhase, UpgradePhase};
+use crate::api::catalog_node::{CatalogNodeSpec, ComponentVersions, RestorePhase, UpgradePhase};
 use crate::api::shared::DeletionPolicy;
 use crate::api::shared::PlacedSite;
 use crate::api::{CatalogNode, CatalogNodeStatus, CloudTarget};
 use crate::backup::Report;
-use backups::{BACKUP_NOW_ANNOTATION, BackupContext};
+use backups::BackupContext;
 use builders::{Names, Release, UpgradeJob, component, managed_database, managed_redis, managed_search};
 use upgrade::{JobState, JobStates, Plan};
 
@@ -290,12 +290,13 @@ async fn roll_out(
         if plan.restore.is_some() {
             status.restore = plan.restore.clone();
         }
-        let backups = observe_backups(client, owner, previous.and_then(|p| p.last_backup.as_ref())).await?;
+        let backups = backup_jobs::observe(client, owner, previous.and_then(|p| p.last_backup.as_ref())).await?;
         status.last_backup = backups.last.clone();
         status.sites = recorded;
         let mut desired = conditions(&observation, &plan);
-        if let Some(backup) = backups::condition(&backups) {
-            announce_backup_failure(ctx, node, &backup).await;
+        if let Some(backup) = backup_jobs::condition(&backups) {
+            let before = node.status.as_ref().map(|s| s.common.conditions.as_slice()).unwrap_or_default();
+            backup_jobs::announce_failure(ctx, node, before, &backup).await;
             desired.push(backup);
         }
         Ok((status, desired))
@@ -358,46 +359,6 @@ where
         }
     }
     Ok(removed)
-}
-
-/// The node's finished backup Jobs (scheduled, on demand, before upgrades) summed up; only
-/// the newest success and the newest failure have their pods read, for their messages.
-async fn observe_backups(
-    client: &Client,
-    owner: &Owner,
-    recorded: Option<&BackupStatus>,
-) -> Result<backups::Summary, Error> {
-    let jobs: Api<Job> = Api::namespaced(client.clone(), &owner.namespace);
-    let selector = format!("{},{COMPONENT_LABEL}={}", owner.children_selector(), component::BACKUP);
-    let listed = jobs.list(&ListParams::default().labels(&selector)).await?.items;
-    let finished: Vec<backups::Finished> = listed.iter().filter_map(backups::finished).collect();
-    let newest = |succeeded: bool| {
-        finished.iter().filter(|f| f.succeeded == succeeded).max_by(|a, b| a.time.cmp(&b.time)).cloned()
-    };
-    let pods: Api<Pod> = Api::namespaced(client.clone(), &owner.namespace);
-    let mut read = Vec::new();
-    for mut job in [newest(true), newest(false)].into_iter().flatten() {
-        let of_job = ListParams::default().labels(&format!("{}={}", workloads::JOB_NAME_LABEL, job.job));
-        let listed = pods.list(&of_job).await?.items;
-        job.message = if job.succeeded {
-            listed.iter().find_map(workloads::success_message)
-        } else {
-            listed.iter().find_map(workloads::termination_summary)
-        };
-        read.push(job);
-    }
-    Ok(backups::summarize(read, recorded))
-}
-
-/// A Warning Event when a backup failure is new (the condition's message names its Job).
-async fn announce_backup_failure(ctx: &Context, node: &CatalogNode, condition: &DesiredCondition) {
-    if condition.status {
-        return;
-    }
-    let before = node.status.as_ref().and_then(|s| conditions::find(&s.common.conditions, condition.type_));
-    if before.is_none_or(|c| c.message != condition.message) {
-        super::publish(ctx, node, EventType::Warning, condition.reason.as_str(), &condition.message).await;
-    }
 }
 
 /// What a restore Job that succeeded reported: the backup's name and location.

@@ -5,11 +5,12 @@
 
 use k8s_openapi::api::core::v1::{Container, EnvVar, PodTemplateSpec};
 
-use super::backups::{self, BackupContext, TERMINATION_LOG, ToolPod};
+use super::backups::{self, BackupContext};
 use super::builders::{component, uploads_volume};
 use super::config;
 use crate::api::catalog_node::{CatalogNodeSpec, RestoreSpec};
 use crate::controllers::Error;
+use crate::controllers::backup_jobs::{self, TERMINATION_LOG, ToolPod};
 use crate::controllers::children::{Owner, fingerprint};
 use crate::controllers::workloads::{empty_dir, env, mount};
 
@@ -33,7 +34,7 @@ pub fn source_node<'a>(owner: &'a Owner, restore: &'a RestoreSpec) -> &'a str {
 pub fn pod(spec: &CatalogNodeSpec, owner: &Owner, context: BackupContext<'_>) -> Result<PodTemplateSpec, Error> {
     let restore = spec.restore.as_ref().ok_or(Error::MissingObjectKey("spec.restore"))?;
     let store = &restore.object_store;
-    let mut vars = backups::store_env(store);
+    let mut vars = backup_jobs::store_env(store);
     vars.extend([
         EnvVar { name: "MEDIANA_BACKUP_DATABASE_URL".into(), ..backups::database_url(spec, owner)? },
         env("MEDIANA_BACKUP_NODE", source_node(owner, restore)),
@@ -44,19 +45,19 @@ pub fn pod(spec: &CatalogNodeSpec, owner: &Owner, context: BackupContext<'_>) ->
     ]);
     let container = Container {
         name: "restore".into(),
-        command: Some(vec![backups::MEDIANA_IN_POD.into(), "backup".into(), "restore".into()]),
+        command: Some(vec![backup_jobs::MEDIANA_IN_POD.into(), "backup".into(), "restore".into()]),
         env: Some(vars),
         volume_mounts: Some(vec![
-            backups::tools_mount(),
-            backups::store_mount(),
+            backup_jobs::tools_mount(),
+            backup_jobs::store_mount(),
             mount("uploads", config::STORAGE_PATH),
             mount("work", WORK_DIR),
             mount("tmp", "/tmp"),
         ]),
         ..Default::default()
     };
-    let volumes = vec![empty_dir("tools"), backups::store_volume(store), uploads_volume(owner), empty_dir("work")];
-    let init = Some(backups::copy_mediana(context.operator_image));
+    let volumes = vec![empty_dir("tools"), backup_jobs::store_volume(store), uploads_volume(owner), empty_dir("work")];
+    let init = Some(backup_jobs::copy_mediana(context.operator_image));
     let pod = ToolPod { container, volumes, init, affinity: None, restart: "Never" };
-    Ok(backups::postgres_tool_pod(spec, owner, component::RESTORE, pod))
+    Ok(backups::tool_pod(spec, owner, component::RESTORE, pod))
 }

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use super::builders;
 use super::*;
-use crate::api::catalog_node::BackupStatus;
+use crate::api::shared::BackupStatus;
+use crate::controllers::backup_jobs;
 use crate::controllers::children::{Child, DESIRED_HASH_ANNOTATION};
 use crate::controllers::secrets::{GeneratedSecret, SecretValue};
 use crate::controllers::testing::{find, kinds_and_names};
@@ -414,21 +415,21 @@ fn each_backup_now_value_is_one_job_like_the_scheduled_one() {
 #[test]
 fn the_last_backup_is_the_newest_success_and_a_later_failure_is_reported() {
     let report = r#"{"name":"20261207T023000.120Z","location":"s3://backups/ckan/marche/20261207T023000.120Z/","sizeBytes":1048576,"seconds":12.44}"#;
-    let job = |job: &str, time: &str, succeeded, message: Option<&str>| backups::Finished {
+    let job = |job: &str, time: &str, succeeded, message: Option<&str>| backup_jobs::Finished {
         job: job.into(),
         time: time.into(),
         message: message.map(str::to_owned),
         succeeded,
     };
-    let ok = backups::summarize(vec![job("marche-backup-1", "2026-12-07T02:30:13Z", true, Some(report))], None);
+    let ok = backup_jobs::summarize(vec![job("marche-backup-1", "2026-12-07T02:30:13Z", true, Some(report))], None);
     let last = ok.last.clone().expect("a backup");
     assert_eq!(last.name.as_deref(), Some("20261207T023000.120Z"));
     assert_eq!((last.size_bytes, last.duration.as_deref()), (Some(1_048_576), Some("12.4s")));
     assert_eq!(ok.failure, None);
-    let condition = backups::condition(&ok).expect("a condition");
+    let condition = backup_jobs::condition(&ok).expect("a condition");
     assert!(condition.status && condition.reason == Reason::BackupCompleted, "{condition:?}");
 
-    let failed = backups::summarize(
+    let failed = backup_jobs::summarize(
         vec![
             job("marche-backup-1", "2026-12-07T02:30:13Z", true, Some(report)),
             job("marche-backup-2", "2026-12-08T02:31:05Z", false, Some("object store: connection refused")),
@@ -436,7 +437,7 @@ fn the_last_backup_is_the_newest_success_and_a_later_failure_is_reported() {
         None,
     );
     assert_eq!(failed.last, ok.last, "the previous good backup stays the last one");
-    let condition = backups::condition(&failed).expect("a condition");
+    let condition = backup_jobs::condition(&failed).expect("a condition");
     assert!(!condition.status && condition.reason == Reason::BackupFailed, "{condition:?}");
     assert!(condition.message.contains("marche-backup-2 failed: object store: connection refused"), "{condition:?}");
     assert!(condition.message.contains("the last good backup: backup 20261207T023000.120Z"), "{condition:?}");
@@ -444,9 +445,10 @@ fn the_last_backup_is_the_newest_success_and_a_later_failure_is_reported() {
     // A failure older than the recorded backup (its Job gone) is history, not news.
     let recorded =
         BackupStatus { time: "2026-12-09T02:30:00Z".into(), job: "marche-backup-3".into(), ..Default::default() };
-    let later = backups::summarize(vec![job("marche-backup-2", "2026-12-08T02:31:05Z", false, None)], Some(&recorded));
+    let later =
+        backup_jobs::summarize(vec![job("marche-backup-2", "2026-12-08T02:31:05Z", false, None)], Some(&recorded));
     assert_eq!((later.last, later.failure), (Some(recorded), None));
-    assert_eq!(backups::condition(&backups::Summary::default()), None, "no condition before any backup");
+    assert_eq!(backup_jobs::condition(&backup_jobs::Summary::default()), None, "no condition before any backup");
 }
 
 #[test]
