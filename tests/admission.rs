@@ -221,6 +221,17 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "the component name postgres is taken by the managed database",
         ),
         (
+            "backups without a managed database",
+            set(
+                reusable_solution(),
+                "/spec/backup",
+                json!({"schedule": "@daily", "objectStore": {"destinationPath": "s3://backups/sito",
+                    "endpointURL": "https://s3.example.it", "s3Credentials": {
+                        "accessKeyId": {"name": "k", "key": "id"}, "secretAccessKey": {"name": "k", "key": "secret"}}}}),
+            ),
+            "spec.backup backs up the managed database: it needs spec.database",
+        ),
+        (
             "two components with one name",
             set(
                 reusable_solution(),

@@ -4,7 +4,8 @@
 //! backup with `BackupFailed` and a Warning Event, and the next run succeeds; retention
 //! keeps the newest N; the node deleted with its volumes, a new node restored from the
 //! store serves its datasets (found by search) and its uploaded file (byte for byte); a
-//! corrupted backup stops a restore with `RestoreFailed` and starts no CKAN.
+//! corrupted backup stops a restore with `RestoreFailed` and starts no CKAN. Beside it, a
+//! ReusableSolution's managed database backed up to the same store, and its dump read back.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Node, Secret};
@@ -12,13 +13,14 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use mediana::api::CatalogNode;
 use mediana::api::catalog_node::RestorePhase;
+use mediana::api::reusable_solution::ReusableSolution;
 use mediana::backup::{Credentials, SecretSource, Store, StoreConfig};
 use object_store::{ObjectStoreExt as _, PutPayload};
 use serde_json::{Value, json};
 
 use super::catalog_node::{macerata_dataset, publish, small, sysadmin_token, web_url};
 use super::common::{self, TEST_MANAGER, eventually, unique_name, wait_for};
-use super::restricted_namespace;
+use super::{image, restricted_namespace, run_pod, script_pod};
 
 /// The harness's object store (tests/objectstore/s3.sh), as `make test` exports it.
 struct Harness {
@@ -182,8 +184,10 @@ pub async fn a_node_backed_up_to_a_store_is_restored_as_a_new_node(client: &Clie
         async move { nodes.patch(name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(node)).await.expect("admitted") }
     };
 
-    // 1. A store that is down: the backup fails, says so, and announces it.
+    // 1. A store that is down: the backup fails, says so, and announces it. While the node
+    // starts, a ReusableSolution's database is backed up to the working store.
     apply(tolentino(&ns, name, Some(store_at(closed_port())), None)).await;
+    a_solutions_database_is_backed_up(client, &ns, store_at(harness.port), &harness.store(&prefix)).await;
     let ready = wait_for(&nodes, name, "Ready", "True", "Available", 600).await;
     let (token, url) = (sysadmin_token(client, &ready).await, web_url(client, &ready).await);
     publish(&url, &token, ("comune-di-tolentino", "Comune di Tolentino"), "bilancio-tolentino").await;
@@ -302,4 +306,55 @@ pub async fn a_node_backed_up_to_a_store_is_restored_as_a_new_node(client: &Clie
     assert!(web.is_none(), "no CKAN web on a refused restore");
 
     Api::<Namespace>::all(client.clone()).delete(&ns, &DeleteParams::default()).await.expect("delete namespace");
+}
+
+/// A ReusableSolution with a managed PostgreSQL backed up to `store`: a table written into
+/// the database, `mediana.dev/backup-now`, `status.lastBackup` and `LastBackupSucceeded`, and
+/// the dump, fetched from the store and checked against its manifest, holding the table.
+async fn a_solutions_database_is_backed_up(client: &Client, ns: &str, store: Value, from: &Store) {
+    let name = "protocollo";
+    let solution = json!({"apiVersion": "mediana.dev/v1alpha1", "kind": "ReusableSolution",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "publiccode": {"inline": include_str!("../fixtures/publiccode-design-comuni.yml")},
+            "administration": {"ipaCode": "c_l191"},
+            "dataClassification": "Ordinary",
+            "components": [{"name": "web", "image": image("busybox"),
+                "command": ["sh", "-c", "mkdir -p /srv/www && echo protocollo > /srv/www/index.html && exec httpd -f -p 8080 -h /srv/www"],
+                "writablePaths": ["/srv"],
+                "ports": [{"name": "http", "containerPort": 8080}],
+                "probe": {"path": "/index.html", "port": "http", "initialDelaySeconds": 1, "periodSeconds": 2}}],
+            "database": {"version": 15, "resources": small("50m", "256Mi")},
+            "backup": {"schedule": "0 4 * * *", "objectStore": store}}});
+    let solutions: Api<ReusableSolution> = Api::namespaced(client.clone(), ns);
+    solutions.patch(name, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(solution)).await.expect("admitted");
+    wait_for(&solutions, name, "Ready", "True", "Available", 300).await;
+    // What the software would write: a table of the database, through the generated Secret.
+    let sql = "CREATE TABLE registro AS SELECT g AS numero FROM generate_series(1, 500) g";
+    let mut writer = script_pod(
+        &image("postgres"),
+        "registro",
+        &format!("psql -v ON_ERROR_STOP=1 -c '{sql}'"),
+        json!([]),
+        json!([]),
+    );
+    writer["spec"]["containers"][0]["envFrom"] = json!([{"secretRef": {"name": format!("{name}-db")}}]);
+    let (ok, out) = run_pod(client, ns, "registro", writer).await;
+    assert!(ok, "the table written:\n{out}");
+
+    let annotation = json!({"metadata": {"annotations": {"mediana.dev/backup-now": "first"}}});
+    solutions.patch(name, &PatchParams::default(), &Patch::Merge(annotation)).await.expect("annotate");
+    let backed_up = wait_for(&solutions, name, "LastBackupSucceeded", "True", "BackupCompleted", 300).await;
+    let last = backed_up.status.and_then(|s| s.last_backup).expect("status.lastBackup");
+    let backup = last.name.clone().expect("the backup's name");
+    assert!(last.location.as_deref().is_some_and(|l| l.ends_with(&format!("/{name}/{backup}/"))), "{last:?}");
+
+    let into = std::env::temp_dir().join(format!("mediana-{}", unique_name("solution-backup")));
+    let manifest = mediana::backup::fetch(from, name, &backup, &into).await.expect("the backup, checked");
+    let parts: Vec<&str> = manifest.parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(parts, ["database.dump"], "a database alone");
+    let list = std::process::Command::new("pg_restore").arg("--list").arg(into.join("database.dump")).output();
+    let listing = String::from_utf8_lossy(&list.expect("pg_restore").stdout).into_owned();
+    assert!(listing.contains("TABLE DATA public registro"), "the dump holds the table:\n{listing}");
+    let _ = std::fs::remove_dir_all(&into);
 }

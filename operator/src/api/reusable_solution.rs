@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog_node::{ManagedPostgres, TlsSpec};
 use super::patterns;
-use super::shared::{Administration, CommonStatus, ConfigMapKeyRef, PlacedSite, Placement, default_one, default_true};
+use super::shared::{
+    Administration, BackupStatus, CommonStatus, ConfigMapKeyRef, DatabaseBackupSpec, PlacedSite, Placement,
+    default_one, default_true,
+};
 
 /// Reused open-source software (CAD art. 68-69) described by its publiccode.yml, run for an
 /// administration on a cluster whose ACN qualification matches its data classification.
@@ -34,6 +37,8 @@ use super::shared::{Administration, CommonStatus, ConfigMapKeyRef, PlacedSite, P
 #[x_kube(validation = Rule::new("!has(self.exposure) || self.components.exists(c, c.name == self.exposure.component)").message("exposure.component must name one of spec.components"))]
 #[x_kube(validation = Rule::new("!has(self.exposure) || !self.components.exists(c, c.name == self.exposure.component) || self.components.exists(c, c.name == self.exposure.component && has(c.ports) && c.ports.exists(p, p.name == self.exposure.port))").message("exposure.port must name a port of the exposed component"))]
 #[x_kube(validation = Rule::new("!has(self.database) || !self.components.exists(c, c.name == 'postgres')").message("the component name postgres is taken by the managed database"))]
+#[x_kube(validation = Rule::new("!has(self.backup) || has(self.database)").message("spec.backup backs up the managed database: it needs spec.database"))]
+#[x_kube(validation = Rule::new("!has(self.backup) || !self.components.exists(c, c.name == 'backup')").message("the component name backup is taken by the database backups"))]
 pub struct ReusableSolutionSpec {
     /// The software's publiccode.yml.
     pub publiccode: PubliccodeSource,
@@ -64,6 +69,12 @@ pub struct ReusableSolutionSpec {
     /// `PGPASSWORD`), to reference from `envFrom`, and a `url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<ManagedPostgres>,
+
+    /// Scheduled backups of the managed database (`spec.database`) to an object store, each a
+    /// `pg_dump` with a manifest of its size and SHA-256 (docs/backup.md). A backup also runs
+    /// on each new value of the annotation `mediana.dev/backup-now`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<DatabaseBackupSpec>,
 }
 
 /// Where the publiccode.yml comes from: exactly one of `url`, `inline` and `configMapKeyRef`.
@@ -264,7 +275,7 @@ pub struct Exposure {
 #[serde(rename_all = "camelCase")]
 pub struct ReusableSolutionStatus {
     /// Generation and conditions (`Ready`, `Reconciling`, `Stalled`, `PubliccodeValid`,
-    /// `PlacementAllowed`).
+    /// `PlacementAllowed`, and `LastBackupSucceeded` after the first backup).
     #[serde(flatten)]
     pub common: CommonStatus,
     /// Public URL, when exposed.
@@ -279,6 +290,9 @@ pub struct ReusableSolutionStatus {
     /// Ready replicas per component.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<ComponentStatus>,
+    /// The last successful backup of the managed database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<BackupStatus>,
     /// The clusters where the solution's workloads exist.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["target".into()]))]

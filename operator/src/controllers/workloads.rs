@@ -594,7 +594,9 @@ pub fn termination_summary(pod: &Pod) -> Option<String> {
         Some(pattern) => pattern.replace_all(line, "${1}***@"),
         None => std::borrow::Cow::Borrowed(*line),
     };
-    const MAX: usize = 400;
+    // Room for an error line that carries its causes after its context (mediana's own: an
+    // object store's error names the request, its retries, then the cause at the end).
+    const MAX: usize = 1000;
     Some(match line.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line.into_owned(),
@@ -671,8 +673,8 @@ mod tests {
         );
         assert_eq!(termination_summary(&failed_pod(0, "done")), None, "a container that succeeded");
         assert_eq!(termination_summary(&failed_pod(1, "\n\n")), None, "nothing said");
-        let long = "ValueError: ".to_owned() + &"x".repeat(1000);
+        let long = "ValueError: ".to_owned() + &"x".repeat(2000);
         let summary = termination_summary(&failed_pod(1, &long)).expect("a summary");
-        assert!(summary.chars().count() == 401 && summary.ends_with('…'), "cut at 400 characters: {summary}");
+        assert!(summary.chars().count() == 1001 && summary.ends_with('…'), "cut at 1000 characters: {summary}");
     }
 }

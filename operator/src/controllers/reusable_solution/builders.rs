@@ -17,8 +17,9 @@ use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use crate::api::reusable_solution::{Component, ComponentVolume, Exposure, HttpProbe, MAX_ID, ReusableSolutionSpec};
 use crate::api::shared::StorageSpec;
 use crate::controllers::Error;
+use crate::controllers::backup_jobs::{self, StoreBackup, ToolPod};
 use crate::controllers::children::{Child, Owner};
-use crate::controllers::secrets::{GeneratedSecret, postgres_credentials};
+use crate::controllers::secrets::{GeneratedSecret, postgres_credentials, postgres_secret_name};
 use crate::controllers::workloads::{
     self, Route, admit, claim, container_port, default_resources, disruption_budget, empty_dir, http_probe, metadata,
     mount, network_policy, pods_of, restricted_container_security, restricted_pod_security_as, secured_pod_template,
@@ -44,6 +45,43 @@ pub fn component_name(owner: &Owner, component: &Component) -> String {
 /// Name of the claim of one volume of a component.
 pub fn claim_name(owner: &Owner, component: &Component, volume: &ComponentVolume) -> String {
     owner.child_name(&format!("{}-{}", component.name, volume.name))
+}
+
+/// The backup CronJob `<solution>-backup` of the managed database, and the Job of a
+/// `mediana.dev/backup-now` value when given; none without `spec.backup`.
+pub fn backup_children(
+    spec: &ReusableSolutionSpec,
+    owner: &Owner,
+    operator_image: &str,
+    now: Option<&str>,
+) -> Result<Vec<Child>, Error> {
+    let (Some(backup), Some(database)) = (&spec.backup, &spec.database) else { return Ok(Vec::new()) };
+    let url = workloads::env_from_secret("DATABASE_URL", &postgres_secret_name(owner), "url");
+    let (container, volumes, init) = backup_jobs::to_store(StoreBackup {
+        node: &owner.instance,
+        store: &backup.object_store,
+        database_url: url,
+        keep: backup.retention,
+        max_age_days: backup.max_age_days,
+        ckan_version: None,
+        files: None,
+        operator_image,
+    });
+    let pod = ToolPod { container, volumes, init: Some(init), affinity: None, restart: "Never" };
+    let pod = backup_jobs::postgres_tool_pod(owner, backup_jobs::COMPONENT, workloads::postgres_image(database), pod);
+    let job = backup_jobs::job_spec(pod);
+    let name = owner.child_name(backup_jobs::COMPONENT);
+    let mut children = vec![Child::new(&backup_jobs::cronjob(
+        owner,
+        &name,
+        &backup.schedule,
+        backup.time_zone.as_deref(),
+        job.clone(),
+    ))?];
+    if let Some(value) = now {
+        children.push(Child::new(&backup_jobs::now_job(owner, &name, value, job))?);
+    }
+    Ok(children)
 }
 
 /// The Secrets a solution needs generated: the managed database's credentials.
@@ -74,7 +112,9 @@ pub fn children(spec: &ReusableSolutionSpec, owner: &Owner) -> Result<Vec<Child>
         }
     }
     if let Some(database) = &spec.database {
-        let clients: Vec<&str> = spec.components.iter().map(|c| c.name.as_str()).collect();
+        let mut clients: Vec<&str> = spec.components.iter().map(|c| c.name.as_str()).collect();
+        // The backup pods dump it.
+        clients.extend(spec.backup.as_ref().map(|_| backup_jobs::COMPONENT));
         out.extend(workloads::managed_postgres(owner, DATABASE_COMPONENT, database, &clients)?);
     }
     if let Some(exposure) = &spec.exposure {

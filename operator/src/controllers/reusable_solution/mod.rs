@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -25,6 +26,7 @@ use kube::runtime::events::EventType;
 use kube::{Api, Client, ResourceExt};
 use tracing::{info, instrument};
 
+use super::backup_jobs::{self, BACKUP_NOW_ANNOTATION};
 use super::children::{Owner, api_resource, apply_and_prune};
 use super::conditions::{self, ConditionType, DesiredCondition, Reason};
 use super::sites::{self, Placed, Removal, Site, choose_target};
@@ -43,6 +45,7 @@ use crate::publiccode::{self, Severity, Summary, ValidateOptions, Validation};
 /// list: data outlives spec changes.
 pub fn prunable() -> Vec<ApiResource> {
     vec![
+        api_resource::<CronJob>(),
         api_resource::<Deployment>(),
         api_resource::<StatefulSet>(),
         api_resource::<Service>(),
@@ -52,16 +55,18 @@ pub fn prunable() -> Vec<ApiResource> {
     ]
 }
 
-/// Kinds of children the controller applies: the prunable ones and the volumes' claims.
+/// Kinds of children the controller applies: the prunable ones, the volumes' claims, and the
+/// Jobs of `mediana.dev/backup-now` (kept as the record of the backup).
 pub fn applied() -> Vec<ApiResource> {
     let mut kinds = prunable();
-    kinds.push(api_resource::<PersistentVolumeClaim>());
+    kinds.extend([api_resource::<PersistentVolumeClaim>(), api_resource::<Job>()]);
     kinds
 }
 
-/// Kinds of children whose changes wake the controller: workloads becoming ready.
+/// Kinds of children whose changes wake the controller: workloads becoming ready, and
+/// backup Jobs finishing.
 pub fn watched() -> Vec<ApiResource> {
-    vec![api_resource::<Deployment>(), api_resource::<StatefulSet>()]
+    vec![api_resource::<Deployment>(), api_resource::<StatefulSet>(), api_resource::<Job>()]
 }
 
 /// Kinds the controller only reads, one object at a time: the ConfigMap of a
@@ -362,10 +367,11 @@ pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Re
     let mut observed = Vec::new();
     let mut site_problem = None;
     let mut current = None;
+    let mut backups = None;
     if let (None, Ok(target)) = (&assessment.blocked, target) {
         match roll_out(&ctx, &api, &solution, target).await {
-            Ok((site, recorded, components)) => {
-                (sites, observed, current) = (recorded, components, Some(site));
+            Ok((site, recorded, components, summary)) => {
+                (sites, observed, current, backups) = (recorded, components, Some(site), Some(summary));
             }
             Err(err) => site_problem = Some(sites::site_conditions(&err).ok_or(err)?),
         }
@@ -384,6 +390,14 @@ pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Re
     sites::override_conditions(&mut desired, site_problem.clone().unwrap_or_default());
     let mut status = status(spec, &assessment, &observed, previous, &now);
     status.sites = sites.clone();
+    if let Some(summary) = &backups {
+        status.last_backup = summary.last.clone();
+        if let Some(backup) = backup_jobs::condition(summary) {
+            let before = previous.map(|p| p.common.conditions.as_slice()).unwrap_or_default();
+            backup_jobs::announce_failure(&ctx, solution.as_ref(), before, &backup).await;
+            desired.push(backup);
+        }
+    }
     announce(&ctx, solution.as_ref(), &assessment, previous).await;
     write_status(&ctx, &api, solution.as_ref(), status, &desired).await?;
     Ok(Action::requeue(match (&assessment.blocked, &site_problem) {
@@ -405,7 +419,7 @@ async fn roll_out(
     api: &Api<ReusableSolution>,
     solution: &ReusableSolution,
     target: &CloudTarget,
-) -> Result<(Site, Vec<PlacedSite>, Vec<ObservedComponent>), Error> {
+) -> Result<(Site, Vec<PlacedSite>, Vec<ObservedComponent>, backup_jobs::Summary), Error> {
     let kind = "ReusableSolution";
     let spec = &solution.spec;
     let site = sites::open(ctx, solution, target).await?;
@@ -417,16 +431,22 @@ async fn roll_out(
                 ctx.metrics.wrote(kind, 1);
             }
         }
-        let report = apply_and_prune(client, owner, &builders::children(spec, owner)?, &prunable()).await?;
+        let mut children = builders::children(spec, owner)?;
+        let now = solution.annotations().get(BACKUP_NOW_ANNOTATION).map(String::as_str);
+        children.extend(builders::backup_children(spec, owner, &ctx.settings.operator_image, now)?);
+        let report = apply_and_prune(client, owner, &children, &prunable()).await?;
         ctx.metrics.wrote(kind, report.applied.len() + report.pruned.len());
         if report.wrote() {
             info!(target = site.target, applied = ?report.applied, pruned = ?report.pruned, "children updated");
         }
-        observe(client, owner, spec).await
+        let components = observe(client, owner, spec).await?;
+        let recorded_backup = solution.status.as_ref().and_then(|s| s.last_backup.as_ref());
+        let backups = backup_jobs::observe(client, owner, recorded_backup).await?;
+        Ok((components, backups))
     }
     .await
     .map_err(|err| site.classify(err))?;
-    Ok((site, recorded, observed))
+    Ok((site, recorded, observed.0, observed.1))
 }
 
 /// What was observed of one workload of the solution.
@@ -565,6 +585,8 @@ pub fn status(
         } else {
             observed.iter().map(|o| o.status.clone()).collect()
         },
+        // Kept until the backups are observed again (a blocked solution is not).
+        last_backup: previous.and_then(|p| p.last_backup.clone()),
         sites: Vec::new(),
     }
 }

@@ -657,3 +657,55 @@ async fn publiccode_urls_are_fetched_through_the_network_guard() {
     let refused = super::fetch_publiccode(&url, super::publiccode_net_config()).await.expect_err("loopback refused");
     assert!(refused.to_string().contains("loopback"), "{refused}");
 }
+
+/// The solution's database backed up daily to the region's store.
+fn backed_up() -> ReusableSolutionSpec {
+    spec(json!({"backup": {"schedule": "15 1 * * *", "retention": 5, "objectStore": {
+        "destinationPath": "s3://backups/soluzioni",
+        "endpointURL": "https://s3.regione.marche.it",
+        "s3Credentials": {"accessKeyId": {"name": "s3-keys", "key": "id"},
+                          "secretAccessKey": {"name": "s3-keys", "key": "secret"}}}}}))
+}
+
+#[test]
+fn the_managed_database_is_backed_up_to_the_store_by_mediana_in_the_postgres_image() {
+    let solution = backed_up();
+    let built = builders::backup_children(&solution, &owner(), "ghcr.io/mediana-dev/mediana:0.1.0", Some("now-1"))
+        .expect("builds");
+    let names = kinds_and_names(&built);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"CronJob/sito-backup".to_owned()), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("Job/sito-backup-now-")), "{names:?}");
+    let cron = find(&built, "CronJob", "sito-backup");
+    assert_eq!(cron["spec"]["schedule"], "15 1 * * *");
+    let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["initContainers"][0]["image"], "ghcr.io/mediana-dev/mediana:0.1.0");
+    let backup = &pod["containers"][0];
+    assert_eq!(backup["image"], "ghcr.io/mediana-dev/postgres:15");
+    assert_eq!(backup["command"], json!(["/mediana/mediana", "backup", "run"]));
+    let env: std::collections::BTreeMap<String, Value> = backup["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| (v["name"].as_str().unwrap_or_default().to_owned(), v.clone()))
+        .collect();
+    assert_eq!(env["MEDIANA_BACKUP_NODE"]["value"], "sito");
+    assert_eq!(env["MEDIANA_BACKUP_KEEP"]["value"], "5");
+    assert_eq!(
+        env["MEDIANA_BACKUP_DATABASE_URL"]["valueFrom"]["secretKeyRef"],
+        json!({"name": "sito-db", "key": "url"})
+    );
+    for absent in ["MEDIANA_BACKUP_FILES_DIR", "MEDIANA_BACKUP_CKAN_VERSION"] {
+        assert!(!env.contains_key(absent), "a database alone: no {absent}");
+    }
+    assert!(!backup.to_string().contains("s3-keys"), "the keys only as files");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    // The database admits the backup pods.
+    let all = children(&solution);
+    let policy = find(&all, "NetworkPolicy", "sito-postgres");
+    assert!(policy.to_string().contains("\"backup\""), "{policy}");
+    let without = spec(json!({}));
+    assert!(builders::backup_children(&without, &owner(), "x", Some("now-1")).expect("builds").is_empty());
+    let all = children(&without);
+    assert!(!find(&all, "NetworkPolicy", "sito-postgres").to_string().contains("\"backup\""));
+}
