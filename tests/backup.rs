@@ -280,6 +280,12 @@ fn a_backup_round_trips_byte_for_byte() {
         assert_eq!(part["sha256"], digest.as_str());
     }
 
+    // The directory's entries, not the directory: a restore cannot set a volume root's mode.
+    let members = Command::new("tar").arg("-tf").arg(into.join("files.tar")).output().expect("run tar");
+    let members = String::from_utf8_lossy(&members.stdout).into_owned();
+    assert!(members.lines().all(|m| m != "./" && m != "."), "{members}");
+    assert!(members.lines().any(|m| m == "readme.txt"), "{members}");
+
     let restored = case.work.join("restored");
     std::fs::create_dir_all(&restored).expect("dir");
     let tar = Command::new("tar").arg("-xf").arg(into.join("files.tar")).arg("-C").arg(&restored).status();
@@ -358,14 +364,16 @@ fn a_failed_backup_leaves_the_previous_ones_intact() {
     assert!(stderr(&out).contains("pg_dump failed"), "{}", stderr(&out));
     assert_eq!(case.listed(), first);
 
-    // tar fails after the dump went up: an incomplete backup, with no manifest.
+    // The files fail after the dump went up: an incomplete backup, with no manifest.
     let missing = case.work.join("missing");
     let out = case.mediana(
         &["run", "--node", &case.node, "--ckan-version", "2.12.0", "--files-dir", missing.to_str().expect("utf-8")],
         &case.database,
     );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("tar failed"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("missing: No such file or directory"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "each cause once: {err}");
     let listed = case.listed();
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert_eq!(listed[0], first[0]);

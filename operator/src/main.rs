@@ -363,7 +363,7 @@ async fn main() -> std::process::ExitCode {
         Err(error) => {
             // One line, every cause after its context: a pod's termination message (which the
             // status quotes) and a log search both see why, not only what was being done.
-            eprintln!("Error: {error:#}");
+            eprintln!("Error: {}", mediana::with_causes(error.as_ref()));
             std::process::ExitCode::FAILURE
         }
     }

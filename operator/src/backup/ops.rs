@@ -97,7 +97,15 @@ pub async fn run(store: &Store, request: &BackupRequest) -> Result<BackupOutcome
     if let Some(files_dir) = &request.files_dir {
         let mut tar = Command::new("tar");
         // Owners as numbers: the restoring pod's user names need not match the backed up one's.
-        tar.args(["--create", "--file=-", "--numeric-owner", "--directory"]).arg(files_dir).arg(".");
+        tar.args(["--create", "--file=-", "--numeric-owner", "--directory"]).arg(files_dir);
+        // The directory's entries, not the directory itself: its owner and mode are its
+        // volume's, which a restore into another volume may not set (tar then fails).
+        let entries = entries_of(files_dir)?;
+        if entries.is_empty() {
+            tar.arg("--files-from=/dev/null");
+        } else {
+            tar.arg("--").args(entries);
+        }
         parts.push(stream_part(store, &folder, FILES_PART, "tar", tar).await?);
     }
 
@@ -119,6 +127,17 @@ pub async fn run(store: &Store, request: &BackupRequest) -> Result<BackupOutcome
         .map_err(|e| store.error(format!("writing {key}"), e))?;
     let retention = apply_retention(store, &request.node, &request.retention).await;
     Ok(BackupOutcome { manifest, retention })
+}
+
+/// The names in a directory, sorted (so that archives of the same files are the same).
+fn entries_of(dir: &LocalPath) -> Result<Vec<std::ffi::OsString>, BackupError> {
+    let local = |source| BackupError::Local { path: dir.to_owned(), source };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(local)? {
+        names.push(entry.map_err(local)?.file_name());
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// Streams a program's standard output into the object `folder/part`, hashing it on the way.

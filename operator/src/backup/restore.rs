@@ -57,8 +57,8 @@ pub async fn restore(store: &Store, request: &RestoreRequest) -> Result<Manifest
     run_to_end("pg_restore", pg_restore).await?;
 
     let mut tar = Command::new("tar");
-    // --no-overwrite-dir: the directory itself is a volume's root, whose owner and mode
-    // belong to the volume, not to the archive.
+    // --no-overwrite-dir: directories that exist keep their owner and mode (the archive holds
+    // the directory's entries, never the volume's root itself).
     tar.args(["--extract", "--no-same-owner", "--no-overwrite-dir", "--file"])
         .arg(request.work_dir.join(FILES_PART))
         .arg("--directory")

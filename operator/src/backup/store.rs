@@ -137,7 +137,7 @@ impl Store {
             .with_virtual_hosted_style_request(false)
             .with_client_options(options)
             .build()
-            .map_err(|e| BackupError::Config(with_causes(&e)))?;
+            .map_err(|e| BackupError::Config(crate::with_causes(&e)))?;
         let prefix = Path::parse(&config.prefix).map_err(|e| BackupError::Config(format!("prefix: {e}")))?;
         let location = format!("s3://{}/{}", config.bucket, config.prefix);
         let store = Self { inner: Arc::new(inner), prefix, location, secrets: config.credentials };
@@ -168,28 +168,12 @@ impl Store {
 
     /// An error of the store as a [`BackupError`], with its causes and the credentials scrubbed.
     pub(crate) fn error(&self, context: impl Into<String>, error: impl std::error::Error + 'static) -> BackupError {
-        let mut message = with_causes(&error);
+        let mut message = crate::with_causes(&error);
         for secret in [&self.secrets.secret_access_key, &self.secrets.access_key_id] {
             message = message.replace(secret.as_str(), "[redacted]");
         }
         BackupError::Store { context: context.into(), message }
     }
-}
-
-/// An error and its causes, `outer: cause: …`: object_store's and reqwest's own messages stop
-/// at "builder error" or "error sending request", the cause that a person needs being further
-/// down the chain. A cause whose text the message already holds is not repeated.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        let text = inner.to_string();
-        if !message.contains(&text) {
-            message = format!("{message}: {text}");
-        }
-        cause = inner.source();
-    }
-    message
 }
 
 #[cfg(test)]
@@ -225,16 +209,6 @@ mod tests {
             "object store: put p/x: Generic S3 error: denied for [redacted] signing with [redacted]"
         );
         assert!(!format!("{store:?}").contains("s3cr3t-value"));
-    }
-
-    #[test]
-    fn an_error_says_its_causes_once_each() {
-        #[derive(Debug, thiserror::Error)]
-        #[error("builder error")]
-        struct Builder(#[source] std::io::Error);
-        let cause = Builder(std::io::Error::other("no CA certificates found"));
-        let err = object_store::Error::Generic { store: "S3", source: Box::new(cause) };
-        assert_eq!(with_causes(&err), "Generic S3 error: builder error: no CA certificates found");
     }
 
     #[test]
