@@ -262,12 +262,27 @@ pub async fn a_node_backed_up_to_a_store_is_restored_as_a_new_node(client: &Clie
     assert!(kept.iter().any(|b| Some(&b.name) == newest.name.as_ref()), "the newest stays: {kept:?}");
 
     // 4. The node deleted with its volumes and Secrets, as a lost cluster loses it; a new node
-    // of the same name restored from the store's latest backup.
+    // of the same name restored from the store's latest backup. 5. At the same time, the
+    // older kept backup damaged in the store: a new node restoring it stops before CKAN,
+    // saying which part.
+    let older = kept.iter().map(|b| b.name.clone()).find(|n| Some(n) != newest.name.as_ref()).expect("the older");
+    let key = object_store::path::Path::from(format!("{prefix}/{name}/{older}/database.dump"));
+    store.client().put(&key, PutPayload::from(vec![0u8; 4096])).await.expect("damage a part");
     nodes.delete(name, &DeleteParams::default()).await.expect("delete the node");
     eventually("the node deleted", 300, || async { nodes.get_opt(name).await.ok()?.is_none().then_some(()) }).await;
     let restore = json!({"objectStore": store_at(harness.port), "backup": "latest"});
     apply(tolentino(&ns, name, Some(store_at(harness.port)), Some(restore))).await;
-    let restored = wait_for(&nodes, name, "Ready", "True", "Available", 900).await;
+    let other = "tolentino-bis";
+    let restore = json!({"objectStore": store_at(harness.port), "node": name, "backup": older});
+    nodes
+        .patch(other, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(tolentino(&ns, other, None, Some(restore))))
+        .await
+        .expect("admitted");
+    let (restored, stalled) = tokio::join!(
+        wait_for(&nodes, name, "Ready", "True", "Available", 900),
+        wait_for(&nodes, other, "Stalled", "True", "RestoreFailed", 600)
+    );
+
     let status = restored.status.clone().and_then(|s| s.restore).expect("status.restore");
     assert_eq!(status.phase, RestorePhase::Completed, "{status:?}");
     assert_eq!(Some(&status.backup), newest.name.as_ref(), "latest is the newest backup: {status:?}");
@@ -284,17 +299,6 @@ pub async fn a_node_backed_up_to_a_store_is_restored_as_a_new_node(client: &Clie
     let organizations = common::ckan_action(&url, &token, "organization_list", json!({})).await.expect("organizations");
     assert_eq!(organizations, json!(["comune-di-tolentino"]));
 
-    // 5. A corrupted backup: a new node restoring it stops before CKAN, saying which part.
-    let key = format!("{prefix}/{name}/{}/database.dump", status.backup);
-    let key = object_store::path::Path::from(key.as_str());
-    store.client().put(&key, PutPayload::from(vec![0u8; 4096])).await.expect("damage a part");
-    let other = "tolentino-bis";
-    let restore = json!({"objectStore": store_at(harness.port), "node": name, "backup": status.backup});
-    nodes
-        .patch(other, &PatchParams::apply(TEST_MANAGER), &Patch::Apply(tolentino(&ns, other, None, Some(restore))))
-        .await
-        .expect("admitted");
-    let stalled = wait_for(&nodes, other, "Stalled", "True", "RestoreFailed", 600).await;
     let (_, _, message) = common::condition(&stalled, "Stalled").expect("Stalled");
     assert!(
         message.contains("database.dump: 4096 bytes, the manifest says") && message.contains("CKAN is not started"),
