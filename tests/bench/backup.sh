@@ -44,7 +44,8 @@ load_start=$(uptime | sed 's/.*load average: //')
 
 cleanup+=("tests/ckan/ckan.sh down '$ckan_dir' >/dev/null 2>&1" "tests/objectstore/s3.sh down '$s3_dir' >/dev/null 2>&1")
 tests/ckan/ckan.sh up "$ckan_dir" 1 >"$work/ckan.log" 2>&1
-tests/objectstore/s3.sh up "$s3_dir" >"$work/s3.log" 2>&1
+# Room for the backups: 64 MiB volumes, as many as the files and the dumps need with margin.
+MEDIANA_S3_VOLUMES=$((FILES_MIB / 16 + 32)) tests/objectstore/s3.sh up "$s3_dir" >"$work/s3.log" 2>&1
 set -a; . "$ckan_dir/env"; . "$s3_dir/env"; set +a
 export PGHOST=$MEDIANA_PG_HOST PGPORT=$MEDIANA_PG_PORT PGUSER=postgres
 source_db=${MEDIANA_CKAN_1_DB_URL##*/}

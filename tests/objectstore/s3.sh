@@ -14,7 +14,9 @@
 #
 # MEDIANA_S3_BIND=0.0.0.0 listens on every address instead of loopback only: tests/run.sh sets
 # it inside its network namespace (loopback and the real node's bridge, no route off the
-# machine), so that backup pods reach the store at the node's address.
+# machine), so that backup pods reach the store at the node's address. MEDIANA_S3_VOLUMES (8
+# by default) is how many 64 MiB volumes SeaweedFS may make: 512 MiB for the tests, more for
+# a benchmark's backups.
 set -euo pipefail
 cmd=${1:-}; DIR=${2:-}
 [[ ($cmd == up || $cmd == down) && -n $DIR ]] || { echo "usage: $0 up|down DIR" >&2; exit 2; }
@@ -87,7 +89,7 @@ bind=${MEDIANA_S3_BIND:-127.0.0.1}
 [[ $bind == 127.0.0.1 || $bind == 0.0.0.0 ]] || die "MEDIANA_S3_BIND must be 127.0.0.1 or 0.0.0.0, not $bind"
 "$weed" server -dir="$DIR/data" -ip=127.0.0.1 -ip.bind="$bind" \
   -master.port="$master" -master.port.grpc="$master_grpc" -master.volumeSizeLimitMB=64 \
-  -volume.port="$volume" -volume.port.grpc="$volume_grpc" -volume.max=8 \
+  -volume.port="$volume" -volume.port.grpc="$volume_grpc" -volume.max="${MEDIANA_S3_VOLUMES:-8}" \
   -filer.port="$filer" -filer.port.grpc="$filer_grpc" \
   -s3 -s3.port="$s3" -s3.port.grpc="$s3_grpc" -s3.config="$DIR/s3.json" -s3.port.iceberg=0 -s3.port.lance=0 \
   -s3.port.https="$s3_https" -s3.cert.file="$DIR/tls/server.pem" -s3.key.file="$DIR/tls/server.key" \
