@@ -369,3 +369,36 @@ async fn versions(client: &Client, ns: &str, name: &str) -> Vec<String> {
     );
     out
 }
+
+/// A value the CRD cannot check, in the backups of a solution's database: the API server
+/// refuses the backup CronJob of a time zone it does not know. The solution is
+/// `Stalled=True InvalidSpec` in the API server's words (not a retry loop with no status), and
+/// a fixed spec recovers.
+#[tokio::test]
+async fn a_backup_time_zone_the_api_server_does_not_know_is_reported_until_fixed() {
+    let (client, ns) = common::fresh_namespace("rsol-tz").await;
+    let target = target_name(&ns, "qc1");
+    put_target(&client, &target, "QC1").await;
+    let operator = common::Operator::start(client.clone());
+    let api: Api<ReusableSolution> = Api::namespaced(client.clone(), &ns);
+    let with_backups = |time_zone: &str| {
+        let mut solution = small(&ns, "protocollo", "Ordinary", Some(&target), json!({"inline": PUBLICCODE}));
+        solution["spec"]["database"] = json!({"version": 15});
+        solution["spec"]["backup"] = json!({"schedule": "0 3 * * *", "timeZone": time_zone, "objectStore": {
+            "destinationPath": "s3://backups/soluzioni", "endpointURL": "https://s3.example.it",
+            "s3Credentials": {"accessKeyId": {"name": "k", "key": "id"}, "secretAccessKey": {"name": "k", "key": "secret"}}}});
+        solution
+    };
+    api.patch("protocollo", &apply_params(), &Patch::Apply(with_backups("Mars/Olympus"))).await.expect("admitted");
+    let stalled = wait_for(&api, "protocollo", "Stalled", "True", "InvalidSpec", 90).await;
+    let (_, _, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert!(message.contains("timeZone") && message.contains("Mars/Olympus"), "names the field and value: {message}");
+    assert!(!message.contains("Status {"), "the API server's words, not a debug dump: {message}");
+    let (ready, _, _) = condition(&stalled, "Ready").expect("Ready");
+    assert_eq!(ready, "False");
+
+    api.patch("protocollo", &apply_params(), &Patch::Apply(with_backups("Europe/Rome"))).await.expect("fixed");
+    wait_for(&api, "protocollo", "Ready", "True", "Available", 90).await;
+    operator.stop().await;
+    let _ = Api::<CloudTarget>::all(client.clone()).delete(&target, &DeleteParams::default()).await;
+}

@@ -164,6 +164,14 @@ pub enum Reason {
     InvalidSpec,
     /// The kubelet refuses to start a component's image because it would run as root.
     ImageRunsAsRoot,
+    /// A request to the Kubernetes API failed (retried with backoff).
+    KubeApiError,
+    /// The object lacks a field the API server always sets.
+    InvalidObject,
+    /// A desired object could not be serialized.
+    SerializationFailed,
+    /// The operating system gave no randomness for a generated secret.
+    RandomnessUnavailable,
 }
 
 impl Reason {
@@ -221,6 +229,10 @@ impl Reason {
             Self::TargetAmbiguous => "TargetAmbiguous",
             Self::InvalidSpec => "InvalidSpec",
             Self::ImageRunsAsRoot => "ImageRunsAsRoot",
+            Self::KubeApiError => "KubeApiError",
+            Self::InvalidObject => "InvalidObject",
+            Self::SerializationFailed => "SerializationFailed",
+            Self::RandomnessUnavailable => "RandomnessUnavailable",
         }
     }
 }

@@ -88,6 +88,11 @@ impl Site {
 }
 
 fn classify(target: &str, remote: bool, error: Error) -> Error {
+    if let Some(refusal) = error.refusal() {
+        // A value the CRD cannot check (a time zone the API server does not know, say): no
+        // retry fixes it, so it is the spec's problem, in the API server's own words.
+        return Error::InvalidSpec(format!("the API server refused a child: {refusal}"));
+    }
     match error {
         Error::Kube(source) if remote && targets::unreachable(&source) => {
             Error::TargetUnreachable { target: target.to_owned(), source: Box::new(source) }
@@ -567,12 +572,12 @@ impl TargetChanges {
 /// The reason of an error that is about a site: the cluster unreachable, its kubeconfig
 /// unusable, or its namespace taken.
 fn site_reason(error: &Error) -> Option<Reason> {
-    match error {
-        Error::TargetUnreachable { .. } => Some(Reason::TargetUnreachable),
-        Error::Target { .. } => Some(Reason::KubeconfigInvalid),
-        Error::NamespaceTaken { .. } => Some(Reason::NamespaceConflict),
-        _ => None,
-    }
+    let reason = error.reason();
+    matches!(
+        reason,
+        Reason::TargetUnreachable | Reason::KubeconfigInvalid | Reason::NamespaceConflict | Reason::InvalidSpec
+    )
+    .then_some(reason)
 }
 
 /// How long to wait before trying an unreachable cluster again: half the time it has been

@@ -34,7 +34,7 @@ use super::{Context, Error, secrets, write_status};
 use crate::api::catalog_node::{CatalogNodeSpec, ComponentVersions, RestorePhase, UpgradePhase};
 use crate::api::shared::DeletionPolicy;
 use crate::api::shared::PlacedSite;
-use crate::api::{CatalogNode, CatalogNodeStatus, CloudTarget};
+use crate::api::{CatalogNode, CatalogNodeStatus};
 use crate::backup::Report;
 use backups::BackupContext;
 use builders::{Names, Release, UpgradeJob, component, managed_database, managed_redis, managed_search};
@@ -115,7 +115,7 @@ pub async fn reconcile(node: Arc<CatalogNode>, ctx: Arc<Context>) -> Result<Acti
     let hub = Owner::of(node.as_ref())?;
     let client = &ctx.client;
     let api: Api<CatalogNode> = Api::namespaced(client.clone(), &hub.namespace);
-    let targets = Api::<CloudTarget>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let targets = ctx.caches.cloud_targets().await?;
     // Data volumes and the Secrets that open them have no owner reference; under
     // `deletionPolicy: Delete` a finalizer removes them after the node is deleted (on a
     // remote cluster, with its namespace).

@@ -82,12 +82,9 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
     let spec = &job.spec;
     let mut status = job.status.clone().unwrap_or_default();
 
-    let nodes: Api<CatalogNode> = Api::all(client.clone());
-    let all_nodes = nodes.list(&ListParams::default()).await?.items;
-    let target = all_nodes
-        .iter()
-        .find(|n| n.namespace().as_deref() == Some(&owner.namespace) && n.name_any() == spec.target.catalog_node);
-    let Some(target) = target else {
+    let all_nodes = ctx.caches.catalog_nodes().await?;
+    let target = ctx.caches.catalog_nodes.get(&ObjectRef::new(&spec.target.catalog_node).within(&owner.namespace));
+    let Some(target) = target.as_deref() else {
         // Nothing may run without a target: no children.
         apply_and_prune(client, &owner, &[], &prunable()).await?;
         let message = format!("CatalogNode {}/{} does not exist", owner.namespace, spec.target.catalog_node);
@@ -95,7 +92,7 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
         return Ok(Action::requeue(TARGET_RETRY));
     };
 
-    let all_jobs = Api::<HarvestJob>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let all_jobs = ctx.caches.harvest_jobs().await?;
     if let Some(path) = runs::harvest_loop(job.as_ref(), &all_jobs, &all_nodes) {
         apply_and_prune(client, &owner, &[], &prunable()).await?;
         let message = format!("harvesting would loop: {}; no run is started", path.join(" → "));

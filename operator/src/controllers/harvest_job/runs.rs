@@ -3,6 +3,7 @@
 //! harvest-loop detection. Pure functions, except `apply_report`, the one write of run
 //! reports that the harvester and the controller share.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use kube::{Api, ResourceExt};
 use crate::api::harvest_job::{HarvestJobSpec, HarvestRun, RunResult};
 use crate::api::{CatalogNode, HarvestJob, HarvestJobStatus};
 use crate::controllers::Error;
+use crate::controllers::conditions::{self, ConditionType, Reason};
 
 /// The field manager of run reports (`status.lastRun`, `status.history`), whoever writes
 /// them: the harvester pod, or the controller when the pod could not.
@@ -196,9 +198,9 @@ fn host_of(url: &str) -> Option<String> {
 /// (`<node>-ckan.<namespace>.svc`, with or without the cluster's domain, `<node>-ckan.<namespace>`,
 /// or `<node>-ckan` from the job's own namespace), as the national node of a broker harvests a
 /// region inside the cluster.
-fn node_behind_service(host: &str, job_namespace: Option<&str>, nodes: &[CatalogNode]) -> Option<String> {
+fn node_behind_service(host: &str, job_namespace: Option<&str>, nodes: &[&CatalogNode]) -> Option<String> {
     nodes.iter().find_map(|node| {
-        let owner = crate::controllers::children::Owner::of(node).ok()?;
+        let owner = crate::controllers::children::Owner::of(*node).ok()?;
         let internal = host_of(&crate::controllers::catalog_node::builders::internal_url(&owner))?;
         let service = internal.strip_suffix(".svc")?;
         let short = service.strip_suffix(&format!(".{}", owner.namespace))?;
@@ -214,7 +216,17 @@ fn node_behind_service(host: &str, job_namespace: Option<&str>, nodes: &[Catalog
 /// HarvestJob in the cluster is an edge from its source's host to its target node's host
 /// name; a loop would copy datasets around forever, each copy one hop further from its
 /// publisher.
-pub fn harvest_loop(job: &HarvestJob, all_jobs: &[HarvestJob], nodes: &[CatalogNode]) -> Option<Vec<String>> {
+///
+/// Only a source that is itself a node can close a loop (every edge ends at a node), so the
+/// jobs of all other sources, nearly all of a broker's, cost one look at the nodes and
+/// never a walk over every job.
+pub fn harvest_loop<J, N>(job: &HarvestJob, all_jobs: &[J], nodes: &[N]) -> Option<Vec<String>>
+where
+    J: Borrow<HarvestJob>,
+    N: Borrow<CatalogNode>,
+{
+    let nodes: Vec<&CatalogNode> = nodes.iter().map(Borrow::borrow).collect();
+    let nodes = nodes.as_slice();
     let node_host = |namespace: Option<String>, name: &str| {
         nodes
             .iter()
@@ -227,6 +239,9 @@ pub fn harvest_loop(job: &HarvestJob, all_jobs: &[HarvestJob], nodes: &[CatalogN
     };
     let edge = |j: &HarvestJob| Some((source_host(j)?, node_host(j.namespace(), &j.spec.target.catalog_node)?));
     let (from, to) = edge(job)?;
+    if !nodes.iter().any(|n| n.spec.hostname.eq_ignore_ascii_case(&from)) {
+        return None;
+    }
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     // Only older jobs count: of two jobs that close a loop, the newer is refused and the
     // older keeps running (counting both would refuse both, and which one runs would
@@ -235,10 +250,11 @@ pub fn harvest_loop(job: &HarvestJob, all_jobs: &[HarvestJob], nodes: &[CatalogN
     // A job refused for a loop of its own runs nothing: it is no edge.
     let refused = |j: &HarvestJob| {
         j.status.as_ref().is_some_and(|s| {
-            s.common.conditions.iter().any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == "HarvestLoop")
+            conditions::find(&s.common.conditions, ConditionType::Stalled)
+                .is_some_and(|c| c.status == "True" && c.reason == Reason::HarvestLoop.as_str())
         })
     };
-    for other in all_jobs.iter().filter(|j| age(j) < age(job) && !refused(j)) {
+    for other in all_jobs.iter().map(Borrow::borrow).filter(|j| age(j) < age(job) && !refused(j)) {
         if let Some((a, b)) = edge(other) {
             graph.entry(a).or_default().insert(b);
         }

@@ -327,7 +327,7 @@ fn harvest_loops_are_found_across_namespaces() {
     let mut from_itself =
         harvest_job("self", "regione", json!({"source": {"type": "ckan", "url": "https://dati.regione.marche.it"}}));
     from_itself.spec.target.catalog_node = "marche".into();
-    assert!(runs::harvest_loop(&from_itself, &[], &nodes).is_some(), "a node cannot harvest itself");
+    assert!(runs::harvest_loop::<HarvestJob, _>(&from_itself, &[], &nodes).is_some(), "a node cannot harvest itself");
 }
 
 #[test]

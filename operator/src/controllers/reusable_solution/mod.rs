@@ -19,7 +19,6 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::ListParams;
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
@@ -353,7 +352,7 @@ pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Re
     let client = &ctx.client;
     let spec = &solution.spec;
     let api: Api<ReusableSolution> = Api::namespaced(client.clone(), &hub.namespace);
-    let targets = Api::<CloudTarget>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let targets = ctx.caches.cloud_targets().await?;
     if solution.metadata.deletion_timestamp.is_some() {
         let (solution, removal) = (solution.as_ref(), Removal::Everything);
         return sites::finish_deletion(&ctx, &api, solution, &targets, removal, &prunable(), &[]).await;
@@ -404,6 +403,8 @@ pub async fn reconcile(solution: Arc<ReusableSolution>, ctx: Arc<Context>) -> Re
         // Waiting for a person: a CloudTarget change wakes the solution at once; the
         // requeue notices a changed ConfigMap.
         (Some(_), _) => Duration::from_secs(300),
+        // A spec the API server refuses waits for its change, which wakes the solution.
+        (None, Some(problem)) if problem.iter().any(|c| c.reason == Reason::InvalidSpec) => Duration::from_secs(300),
         (None, Some(_)) => {
             let conditions = previous.map(|p| p.common.conditions.as_slice()).unwrap_or_default();
             sites::unreachable_backoff(conditions, k8s_openapi::jiff::Timestamp::now())
