@@ -20,12 +20,12 @@ demo:
 test:
 	tests/run.sh
 
-## lint: formatting, clippy with warnings as errors, helm lint
+## lint: formatting, clippy with warnings as errors, helm lint (helm built first when missing)
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
-	@eval "$$(tests/controlplane/build.sh --print | tr ' ' '\n' | sed 's/^/export /')"; \
-	  if [[ -x $$HELM_DIR/helm ]]; then $$HELM_DIR/helm lint --strict charts/mediana; else echo "helm not built yet: skipping helm lint (run tests/controlplane/build.sh)"; fi
+	@tests/controlplane/build.sh helm
+	@eval "$$(tests/controlplane/build.sh --print)"; "$$HELM_DIR/helm" lint --strict charts/mediana
 
 ## bench: every benchmark (tests/bench/*.sh): N objects (default 500) against the kubectl
 ## baseline, N ReusableSolutions (default 100) on two spokes beside one cluster, and the
@@ -33,10 +33,11 @@ lint:
 ## ckanext-harvest with ckanext-dcat's RDF harvester), and CatalogNodes serving on the real node
 ## against the same children by hand, and municipalities → region → nation on it (the demo's
 ## sources and 54 synthetic ones) against CKAN's package_create, and a node's backup to object
-## storage and its restore (N=10000 datasets) against pg_dump, pg_restore and tar on local disk;
+## storage and its restore (N=10000 datasets) against pg_dump, pg_restore and tar on local disk,
+## and the country's harvest (16,547 HarvestJobs into 21 CatalogNodes on kwok);
 ## figures into docs/benchmarks.md. BENCH=catalognodes, reusable_solutions, remote_solutions,
-## harvest, serving, chain or backup runs one.
-BENCHES := catalognodes reusable_solutions remote_solutions harvest serving chain backup
+## harvest, serving, chain, backup or national runs one.
+BENCHES := catalognodes reusable_solutions remote_solutions harvest serving chain backup national
 BENCH ?= $(BENCHES)
 bench:
 	@for b in $(BENCH); do \

@@ -16,7 +16,7 @@ MEDIANA_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export MEDIANA_REPO
 # shellcheck source=lib.sh
 . "$MEDIANA_REPO/images/lib.sh"
-eval "$("$MEDIANA_REPO/tests/controlplane/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
+eval "$("$MEDIANA_REPO/tests/controlplane/build.sh" --print)"
 # shellcheck source=../tests/controlplane/versions.env
 . "$MEDIANA_REPO/tests/controlplane/versions.env"
 

@@ -176,11 +176,12 @@ async fn catalog_node_end_to_end() {
         settled = now;
     }
     let before = resource_versions(&client).await;
-    let labelled = nodes
-        .patch("marche", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"touched": "1"}}})))
-        .await
-        .expect("label");
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let touched = json!({"metadata": {"labels": {"touched": "1"}}});
+    let labelled = operator
+        .assert_idle_after("CatalogNode", async {
+            nodes.patch("marche", &PatchParams::default(), &Patch::Merge(touched)).await.expect("label")
+        })
+        .await;
     assert_eq!(resource_versions(&client).await, before, "children were rewritten by an idle reconcile");
     assert_eq!(
         nodes.get("marche").await.expect("get").resource_version(),

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
 
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
@@ -86,15 +85,15 @@ async fn a_stalled_object_has_truthful_idempotent_and_announced_status() {
 
     // A metadata-only change triggers a reconcile but no status write: the status the
     // operator computes is identical, so the resourceVersion stays where the label put it.
-    let labelled = nodes
-        .patch(
-            "idempotent",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"metadata": {"labels": {"touched": "yes"}}})),
-        )
-        .await
-        .expect("label the HarvestJob");
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let touched = json!({"metadata": {"labels": {"touched": "yes"}}});
+    let labelled = operator
+        .assert_idle_after("HarvestJob", async {
+            nodes
+                .patch("idempotent", &PatchParams::default(), &Patch::Merge(touched))
+                .await
+                .expect("label the HarvestJob")
+        })
+        .await;
     let after = nodes.get("idempotent").await.expect("read HarvestJob");
     assert_eq!(
         after.metadata.resource_version, labelled.metadata.resource_version,

@@ -172,8 +172,11 @@ async fn reusable_solutions_end_to_end() {
         settled = now;
     }
     let touched = json!({"metadata": {"labels": {"touched": "1"}}});
-    let labelled = api.patch("sito", &PatchParams::default(), &Patch::Merge(touched)).await.expect("label");
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let labelled = operator
+        .assert_idle_after("ReusableSolution", async {
+            api.patch("sito", &PatchParams::default(), &Patch::Merge(touched)).await.expect("label")
+        })
+        .await;
     let mut after = versions(&client, &ns, "sito").await;
     assert_eq!(
         after.remove(0),

@@ -7,11 +7,13 @@ use kube::Resource;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::api::{CatalogNode, ReusableSolution};
+use crate::api::harvest_job::RUN_NOW_ANNOTATION;
+use crate::api::{CatalogNode, HarvestJob, ReusableSolution};
 use crate::controllers::Settings;
 use crate::controllers::catalog_node::backups::BackupContext;
 use crate::controllers::catalog_node::builders;
 use crate::controllers::children::{Child, Owner};
+use crate::controllers::harvest_job::builders::{self as harvest_builders, TargetNode};
 use crate::controllers::reusable_solution::builders as solution_builders;
 use crate::controllers::secrets::{GeneratedSecret, SecretValue, generate};
 use crate::controllers::workloads::metadata;
@@ -35,6 +37,18 @@ pub enum RenderError {
         path: String,
         /// What is wrong with it.
         message: String,
+    },
+    /// A HarvestJob names a CatalogNode the file does not hold: its children depend on it.
+    #[error("document {index} (HarvestJob {name}): its target CatalogNode {namespace}/{node} is not in the file")]
+    TargetNotInFile {
+        /// Position of the document in the file, from 1.
+        index: usize,
+        /// The HarvestJob.
+        name: String,
+        /// Its namespace.
+        namespace: String,
+        /// The CatalogNode it names.
+        node: String,
     },
     /// A child could not be built.
     #[error("building the children of {name}: {source}")]
@@ -64,14 +78,21 @@ pub enum Secrets {
     Generated,
 }
 
-/// Renders the children of every CatalogNode and ReusableSolution in `manifests`
-/// (multi-document YAML); other kinds are skipped, since they have no children. A solution
+/// Renders the children of every CatalogNode, ReusableSolution and HarvestJob in `manifests`
+/// (multi-document YAML); CloudTargets are skipped, since they have no children. A solution
 /// is rendered as if its placement and reuse policy allowed it: those depend on the
-/// cluster. Returns multi-document YAML.
+/// cluster. A HarvestJob's target CatalogNode must be in the file. Returns multi-document
+/// YAML.
 pub fn render(manifests: &str, secrets: Secrets) -> Result<String, RenderError> {
     let options = serde_saphyr::options! { strict_booleans: true };
     let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(manifests, options)
         .map_err(|err| RenderError::Yaml(err.to_string()))?;
+    let nodes: Vec<CatalogNode> = documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d["kind"] == "CatalogNode")
+        .map(|(index, d)| parse(d, index))
+        .collect::<Result<_, _>>()?;
     let mut out = String::new();
     for (index, document) in documents.into_iter().enumerate().filter(|(_, d)| !d.is_null()) {
         let children = match document["kind"].as_str() {
@@ -91,6 +112,35 @@ pub fn render(manifests: &str, secrets: Secrets) -> Result<String, RenderError> 
                 preview(&solution, secrets, |owner| {
                     let spec = &solution.spec;
                     Ok((solution_builders::generated_secrets(spec, owner), solution_builders::children(spec, owner)?))
+                })?
+            }
+            Some("HarvestJob") => {
+                let job: HarvestJob = parse(&document, index)?;
+                let (namespace, node) =
+                    (job.metadata.namespace.clone().unwrap_or_default(), &job.spec.target.catalog_node);
+                let target = nodes
+                    .iter()
+                    .find(|n| {
+                        n.metadata.namespace.as_deref() == Some(namespace.as_str())
+                            && n.metadata.name.as_ref() == Some(node)
+                    })
+                    .ok_or_else(|| RenderError::TargetNotInFile {
+                        index: index + 1,
+                        name: job.metadata.name.clone().unwrap_or_default(),
+                        namespace: namespace.clone(),
+                        node: node.clone(),
+                    })?;
+                preview(&job, secrets, |owner| {
+                    let run_now = job.metadata.annotations.as_ref().and_then(|a| a.get(RUN_NOW_ANNOTATION));
+                    let target = TargetNode::of(target)?;
+                    let children = harvest_builders::children(
+                        &job.spec,
+                        owner,
+                        &target,
+                        &Settings::default(),
+                        run_now.map(String::as_str),
+                    )?;
+                    Ok((Vec::new(), children))
                 })?
             }
             _ => continue,
@@ -204,6 +254,30 @@ mod tests {
             "{names:?}"
         );
         assert!(documents.iter().all(|d| d["metadata"]["namespace"] == "default"));
+    }
+
+    #[test]
+    fn renders_a_harvest_job_with_its_target_node_and_names_a_missing_one() {
+        let job = "---\napiVersion: mediana.dev/v1alpha1\nkind: HarvestJob\nmetadata: {name: comune-recanati, namespace: opendata}\nspec:\n  source: {type: ckan, url: 'https://dati.comune.recanati.mc.it'}\n  target: {catalogNode: marche}\n  publisher: {ipaCode: c_h211, name: Comune di Recanati, organization: comune-di-recanati}\n  schedule: '0 3 * * *'\n";
+        let documents: Vec<Value> =
+            serde_saphyr::from_multiple(&render(&format!("{NODE}{job}"), Secrets::Placeholders).expect("renders"))
+                .expect("YAML");
+        let kinds: Vec<String> = documents
+            .iter()
+            .map(|d| format!("{}/{}", d["kind"].as_str().unwrap_or(""), d["metadata"]["name"].as_str().unwrap_or("")))
+            .collect();
+        for child in [
+            "CronJob/comune-recanati",
+            "ServiceAccount/comune-recanati-harvester",
+            "RoleBinding/comune-recanati-harvester",
+        ] {
+            assert!(kinds.contains(&child.to_owned()), "{child} in {kinds:?}");
+        }
+        let err = render(job, Secrets::Placeholders).expect_err("no node in the file");
+        assert_eq!(
+            err.to_string(),
+            "document 1 (HarvestJob comune-recanati): its target CatalogNode opendata/marche is not in the file"
+        );
     }
 
     #[test]

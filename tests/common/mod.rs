@@ -137,6 +137,8 @@ pub async fn discovery(client: &Client) -> Discovery {
 
 /// Runs the operator's controllers in this process for the duration of a test.
 pub struct Operator {
+    /// The operator's own metrics: how many reconciles ran and what they wrote.
+    pub metrics: std::sync::Arc<mediana::telemetry::metrics::Metrics>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     _turn: std::sync::MutexGuard<'static, ()>,
@@ -159,8 +161,22 @@ impl Operator {
         let turn = OPERATOR_TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (stop, shutdown) = watch::channel(false);
         let metrics = std::sync::Arc::new(mediana::telemetry::metrics::Metrics::default());
-        let task = tokio::spawn(mediana::controllers::run(client, shutdown, metrics, settings));
-        Self { stop, task, _turn: turn }
+        let task = tokio::spawn(mediana::controllers::run(client, shutdown, metrics.clone(), settings));
+        Self { metrics, stop, task, _turn: turn }
+    }
+
+    /// Runs `change`, waits until `kind`'s controller has finished a reconcile after it, and
+    /// fails the test if that reconcile wrote anything: "idle" proven by a reconcile that ran,
+    /// not by a quiet pause that passes when none did.
+    pub async fn assert_idle_after<T, F: Future<Output = T>>(&self, kind: &str, change: F) -> T {
+        let (reconciles, writes) = (self.metrics.reconciles(kind), self.metrics.writes(kind));
+        let changed = change.await;
+        eventually(&format!("a {kind} reconcile after the change"), 30, || async {
+            (self.metrics.reconciles(kind) > reconciles).then_some(())
+        })
+        .await;
+        assert_eq!(self.metrics.writes(kind), writes, "an idle {kind} reconcile wrote to the API server");
+        changed
     }
 
     /// Ends the controllers abruptly, like a killed process: reconciles in progress are

@@ -8,7 +8,8 @@
 #
 #   tests/controlplane/build.sh            build whatever is missing (prints progress)
 #   tests/controlplane/build.sh node       only the node's own binaries (not Kubernetes)
-#   tests/controlplane/build.sh --print    print the cache directory of each binary
+#   tests/controlplane/build.sh helm       only helm (for `make lint`)
+#   tests/controlplane/build.sh --print    print the cache directory of each binary, as exports
 #
 # A cold build takes 25-45 minutes on 2 cores; a warm one is a few file checks. Each
 # component is built under its own lock, so two runs may build different ones at once.
@@ -29,10 +30,12 @@ LOCAL_PATH_DIR=$CACHE/local-path-provisioner-v$LOCAL_PATH_VERSION
 PAUSE_DIR=$CACHE/pause-k8s-v$K8S_VERSION
 SEAWEEDFS_DIR=$CACHE/seaweedfs-v$SEAWEEDFS_VERSION
 
+# One shell-quoted `export` per directory, for `eval`: a path with spaces stays one word.
 if [[ ${1:-} == --print ]]; then
-  echo "K8S_DIR=$K8S_DIR ETCD_DIR=$ETCD_DIR KWOK_DIR=$KWOK_DIR HELM_DIR=$HELM_DIR" \
-    "CONTAINERD_DIR=$CONTAINERD_DIR CNI_DIR=$CNI_DIR CRICTL_DIR=$CRICTL_DIR COREDNS_DIR=$COREDNS_DIR" \
-    "LOCAL_PATH_DIR=$LOCAL_PATH_DIR PAUSE_DIR=$PAUSE_DIR SEAWEEDFS_DIR=$SEAWEEDFS_DIR"
+  for var in K8S_DIR ETCD_DIR KWOK_DIR HELM_DIR CONTAINERD_DIR CNI_DIR CRICTL_DIR COREDNS_DIR \
+    LOCAL_PATH_DIR PAUSE_DIR SEAWEEDFS_DIR; do
+    printf 'export %s=%q\n' "$var" "${!var}"
+  done
   exit 0
 fi
 
@@ -218,10 +221,11 @@ build_node_binaries() {
   step "pause (Kubernetes v$K8S_VERSION)" '[[ -x $PAUSE_DIR/pause ]]' build_pause
 }
 if ((node_only)); then build_node_binaries; log "node binaries present in $CACHE ($(( SECONDS - total )) s)"; exit 0; fi
+step "helm v$HELM_VERSION" '[[ -x $HELM_DIR/helm && -f $HELM_DIR/.k8s-version-stamped ]]' build_helm
+[[ ${1:-} != helm ]] || exit 0
 step "etcd v$ETCD_VERSION" '[[ -x $ETCD_DIR/etcd ]]' build_etcd
 step "kwok v$KWOK_VERSION" '[[ -x $KWOK_DIR/kwok ]]' build_kwok
 step "kwok stages" '[[ -f $KWOK_DIR/stages/job-pod-fail.yaml ]]' install_kwok_stages
-step "helm v$HELM_VERSION" '[[ -x $HELM_DIR/helm && -f $HELM_DIR/.k8s-version-stamped ]]' build_helm
 k8s_built() { local b; for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do [[ -x $K8S_DIR/$b ]] || return 1; done; }
 step "kubernetes v$K8S_VERSION (apiserver, controller-manager, scheduler, kubectl, kubelet, kube-proxy)" k8s_built build_kubernetes
 build_node_binaries

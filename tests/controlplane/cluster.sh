@@ -29,7 +29,7 @@ cmd=${1:?usage: cluster.sh up|up-node|down|status|apiserver-stop|apiserver-start
 RUN=${2:-${MEDIANA_CLUSTER_DIR:-$repo/.controlplane}}
 # Absolute: the kubeconfig names its certificates by this path, read from other directories.
 mkdir -p "$RUN" && RUN=$(cd "$RUN" && pwd)
-eval "$("$here/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
+eval "$("$here/build.sh" --print)"
 # shellcheck source=versions.env
 . "$here/versions.env"
 P=$RUN/pki

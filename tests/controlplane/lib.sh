@@ -3,7 +3,7 @@
 
 # Puts the cached control-plane binaries (kubectl, helm, ...) first on PATH.
 mediana_toolchain_env() {
-  eval "$("$MEDIANA_REPO/tests/controlplane/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
+  eval "$("$MEDIANA_REPO/tests/controlplane/build.sh" --print)"
   export PATH="$K8S_DIR:$HELM_DIR:$PATH"
 }
 

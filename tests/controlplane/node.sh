@@ -22,7 +22,7 @@ cmd=${1:?usage: node.sh up|load|down|leftovers RUN}
 RUN=${2:?usage: node.sh up|load|down|leftovers RUN}
 # Absolute: mounts, sockets and processes are matched by this path.
 RUN=$(realpath -m "$RUN")
-eval "$("$here/build.sh" --print | tr ' ' '\n' | sed 's/^/export /')"
+eval "$("$here/build.sh" --print)"
 # shellcheck source=versions.env
 . "$here/versions.env"
 N=$RUN/node

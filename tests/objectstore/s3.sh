@@ -46,7 +46,7 @@ if [[ $cmd == down ]]; then
   exit 0
 fi
 
-weed_dir=$("$repo/tests/controlplane/build.sh" --print | tr ' ' '\n' | sed -n 's/^SEAWEEDFS_DIR=//p')
+weed_dir=$(eval "$("$repo/tests/controlplane/build.sh" --print)"; echo "$SEAWEEDFS_DIR")
 weed=$weed_dir/weed
 [[ -x $weed ]] || die "no SeaweedFS at $weed: run tests/controlplane/build.sh"
 

@@ -168,8 +168,7 @@ pub fn error_policy<K: Reconciled>(obj: Arc<K>, error: &Error, ctx: Arc<Context>
     let category = error.category();
     warn!(object = %kube::ResourceExt::name_any(obj.as_ref()), category, error = %error, "reconcile failed");
     ctx.metrics.failed(&K::kind(&()), category);
-    let wait =
-        if error.is_permanent() { LONGEST_RETRY } else { ctx.failures.next_retry(failure_key(obj.as_ref())) };
+    let wait = if error.is_permanent() { LONGEST_RETRY } else { ctx.failures.next_retry(failure_key(obj.as_ref())) };
     let message = crate::with_causes(error);
     tokio::spawn(async move {
         publish(&ctx, obj.as_ref(), EventType::Warning, category, &message).await;
@@ -193,7 +192,8 @@ mod tests {
 
     #[test]
     fn an_api_error_is_told_in_the_servers_words_without_a_debug_dump() {
-        let err = refused(422, "Invalid", r#"CronJob.batch "x" is invalid: spec.timeZone: Invalid value: "Mars/Olympus""#);
+        let err =
+            refused(422, "Invalid", r#"CronJob.batch "x" is invalid: spec.timeZone: Invalid value: "Mars/Olympus""#);
         let text = crate::with_causes(&err);
         assert!(text.contains(r#"spec.timeZone: Invalid value: "Mars/Olympus" (422 Invalid)"#), "{text}");
         assert!(!text.contains("Status {") && !text.contains("ApiError"), "{text}");

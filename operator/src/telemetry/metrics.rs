@@ -127,6 +127,17 @@ impl Metrics {
         }
     }
 
+    /// Reconciles `controller` has finished so far: tests read it to know that a reconcile
+    /// ran before they check that it wrote nothing.
+    pub fn reconciles(&self, controller: &str) -> u64 {
+        self.reconciliations.get_or_create(&labels(controller)).get()
+    }
+
+    /// Write requests `controller` has made so far.
+    pub fn writes(&self, controller: &str) -> u64 {
+        self.writes.get_or_create(&labels(controller)).get()
+    }
+
     /// Records whether this instance leads.
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
