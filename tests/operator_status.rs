@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};

@@ -4,7 +4,8 @@
 # kube-scheduler, kubectl, kwok (with its stage files) and helm; for the real node, kubelet
 # and kube-proxy (same build as the control plane), containerd with its runc shim, the CNI
 # plugins, crictl, CoreDNS, local-path-provisioner and the pause program; for the backup
-# tests, SeaweedFS (an S3-compatible object store).
+# tests, SeaweedFS (an S3-compatible object store); for the Argo CD health test, its Lua
+# interpreter (tests/argocd).
 #
 #   tests/controlplane/build.sh            build whatever is missing (prints progress)
 #   tests/controlplane/build.sh node       only the node's own binaries (not Kubernetes)
@@ -29,11 +30,14 @@ COREDNS_DIR=$CACHE/coredns-v$COREDNS_VERSION
 LOCAL_PATH_DIR=$CACHE/local-path-provisioner-v$LOCAL_PATH_VERSION
 PAUSE_DIR=$CACHE/pause-k8s-v$K8S_VERSION
 SEAWEEDFS_DIR=$CACHE/seaweedfs-v$SEAWEEDFS_VERSION
+# The test of docs/argocd.md's health script (tests/argocd), cached by its sources' digest.
+ARGOCD_HEALTH_SRC=$here/../argocd
+ARGOCD_HEALTH_DIR=$CACHE/argocd-health-$(cat "$ARGOCD_HEALTH_SRC"/go.mod "$ARGOCD_HEALTH_SRC"/go.sum "$ARGOCD_HEALTH_SRC"/*.go | sha256sum | cut -c1-12)
 
 # One shell-quoted `export` per directory, for `eval`: a path with spaces stays one word.
 if [[ ${1:-} == --print ]]; then
   for var in K8S_DIR ETCD_DIR KWOK_DIR HELM_DIR CONTAINERD_DIR CNI_DIR CRICTL_DIR COREDNS_DIR \
-    LOCAL_PATH_DIR PAUSE_DIR SEAWEEDFS_DIR; do
+    LOCAL_PATH_DIR PAUSE_DIR SEAWEEDFS_DIR ARGOCD_HEALTH_DIR; do
     printf 'export %s=%q\n' "$var" "${!var}"
   done
   exit 0
@@ -207,6 +211,12 @@ build_seaweedfs() (
   "$SEAWEEDFS_DIR/weed" version >&2
 )
 
+build_argocd_health() (
+  rm -rf "$ARGOCD_HEALTH_DIR.tmp"; mkdir -p "$ARGOCD_HEALTH_DIR.tmp"
+  cd "$ARGOCD_HEALTH_SRC" && go build -trimpath -o "$ARGOCD_HEALTH_DIR.tmp/argocd-health" .
+  rm -rf "$ARGOCD_HEALTH_DIR"; mv "$ARGOCD_HEALTH_DIR.tmp" "$ARGOCD_HEALTH_DIR"
+)
+
 # Kubernetes, the node's binaries and the tools: whatever is missing. `node` builds only the
 # node's own binaries, so they can build beside the (long) Kubernetes step.
 total=$SECONDS
@@ -230,4 +240,5 @@ k8s_built() { local b; for b in kube-apiserver kube-controller-manager kube-sche
 step "kubernetes v$K8S_VERSION (apiserver, controller-manager, scheduler, kubectl, kubelet, kube-proxy)" k8s_built build_kubernetes
 build_node_binaries
 step "seaweedfs v$SEAWEEDFS_VERSION" '[[ -x $SEAWEEDFS_DIR/weed ]]' build_seaweedfs
+step "argocd-health (gopher-lua)" '[[ -x $ARGOCD_HEALTH_DIR/argocd-health ]]' build_argocd_health
 log "all binaries present in $CACHE ($(( SECONDS - total )) s)"
