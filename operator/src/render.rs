@@ -12,11 +12,10 @@ use crate::api::{CatalogNode, HarvestJob, ReusableSolution};
 use crate::controllers::Settings;
 use crate::controllers::catalog_node::backups::BackupContext;
 use crate::controllers::catalog_node::builders;
-use crate::controllers::children::{Child, Owner};
+use crate::controllers::children::{Child, Owner, metadata};
 use crate::controllers::harvest_job::builders::{self as harvest_builders, TargetNode};
 use crate::controllers::reusable_solution::builders as solution_builders;
 use crate::controllers::secrets::{GeneratedSecret, SecretValue, generate};
-use crate::controllers::workloads::metadata;
 
 /// Why a file could not be rendered.
 #[derive(Debug, thiserror::Error)]

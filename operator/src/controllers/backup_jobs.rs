@@ -16,11 +16,10 @@ use kube::api::{ListParams, ObjectMeta};
 use kube::{Api, Client};
 
 use super::Error;
+use super::children::metadata;
 use super::children::{COMPONENT_LABEL, Owner, fingerprint};
 use super::conditions::{ConditionType, DesiredCondition, Reason};
-use super::workloads::{
-    self, default_resources, empty_dir, env, metadata, mount, pod_template, restricted_container_security,
-};
+use super::workloads::{self, default_resources, empty_dir, env, mount, pod_template, restricted_container_security};
 use crate::api::shared::{BackupStatus, ObjectStoreSpec, SecretKeyRef};
 use crate::backup::Report;
 

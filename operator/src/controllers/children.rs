@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, DynamicObject, ListParams, ObjectMeta, Patch, PatchParams};
 use kube::core::ApiResource;
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::Serialize;
@@ -29,6 +29,15 @@ pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 /// Label naming who manages the object.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Label on remote namespaces and workloads: the kind of the hub object.
+pub const HUB_KIND_LABEL: &str = "mediana.dev/hub-kind";
+/// Label on remote namespaces and workloads: the namespace of the hub object.
+pub const HUB_NAMESPACE_LABEL: &str = "mediana.dev/hub-namespace";
+/// Label on remote namespaces and workloads: the name of the hub object.
+pub const HUB_NAME_LABEL: &str = "mediana.dev/hub-name";
+/// Label on remote namespaces and workloads: the uid of the hub object, which tells it
+/// apart from an object of the same name created later or on another hub.
+pub const HUB_UID_LABEL: &str = "mediana.dev/hub-uid";
 /// The value of the managed-by label.
 pub const MANAGED_BY: &str = "mediana";
 /// Annotation holding the hash of the desired state last applied.
@@ -249,6 +258,17 @@ const PARALLEL_REQUESTS: usize = 8;
 /// The API type of a kind, for the `prunable` list.
 pub fn api_resource<K: Resource<DynamicType = ()>>() -> ApiResource {
     ApiResource::erase::<K>(&())
+}
+
+/// Metadata of a child named `name` for `component`, labelled and owned.
+pub fn metadata(owner: &Owner, name: &str, component: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(owner.namespace.clone()),
+        labels: Some(owner.labels(component)),
+        owner_references: owner.reference.clone().map(|r| vec![r]),
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]

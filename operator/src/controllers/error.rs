@@ -14,7 +14,7 @@ use tracing::warn;
 use super::conditions::Reason;
 use super::context::Context;
 use super::status::{Reconciled, publish};
-use super::targets::TargetError;
+use crate::api::cloud_target::KubeconfigSecretRef;
 
 /// Why a reconcile failed.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +127,28 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Why a target's client could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The kubeconfig Secret does not exist.
+    #[error("kubeconfig Secret {}/{} does not exist", .0.namespace, .0.name)]
+    SecretNotFound(KubeconfigSecretRef),
+    /// The Secret exists without the key.
+    #[error("kubeconfig Secret {}/{} has no key {}", .0.namespace, .0.name, .0.key)]
+    KeyNotFound(KubeconfigSecretRef),
+    /// The key's value is not a usable kubeconfig.
+    #[error("kubeconfig in Secret {}/{} key {} is not usable: {reason}", .secret.namespace, .secret.name, .secret.key)]
+    InvalidKubeconfig {
+        /// Where the kubeconfig is.
+        secret: KubeconfigSecretRef,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The hub's API server could not be asked for the Secret.
+    #[error("reading the kubeconfig Secret failed: {0}")]
+    Hub(#[source] kube::Error),
 }
 
 /// The first retry of a transient failure, doubled at each further failure of the object.

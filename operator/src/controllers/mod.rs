@@ -11,6 +11,7 @@ pub mod context;
 pub mod crds;
 pub mod error;
 pub mod harvest_job;
+pub mod kinds;
 pub mod rbac;
 pub mod reusable_solution;
 pub mod runtime;

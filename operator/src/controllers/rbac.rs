@@ -1,5 +1,5 @@
-//! The permissions the operator's code uses, derived from the lists the controllers work
-//! from (the kinds they apply, prune and watch), so the Helm chart's RBAC can be checked
+//! The permissions the operator's code uses, derived from the registry of what the
+//! controllers work with ([`super::kinds`]), so the Helm chart's RBAC can be checked
 //! against the code: a test renders the chart and compares its rules with these, both ways.
 
 use std::collections::BTreeSet;
@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Secret};
 use kube::core::ApiResource;
 
 use super::children::api_resource;
-use super::{catalog_node, harvest_job, reusable_solution};
+use super::kinds;
 use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
 
 /// One verb on one resource (or `resource/subresource`) of one API group (`""` for core).
@@ -69,27 +69,16 @@ pub fn cluster_grants() -> BTreeSet<Grant> {
     // the count of a repeated Event).
     all.extend(grants(&api_resource::<k8s_openapi::api::events::v1::Event>(), None, &["create", "patch"]));
 
-    for kind in catalog_node::applied().into_iter().chain(harvest_job::applied()).chain(reusable_solution::applied()) {
-        all.extend(grants(&kind, None, APPLY_VERBS));
-    }
-    for kind in catalog_node::prunable().into_iter().chain(harvest_job::prunable()).chain(reusable_solution::prunable())
-    {
-        all.extend(grants(&kind, None, PRUNE_VERBS));
-    }
-    for kind in catalog_node::watched().into_iter().chain(harvest_job::watched()).chain(reusable_solution::watched()) {
-        all.extend(grants(&kind, None, WATCH_VERBS));
-    }
-    // A ReusableSolution's publiccode.yml may be a ConfigMap key, read by name.
-    for kind in reusable_solution::read() {
-        all.extend(grants(&kind, None, &["get"]));
-    }
-    // The pods of a ReusableSolution or a CatalogNode are listed to tell why one waits.
-    for kind in reusable_solution::listed().into_iter().chain(catalog_node::listed()) {
-        all.extend(grants(&kind, None, &["list"]));
-    }
-    // A CatalogNode's CKAN is asked whether it serves through the API server's proxy.
-    for kind in catalog_node::proxied() {
-        all.extend(grants(&kind, Some("proxy"), &["get"]));
+    for controller in kinds::controllers() {
+        all.extend(controller.applied.iter().flat_map(|kind| grants(kind, None, APPLY_VERBS)));
+        all.extend(controller.prunable.iter().flat_map(|kind| grants(kind, None, PRUNE_VERBS)));
+        all.extend(controller.watched.iter().flat_map(|kind| grants(kind, None, WATCH_VERBS)));
+        // A ReusableSolution's publiccode.yml may be a ConfigMap key, read by name.
+        all.extend(controller.read.iter().flat_map(|kind| grants(kind, None, &["get"])));
+        // The pods of a ReusableSolution or a CatalogNode are listed to tell why one waits.
+        all.extend(controller.listed.iter().flat_map(|kind| grants(kind, None, &["list"])));
+        // A CatalogNode's CKAN is asked whether it serves through the API server's proxy.
+        all.extend(controller.proxied.iter().flat_map(|kind| grants(kind, Some("proxy"), &["get"])));
     }
     // Data volumes are deleted by the finalizer under `deletionPolicy: Delete`.
     all.extend(grants(&api_resource::<PersistentVolumeClaim>(), None, PRUNE_VERBS));
@@ -113,22 +102,14 @@ pub fn spoke_grants() -> BTreeSet<Grant> {
         None,
         &["get", "create", "patch", "delete"],
     ));
-    for kind in catalog_node::applied().into_iter().chain(reusable_solution::applied()) {
-        all.extend(grants(&kind, None, APPLY_VERBS));
-    }
-    for kind in catalog_node::prunable().into_iter().chain(reusable_solution::prunable()) {
-        all.extend(grants(&kind, None, PRUNE_VERBS));
+    for controller in kinds::placed() {
+        all.extend(controller.applied.iter().flat_map(|kind| grants(kind, None, APPLY_VERBS)));
+        all.extend(controller.prunable.iter().flat_map(|kind| grants(kind, None, PRUNE_VERBS)));
+        all.extend(controller.listed.iter().flat_map(|kind| grants(kind, None, &["list"])));
+        all.extend(controller.proxied.iter().flat_map(|kind| grants(kind, Some("proxy"), &["get"])));
     }
     // Workloads are watched there (metadata, by the hub labels) to wake their hub objects.
-    for kind in super::sites::remote_watched() {
-        all.extend(grants(&kind, None, WATCH_VERBS));
-    }
-    for kind in reusable_solution::listed().into_iter().chain(catalog_node::listed()) {
-        all.extend(grants(&kind, None, &["list"]));
-    }
-    for kind in catalog_node::proxied() {
-        all.extend(grants(&kind, Some("proxy"), &["get"]));
-    }
+    all.extend(kinds::remote_watched().iter().flat_map(|kind| grants(kind, None, WATCH_VERBS)));
     all.extend(grants(&api_resource::<Secret>(), None, &["get", "create"]));
     all.extend(grants(&api_resource::<Node>(), None, &["list"]));
     all

@@ -18,7 +18,7 @@ use tracing::{debug, info, warn};
 use super::context::{Caches, Context, Settings};
 use super::error::{Error, error_policy, failure_key};
 use super::status::Reconciled;
-use super::{catalog_node, children, cloud_target, harvest_job, reusable_solution, sites, targets};
+use super::{catalog_node, children, cloud_target, harvest_job, kinds, reusable_solution, sites, targets};
 use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
 use crate::telemetry::metrics::Metrics;
 
@@ -60,7 +60,7 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>, metrics: Arc<M
                 (CatalogNode::kind(&()).to_lowercase(), wake_nodes),
                 (ReusableSolution::kind(&()).to_lowercase(), wake_solutions),
             ]),
-            sites::remote_watched(),
+            kinds::remote_watched(),
         ),
         caches,
         failures: Default::default(),

@@ -10,8 +10,7 @@ use kube::{Api, Client};
 use tracing::info;
 
 use super::Error;
-use super::children::Owner;
-use super::workloads::{self, metadata};
+use super::children::{Owner, metadata};
 
 /// A key of a Secret the operator generates once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,38 +43,6 @@ impl GeneratedSecret {
     /// The same Secret, kept as long as the data (see [`GeneratedSecret::kept_with_data`]).
     pub fn kept_with_data(self) -> Self {
         Self { kept_with_data: true, ..self }
-    }
-}
-
-/// Name of the Secret with the connection settings of an owner's managed PostgreSQL:
-/// `<owner>-db`.
-pub fn postgres_secret_name(owner: &Owner) -> String {
-    owner.child_name("db")
-}
-
-/// The credentials of a managed PostgreSQL (the one [`workloads::postgres_statefulset`]
-/// runs), with libpq's keys so that pods can take them whole with `envFrom`, plus a `url`.
-/// `database` names both the database and its owner role.
-pub fn postgres_credentials(owner: &Owner, component: &'static str, database: &str) -> GeneratedSecret {
-    let host = workloads::postgres_name(owner);
-    GeneratedSecret {
-        name: postgres_secret_name(owner),
-        component,
-        keys: vec![
-            ("PGHOST".into(), SecretValue::Literal(host.clone())),
-            ("PGPORT".into(), SecretValue::Literal(workloads::POSTGRES_PORT.to_string())),
-            ("PGDATABASE".into(), SecretValue::Literal(database.to_owned())),
-            ("PGUSER".into(), SecretValue::Literal(database.to_owned())),
-            ("PGPASSWORD".into(), SecretValue::Random),
-            (
-                "url".into(),
-                SecretValue::Template(format!(
-                    "postgresql://{database}:{{random:PGPASSWORD}}@{host}:{}/{database}",
-                    workloads::POSTGRES_PORT
-                )),
-            ),
-        ],
-        kept_with_data: false,
     }
 }
 

@@ -23,7 +23,7 @@ use kube::runtime::events::EventType;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, CustomResourceExt, ResourceExt};
 
-use super::children::{Owner, apply_and_prune};
+use super::children::{HUB_KIND_LABEL, HUB_NAME_LABEL, HUB_NAMESPACE_LABEL, HUB_UID_LABEL, Owner, apply_and_prune};
 use super::conditions::{ConditionType, DesiredCondition, Reason};
 use super::{Context, Error, FIELD_MANAGER, Reconciled, targets};
 use crate::api::CloudTarget;
@@ -31,27 +31,6 @@ use crate::api::shared::PlacedSite;
 
 /// The finalizer that removes an object's workloads from remote clusters.
 pub const REMOTE_FINALIZER: &str = "mediana.dev/remote-workloads";
-/// Label on remote namespaces and workloads: the kind of the hub object.
-pub const HUB_KIND_LABEL: &str = "mediana.dev/hub-kind";
-/// Label on remote namespaces and workloads: the namespace of the hub object.
-pub const HUB_NAMESPACE_LABEL: &str = "mediana.dev/hub-namespace";
-/// Label on remote namespaces and workloads: the name of the hub object.
-pub const HUB_NAME_LABEL: &str = "mediana.dev/hub-name";
-/// Label on remote namespaces and workloads: the uid of the hub object, which tells it
-/// apart from an object of the same name created later or on another hub.
-pub const HUB_UID_LABEL: &str = "mediana.dev/hub-uid";
-
-/// The kinds of workloads watched on remote clusters, whose changes wake their hub objects:
-/// those the CatalogNode and ReusableSolution controllers watch locally.
-pub fn remote_watched() -> Vec<ApiResource> {
-    let mut kinds = super::catalog_node::watched();
-    for kind in super::reusable_solution::watched() {
-        if !kinds.contains(&kind) {
-            kinds.push(kind);
-        }
-    }
-    kinds
-}
 
 /// A mediana kind whose workloads are placed on a CloudTarget.
 pub trait Placed: Reconciled + CustomResourceExt + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> {

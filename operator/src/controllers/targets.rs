@@ -24,7 +24,8 @@ use kube::{Api, Client, Config, ResourceExt};
 use tokio::task::AbortHandle;
 
 use super::children::fingerprint;
-use super::sites;
+use super::children::{HUB_KIND_LABEL, HUB_NAME_LABEL, HUB_NAMESPACE_LABEL, HUB_UID_LABEL};
+use super::error::TargetError;
 use crate::api::CloudTarget;
 use crate::api::cloud_target::KubeconfigSecretRef;
 
@@ -33,28 +34,6 @@ use crate::api::cloud_target::KubeconfigSecretRef;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one request to a remote API server may wait for its answer.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Why a target's client could not be had.
-#[derive(Debug, thiserror::Error)]
-pub enum TargetError {
-    /// The kubeconfig Secret does not exist.
-    #[error("kubeconfig Secret {}/{} does not exist", .0.namespace, .0.name)]
-    SecretNotFound(KubeconfigSecretRef),
-    /// The Secret exists without the key.
-    #[error("kubeconfig Secret {}/{} has no key {}", .0.namespace, .0.name, .0.key)]
-    KeyNotFound(KubeconfigSecretRef),
-    /// The key's value is not a usable kubeconfig.
-    #[error("kubeconfig in Secret {}/{} key {} is not usable: {reason}", .secret.namespace, .secret.name, .secret.key)]
-    InvalidKubeconfig {
-        /// Where the kubeconfig is.
-        secret: KubeconfigSecretRef,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The hub's API server could not be asked for the Secret.
-    #[error("reading the kubeconfig Secret failed: {0}")]
-    Hub(#[source] kube::Error),
-}
 
 /// Where a change of a workload on a remote cluster is announced: per hub kind (lower
 /// case, the `mediana.dev/hub-kind` label), a channel of (namespace, name) of the hub
@@ -129,7 +108,7 @@ impl TargetClients {
 /// hub labels) and wakes their hub objects. A watch that fails (the cluster down) retries
 /// with backoff; it ends when its client is replaced or dropped.
 async fn watch_workloads(client: Client, kinds: Vec<ApiResource>, wakers: Wakers, target: String) {
-    let config = watcher::Config::default().labels(sites::HUB_UID_LABEL);
+    let config = watcher::Config::default().labels(HUB_UID_LABEL);
     let streams = kinds.iter().map(|kind| {
         let api: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(client.clone(), kind);
         watcher(api, config.clone()).default_backoff().touched_objects().boxed()
@@ -139,11 +118,7 @@ async fn watch_workloads(client: Client, kinds: Vec<ApiResource>, wakers: Wakers
         match change {
             Ok(object) => {
                 let labels = object.labels();
-                let hub = (
-                    labels.get(sites::HUB_KIND_LABEL),
-                    labels.get(sites::HUB_NAMESPACE_LABEL),
-                    labels.get(sites::HUB_NAME_LABEL),
-                );
+                let hub = (labels.get(HUB_KIND_LABEL), labels.get(HUB_NAMESPACE_LABEL), labels.get(HUB_NAME_LABEL));
                 if let (Some(kind), Some(namespace), Some(name)) = hub
                     && let Some(waker) = wakers.get(kind)
                 {

@@ -23,21 +23,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelecto
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::ObjectMeta;
 
-use super::children::{COMPONENT_LABEL, Child, INSTANCE_LABEL, NAME_LABEL, Owner};
-use super::{Error, secrets};
+use super::Error;
+use super::children::{COMPONENT_LABEL, Child, INSTANCE_LABEL, NAME_LABEL, Owner, metadata};
+use super::secrets::{GeneratedSecret, SecretValue};
 use crate::api::catalog_node::{IssuerKind, ManagedPostgres, TlsSpec};
 use crate::api::shared::StorageSpec;
-
-/// Metadata of a child named `name` for `component`, labelled and owned.
-pub fn metadata(owner: &Owner, name: &str, component: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        namespace: Some(owner.namespace.clone()),
-        labels: Some(owner.labels(component)),
-        owner_references: owner.reference.clone().map(|r| vec![r]),
-        ..Default::default()
-    }
-}
 
 /// A pod security context for the "restricted" Pod Security Standard, running as `user`.
 pub fn restricted_pod_security(user: i64) -> PodSecurityContext {
@@ -387,9 +377,41 @@ pub fn postgres_name(owner: &Owner) -> String {
     owner.child_name("postgres")
 }
 
+/// Name of the Secret with the connection settings of an owner's managed PostgreSQL:
+/// `<owner>-db`.
+pub fn postgres_secret_name(owner: &Owner) -> String {
+    owner.child_name("db")
+}
+
+/// The credentials of a managed PostgreSQL (the one [`postgres_statefulset`]
+/// runs), with libpq's keys so that pods can take them whole with `envFrom`, plus a `url`.
+/// `database` names both the database and its owner role.
+pub fn postgres_credentials(owner: &Owner, component: &'static str, database: &str) -> GeneratedSecret {
+    let host = postgres_name(owner);
+    GeneratedSecret {
+        name: postgres_secret_name(owner),
+        component,
+        keys: vec![
+            ("PGHOST".into(), SecretValue::Literal(host.clone())),
+            ("PGPORT".into(), SecretValue::Literal(POSTGRES_PORT.to_string())),
+            ("PGDATABASE".into(), SecretValue::Literal(database.to_owned())),
+            ("PGUSER".into(), SecretValue::Literal(database.to_owned())),
+            ("PGPASSWORD".into(), SecretValue::Random),
+            (
+                "url".into(),
+                SecretValue::Template(format!(
+                    "postgresql://{database}:{{random:PGPASSWORD}}@{host}:{}/{database}",
+                    POSTGRES_PORT
+                )),
+            ),
+        ],
+        kept_with_data: false,
+    }
+}
+
 /// The children of a managed PostgreSQL: the StatefulSet, its Service, and a
 /// NetworkPolicy that lets only the pods of `clients` reach it. Its credentials are the
-/// Secret of [`secrets::postgres_credentials`], generated separately (once).
+/// Secret of [`postgres_credentials`], generated separately (once).
 pub fn managed_postgres(
     owner: &Owner,
     component: &str,
@@ -397,7 +419,7 @@ pub fn managed_postgres(
     clients: &[&str],
 ) -> Result<Vec<Child>, Error> {
     Ok(vec![
-        Child::new(&postgres_statefulset(owner, component, spec, &secrets::postgres_secret_name(owner)))?,
+        Child::new(&postgres_statefulset(owner, component, spec, &postgres_secret_name(owner)))?,
         Child::new(&service(owner, &postgres_name(owner), component, &[("postgres", POSTGRES_PORT)]))?,
         Child::new(&allow_only_from(owner, component, clients, POSTGRES_PORT))?,
     ])

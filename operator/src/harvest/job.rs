@@ -8,11 +8,11 @@ use kube::{Api, Client};
 use tracing::{info, warn};
 
 use super::model::Agent;
+use super::report::{self as runs, HEARTBEAT_INTERVAL};
 use super::run::Progress;
 use super::{ProgressHook, RunConfig, RunReport, SourceConfig, TargetConfig};
 use crate::api::HarvestJob;
 use crate::api::harvest_job::{HarvestJobSpec, HarvestRun, RunResult};
-use crate::controllers::harvest_job::runs::{self, HEARTBEAT_INTERVAL};
 
 /// Why a HarvestJob's run could not be carried out or reported.
 #[derive(Debug, thiserror::Error)]
@@ -20,9 +20,6 @@ pub enum JobError {
     /// Reading the HarvestJob or writing its status failed.
     #[error("Kubernetes API request failed: {0}")]
     Kube(#[from] kube::Error),
-    /// Writing the run report failed.
-    #[error("cannot report the run: {0}")]
-    Report(#[from] crate::controllers::Error),
     /// The harvest itself failed (it was reported as Failed).
     #[error(transparent)]
     Run(#[from] super::RunError),

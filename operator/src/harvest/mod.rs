@@ -8,6 +8,7 @@ pub mod job;
 pub mod model;
 pub mod package;
 pub mod quality;
+pub mod report;
 pub mod run;
 pub mod sink;
 pub mod validate;

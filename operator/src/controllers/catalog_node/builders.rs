@@ -19,12 +19,13 @@ use crate::api::catalog_node::{
 };
 use crate::api::shared::SecretKeyRef;
 use crate::controllers::Error;
+use crate::controllers::children::metadata;
 use crate::controllers::children::{Child, Owner};
-use crate::controllers::secrets::{GeneratedSecret, SecretValue, postgres_credentials};
+use crate::controllers::secrets::{GeneratedSecret, SecretValue};
+use crate::controllers::workloads::postgres_credentials;
 use crate::controllers::workloads::{
     self, Route, allow_only_from, claim, container_port, default_resources, disruption_budget, empty_dir, env,
-    env_from_secret, http_probe, metadata, mount, pod_template, restricted_container_security, selector, service,
-    tcp_probe,
+    env_from_secret, http_probe, mount, pod_template, restricted_container_security, selector, service, tcp_probe,
 };
 
 /// Component names, the value of `app.kubernetes.io/component`.
@@ -102,7 +103,7 @@ impl Names {
     }
     /// Generated Secret with the managed database's credentials and URL.
     pub fn database_secret(&self) -> String {
-        crate::controllers::secrets::postgres_secret_name(&self.owner)
+        crate::controllers::workloads::postgres_secret_name(&self.owner)
     }
     /// Generated Secret with the managed DataStore's roles' passwords and URLs.
     pub fn datastore_secret(&self) -> String {

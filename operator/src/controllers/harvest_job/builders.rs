@@ -12,9 +12,10 @@ use kube::api::ObjectMeta;
 use crate::api::CatalogNode;
 use crate::api::harvest_job::{HarvestJobSpec, SourceType};
 use crate::controllers::catalog_node::builders::{self as node_builders, Names as NodeNames, Release};
+use crate::controllers::children::metadata;
 use crate::controllers::children::{Child, Owner, fingerprint};
 use crate::controllers::workloads::{
-    IMAGE_UID, default_resources, empty_dir, env, env_from_secret, metadata, mount, restricted_container_security,
+    IMAGE_UID, default_resources, empty_dir, env, env_from_secret, mount, restricted_container_security,
     restricted_pod_security,
 };
 use crate::controllers::{Error, Settings};

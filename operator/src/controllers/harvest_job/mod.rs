@@ -26,6 +26,7 @@ use super::conditions::{ConditionType, DesiredCondition, Reason};
 use super::{Context, Error, publish, write_status};
 use crate::api::harvest_job::{HarvestJobSpec, RUN_NOW_ANNOTATION, RunResult};
 use crate::api::{CatalogNode, HarvestJob, HarvestJobStatus};
+use crate::harvest::report;
 use builders::{HARVEST_JOB_LABEL, TargetNode};
 use runs::JobObservation;
 
@@ -154,14 +155,14 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
             let message = run.message.clone().unwrap_or_default();
             publish(&ctx, job.as_ref(), EventType::Warning, Reason::DeadlineExceeded.as_str(), &message).await;
         }
-        runs::record(&mut status, run, spec);
-        runs::apply_report(&api, &owner.instance, &status).await?;
+        report::record(&mut status, run, spec);
+        report::apply_report(&api, &owner.instance, &status).await?;
         ctx.metrics.wrote("HarvestJob", 1);
     }
     write_status(&ctx, &api, job.as_ref(), status.clone(), &conditions(spec, &status)).await?;
     // A run is watched through its Job; the heartbeat check needs a clock.
     let running = status.last_run.as_ref().is_some_and(|r| !r.result.is_over());
-    Ok(if running { Action::requeue(runs::HEARTBEAT_TIMEOUT) } else { Action::await_change() })
+    Ok(if running { Action::requeue(report::HEARTBEAT_TIMEOUT) } else { Action::await_change() })
 }
 
 fn stalled(reason: Reason, message: String) -> Vec<DesiredCondition> {

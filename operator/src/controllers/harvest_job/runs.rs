@@ -1,30 +1,18 @@
-//! Harvest runs: what a Job's state says about a run, when the controller must report a
-//! run the harvester could not (a crash, a deadline, silence), the bounded history, and
-//! harvest-loop detection. Pure functions, except `apply_report`, the one write of run
-//! reports that the harvester and the controller share.
+//! Harvest runs as the controller sees them: what a Job's state says about a run, when the
+//! controller must report a run the harvester could not (a crash, a deadline, silence), and
+//! harvest-loop detection. Pure functions; the reports themselves are `harvest::report`'s.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::Job;
-use kube::api::{Patch, PatchParams};
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
 
-use crate::api::harvest_job::{HarvestJobSpec, HarvestRun, RunResult};
-use crate::api::{CatalogNode, HarvestJob, HarvestJobStatus};
-use crate::controllers::Error;
+use crate::api::harvest_job::{HarvestRun, RunResult};
+use crate::api::{CatalogNode, HarvestJob};
 use crate::controllers::conditions::{self, ConditionType, Reason};
-
-/// The field manager of run reports (`status.lastRun`, `status.history`), whoever writes
-/// them: the harvester pod, or the controller when the pod could not.
-pub const RUN_REPORT_MANAGER: &str = "mediana-harvester";
-/// How often a running harvester reports a heartbeat.
-pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
-/// A running harvester silent for this long is reported as stuck (a pending one is not: it
-/// has not started, and its Job's deadline bounds the wait).
-pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(180);
+use crate::harvest::report::HEARTBEAT_TIMEOUT;
 
 /// What a harvester Job's status says.
 #[derive(Clone, Debug, PartialEq)]
@@ -147,46 +135,6 @@ pub fn to_stop<'a>(run: &HarvestRun, jobs: &'a [JobObservation]) -> Option<&'a s
         .then(|| jobs.iter().find(|j| j.active && run.job.as_deref() == Some(j.name.as_str())))
         .flatten()
         .map(|j| j.name.as_str())
-}
-
-/// Makes `run` the last run: the previous one (if it was another run) moves into the
-/// history, which keeps the newest successful and failed runs within the spec's limits.
-pub fn record(status: &mut HarvestJobStatus, run: HarvestRun, spec: &HarvestJobSpec) {
-    if let Some(previous) = status.last_run.take().filter(|previous| !same_run(previous, &run)) {
-        status.history.insert(0, previous);
-    }
-    status.last_run = Some(run);
-    let (mut succeeded, mut failed) = (0, 0);
-    status.history.retain(|run| {
-        if run.result == RunResult::Succeeded {
-            succeeded += 1;
-            succeeded <= spec.successful_runs_history_limit
-        } else {
-            failed += 1;
-            failed <= spec.failed_runs_history_limit
-        }
-    });
-}
-
-/// Whether two reports are about the same run: the same Job, or (outside a Job, as
-/// `mediana harvest-job` run by hand) the same start.
-fn same_run(a: &HarvestRun, b: &HarvestRun) -> bool {
-    match (&a.job, &b.job) {
-        (Some(x), Some(y)) => x == y,
-        (None, None) => a.start_time == b.start_time,
-        _ => false,
-    }
-}
-
-/// Writes the run report (`lastRun` and `history`) under [`RUN_REPORT_MANAGER`].
-pub async fn apply_report(api: &Api<HarvestJob>, name: &str, status: &HarvestJobStatus) -> Result<(), Error> {
-    let patch = serde_json::json!({
-        "apiVersion": <HarvestJob as kube::Resource>::api_version(&()),
-        "kind": "HarvestJob",
-        "status": {"lastRun": status.last_run, "history": status.history},
-    });
-    api.patch_status(name, &PatchParams::apply(RUN_REPORT_MANAGER).force(), &Patch::Apply(&patch)).await?;
-    Ok(())
 }
 
 /// The host a URL points at, lower-cased.

@@ -277,13 +277,17 @@ fn history_keeps_the_newest_runs_within_the_limits() {
     let results =
         [RunResult::Succeeded, RunResult::Failed, RunResult::Succeeded, RunResult::Failed, RunResult::Succeeded];
     for (i, result) in results.into_iter().enumerate() {
-        runs::record(&mut status, HarvestRun { job: Some(format!("j{i}")), result, ..Default::default() }, &spec);
+        crate::harvest::report::record(
+            &mut status,
+            HarvestRun { job: Some(format!("j{i}")), result, ..Default::default() },
+            &spec,
+        );
     }
     assert_eq!(status.last_run.as_ref().and_then(|r| r.job.as_deref()), Some("j4"));
     let kept: Vec<&str> = status.history.iter().filter_map(|r| r.job.as_deref()).collect();
     assert_eq!(kept, ["j3", "j2", "j0"], "newest first: 2 successful, 1 failed");
     // A report about the same run replaces it instead of pushing it into the history.
-    runs::record(
+    crate::harvest::report::record(
         &mut status,
         HarvestRun { job: Some("j4".into()), result: RunResult::Failed, ..Default::default() },
         &spec,

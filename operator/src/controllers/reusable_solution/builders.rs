@@ -18,13 +18,15 @@ use crate::api::reusable_solution::{Component, ComponentVolume, Exposure, HttpPr
 use crate::api::shared::StorageSpec;
 use crate::controllers::Error;
 use crate::controllers::backup_jobs::{self, StoreBackup, ToolPod};
+use crate::controllers::children::metadata;
 use crate::controllers::children::{Child, Owner};
-use crate::controllers::secrets::{GeneratedSecret, postgres_credentials, postgres_secret_name};
+use crate::controllers::secrets::GeneratedSecret;
 use crate::controllers::workloads::{
-    self, Route, admit, claim, container_port, default_resources, disruption_budget, empty_dir, http_probe, metadata,
-    mount, network_policy, pods_of, restricted_container_security, restricted_pod_security_as, secured_pod_template,
-    selector, service,
+    self, Route, admit, claim, container_port, default_resources, disruption_budget, empty_dir, http_probe, mount,
+    network_policy, pods_of, restricted_container_security, restricted_pod_security_as, secured_pod_template, selector,
+    service,
 };
+use crate::controllers::workloads::{postgres_credentials, postgres_secret_name};
 
 /// Component label of the managed PostgreSQL; no component of a solution with a database
 /// may take this name (the CRD refuses it).
