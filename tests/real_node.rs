@@ -405,6 +405,9 @@ fn exec_probe(command: &[&str]) -> Value {
 fn server_pod(name: &str, image: &str, env: Value, mut probe: Value, writable: &[&str]) -> Value {
     probe["periodSeconds"] = json!(2);
     probe["failureThreshold"] = json!(90);
+    // As the operator's own probes: the default second is too short for an exec probe on
+    // two busy CPUs, and a probe that times out is a failure, not a wait.
+    probe["timeoutSeconds"] = json!(5);
     let volumes: Vec<Value> = (0..writable.len()).map(|i| json!({"name": format!("w{i}"), "emptyDir": {}})).collect();
     let mounts: Vec<Value> =
         writable.iter().enumerate().map(|(i, path)| json!({"name": format!("w{i}"), "mountPath": path})).collect();

@@ -12,6 +12,7 @@ mod checks;
 mod files;
 mod model;
 mod reader;
+pub mod source;
 pub mod summary;
 mod validate;
 mod yaml;

@@ -36,7 +36,6 @@ use crate::api::reusable_solution::{
 };
 use crate::api::shared::PlacedSite;
 use crate::api::{CloudTarget, ReusableSolution, ReusableSolutionStatus};
-use crate::netguard::{NetConfig, NetGuard};
 use crate::placement::{self, Refusal};
 use crate::publiccode::{self, Severity, Summary, ValidateOptions, Validation};
 
@@ -80,85 +79,15 @@ pub fn listed() -> Vec<ApiResource> {
     vec![api_resource::<Pod>()]
 }
 
-/// Why the publiccode.yml could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    /// The ConfigMap of `configMapKeyRef` does not exist.
-    #[error("ConfigMap {0} does not exist")]
-    ConfigMapNotFound(String),
-    /// The ConfigMap exists without the key.
-    #[error("ConfigMap {name} has no key {key} in its data")]
-    KeyNotFound {
-        /// The ConfigMap.
-        name: String,
-        /// The key.
-        key: String,
-    },
-    /// The URL could not be fetched, or the network guard refused it.
-    #[error("fetching publiccode.yml: {0}")]
-    Fetch(#[source] crate::netguard::NetError),
-    /// The fetched file is not UTF-8 text.
-    #[error("publiccode.yml at {0} is not UTF-8 text")]
-    NotText(String),
-    /// No source is given (the CRD's rule refuses this; kept for objects stored before it).
-    #[error("spec.publiccode names no source: set one of url, inline and configMapKeyRef")]
-    NoSource,
-    /// The API server could not be asked.
-    #[error("reading the publiccode.yml ConfigMap failed: {0}")]
-    Kube(#[source] kube::Error),
-}
-
-/// The text of the solution's publiccode.yml, from wherever its spec says.
-pub async fn publiccode_text(source: &PubliccodeSource, namespace: &str, ctx: &Context) -> Result<String, SourceError> {
-    if let Some(text) = &source.inline {
-        return Ok(text.clone());
-    }
-    if let Some(reference) = &source.config_map_key_ref {
-        let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
-        let config_map = api
-            .get_opt(&reference.name)
-            .await
-            .map_err(SourceError::Kube)?
-            .ok_or_else(|| SourceError::ConfigMapNotFound(reference.name.clone()))?;
-        return config_map
-            .data
-            .and_then(|mut data| data.remove(&reference.key))
-            .ok_or_else(|| SourceError::KeyNotFound { name: reference.name.clone(), key: reference.key.clone() });
-    }
-    if let Some(url) = &source.url {
-        return fetch_publiccode(url, publiccode_net_config()).await;
-    }
-    Err(SourceError::NoSource)
-}
-
-/// The network guard's settings for publiccode.yml files: public addresses only (they live
-/// on public code forges), small files, short waits.
-pub fn publiccode_net_config() -> NetConfig {
-    NetConfig {
-        max_body_bytes: 1024 * 1024,
-        total_timeout: std::time::Duration::from_secs(30),
-        retries: 2,
-        ..NetConfig::default()
-    }
-}
-
-/// Fetches a publiccode.yml through the shared network guard (refused addresses, redirects
-/// checked hop by hop, size cap, timeouts).
-pub async fn fetch_publiccode(url: &str, config: NetConfig) -> Result<String, SourceError> {
-    let guard = NetGuard::new(config).map_err(SourceError::Fetch)?;
-    let fetched = guard.fetch(url).await.map_err(SourceError::Fetch)?;
-    String::from_utf8(fetched.bytes).map_err(|_| SourceError::NotText(url.to_owned()))
-}
-
 /// A publiccode.yml read and checked, or why it could not be: the reason is
 /// `PubliccodeUnavailable` (no text) or `Invalid` (not even a publiccode.yml).
 pub type Read = Result<Validation, (Reason, String)>;
 
 async fn read_publiccode(source: &PubliccodeSource, namespace: &str, ctx: &Context) -> Result<Read, Error> {
-    let text = match publiccode_text(source, namespace, ctx).await {
+    let text = match publiccode::source::text(source, namespace, &ctx.client).await {
         Ok(text) => text,
         // The API server failing is transient: retry, rather than report a missing file.
-        Err(SourceError::Kube(err)) => return Err(err.into()),
+        Err(publiccode::source::SourceError::Kube(err)) => return Err(err.into()),
         Err(other) => return Ok(Err((Reason::PubliccodeUnavailable, other.to_string()))),
     };
     Ok(publiccode::validate(&text, ValidateOptions::default()).map_err(|err| {

@@ -652,9 +652,12 @@ async fn publiccode_urls_are_fetched_through_the_network_guard() {
     let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
     let (addr, _) = serve(move |_, _| Reply::Full(reply.clone())).await;
     let url = format!("http://{addr}/publiccode.yml");
-    let allowed = crate::netguard::NetConfig { allow_private_networks: true, ..super::publiccode_net_config() };
-    assert_eq!(super::fetch_publiccode(&url, allowed).await.expect("fetched"), body);
-    let refused = super::fetch_publiccode(&url, super::publiccode_net_config()).await.expect_err("loopback refused");
+    let allowed =
+        crate::netguard::NetConfig { allow_private_networks: true, ..crate::publiccode::source::net_config() };
+    assert_eq!(crate::publiccode::source::fetch(&url, allowed).await.expect("fetched"), body);
+    let refused = crate::publiccode::source::fetch(&url, crate::publiccode::source::net_config())
+        .await
+        .expect_err("loopback refused");
     assert!(refused.to_string().contains("loopback"), "{refused}");
 }
 
