@@ -1,19 +1,13 @@
 //! Why a reconcile fails, the one mapping from an error to the reason conditions and Events
-//! give, and what the controllers do next: a transient fault is retried with a backoff that
-//! grows per object, a permanent one waits for a change of the spec.
+//! give, and how long a failed object waits: a transient fault is retried with a backoff
+//! that grows per object, a permanent one waits for a change of the spec (the error policy
+//! that applies this is the wiring's, `runtime`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
-use kube::runtime::reflector::ObjectRef;
-use tracing::warn;
-
 use super::conditions::Reason;
-use super::context::Context;
-use super::status::{Reconciled, publish};
 use crate::api::cloud_target::KubeconfigSecretRef;
 
 /// Why a reconcile failed.
@@ -155,7 +149,7 @@ pub enum TargetError {
 const FIRST_RETRY: Duration = Duration::from_secs(5);
 /// The longest wait between retries, and the wait after a permanent failure: a change of
 /// the object wakes it sooner.
-const LONGEST_RETRY: Duration = Duration::from_secs(300);
+pub const LONGEST_RETRY: Duration = Duration::from_secs(300);
 
 /// Consecutive failures per object, so that retries back off per object and a success
 /// starts over.
@@ -164,7 +158,7 @@ pub struct Failures(Mutex<HashMap<String, u32>>);
 
 impl Failures {
     /// Counts one more failure of `key` and returns the wait before its retry.
-    fn next_retry(&self, key: String) -> Duration {
+    pub fn next_retry(&self, key: String) -> Duration {
         let mut failures = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let count = failures.entry(key).or_default();
         *count = count.saturating_add(1);
@@ -175,32 +169,6 @@ impl Failures {
     pub fn succeeded(&self, key: &str) {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
     }
-}
-
-/// The key of an object in [`Failures`].
-pub fn failure_key<K: Reconciled>(obj: &K) -> String {
-    ObjectRef::from_obj(obj).to_string()
-}
-
-/// Requeue policy for failed reconciles: a transient failure (the API, the network) is
-/// retried after a jittered backoff that grows with the object's consecutive failures; a
-/// permanent one waits for a change, or at most [`LONGEST_RETRY`]. Each failure is also a
-/// Warning Event with the error and its causes.
-pub fn error_policy<K: Reconciled>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
-    let category = error.category();
-    warn!(object = %kube::ResourceExt::name_any(obj.as_ref()), category, error = %error, "reconcile failed");
-    ctx.metrics.failed(&K::kind(&()), category);
-    let wait = if error.is_permanent() { LONGEST_RETRY } else { ctx.failures.next_retry(failure_key(obj.as_ref())) };
-    let message = crate::with_causes(error);
-    tokio::spawn(async move {
-        publish(&ctx, obj.as_ref(), EventType::Warning, category, &message).await;
-    });
-    Action::requeue(jittered(wait))
-}
-
-/// `base` plus up to 50% random jitter, so that many failing objects do not retry in step.
-fn jittered(base: Duration) -> Duration {
-    base.mul_f64(rand::random_range(1.0..=1.5))
 }
 
 #[cfg(test)]

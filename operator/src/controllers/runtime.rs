@@ -8,7 +8,7 @@ use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::DynamicObject;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::{EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
@@ -16,8 +16,8 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use super::context::{Caches, Context, Settings};
-use super::error::{Error, error_policy, failure_key};
-use super::status::Reconciled;
+use super::error::{Error, LONGEST_RETRY};
+use super::status::{Reconciled, publish};
 use super::{catalog_node, children, cloud_target, harvest_job, kinds, reusable_solution, sites, targets};
 use crate::api::{CatalogNode, CloudTarget, HarvestJob, ReusableSolution};
 use crate::telemetry::metrics::Metrics;
@@ -219,4 +219,30 @@ const RECONCILE_DEBOUNCE: Duration = Duration::from_millis(500);
 
 fn controller_config() -> kube::runtime::controller::Config {
     kube::runtime::controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES).debounce(RECONCILE_DEBOUNCE)
+}
+
+/// The key of an object in [`super::error::Failures`].
+fn failure_key<K: Reconciled>(obj: &K) -> String {
+    ObjectRef::from_obj(obj).to_string()
+}
+
+/// Requeue policy for failed reconciles: a transient failure (the API, the network) is
+/// retried after a jittered backoff that grows with the object's consecutive failures; a
+/// permanent one waits for a change, or at most [`LONGEST_RETRY`]. Each failure is also a
+/// Warning Event with the error and its causes.
+fn error_policy<K: Reconciled>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+    let category = error.category();
+    warn!(object = %kube::ResourceExt::name_any(obj.as_ref()), category, error = %error, "reconcile failed");
+    ctx.metrics.failed(&K::kind(&()), category);
+    let wait = if error.is_permanent() { LONGEST_RETRY } else { ctx.failures.next_retry(failure_key(obj.as_ref())) };
+    let message = crate::with_causes(error);
+    tokio::spawn(async move {
+        publish(&ctx, obj.as_ref(), EventType::Warning, category, &message).await;
+    });
+    Action::requeue(jittered(wait))
+}
+
+/// `base` plus up to 50% random jitter, so that many failing objects do not retry in step.
+fn jittered(base: Duration) -> Duration {
+    base.mul_f64(rand::random_range(1.0..=1.5))
 }
