@@ -37,18 +37,6 @@ pub enum RenderError {
         /// What is wrong with it.
         message: String,
     },
-    /// A HarvestJob names a CatalogNode the file does not hold: its children depend on it.
-    #[error("document {index} (HarvestJob {name}): its target CatalogNode {namespace}/{node} is not in the file")]
-    TargetNotInFile {
-        /// Position of the document in the file, from 1.
-        index: usize,
-        /// The HarvestJob.
-        name: String,
-        /// Its namespace.
-        namespace: String,
-        /// The CatalogNode it names.
-        node: String,
-    },
     /// A child could not be built.
     #[error("building the children of {name}: {source}")]
     Build {
@@ -80,8 +68,8 @@ pub enum Secrets {
 /// Renders the children of every CatalogNode, ReusableSolution and HarvestJob in `manifests`
 /// (multi-document YAML); CloudTargets are skipped, since they have no children. A solution
 /// is rendered as if its placement and reuse policy allowed it: those depend on the
-/// cluster. A HarvestJob's target CatalogNode must be in the file. Returns multi-document
-/// YAML.
+/// cluster. A HarvestJob is rendered when its CatalogNode is in the file, and otherwise named
+/// in a comment. Returns multi-document YAML.
 pub fn render(manifests: &str, secrets: Secrets) -> Result<String, RenderError> {
     let options = serde_saphyr::options! { strict_booleans: true };
     let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(manifests, options)
@@ -117,18 +105,19 @@ pub fn render(manifests: &str, secrets: Secrets) -> Result<String, RenderError> 
                 let job: HarvestJob = parse(&document, index)?;
                 let (namespace, node) =
                     (job.metadata.namespace.clone().unwrap_or_default(), &job.spec.target.catalog_node);
-                let target = nodes
-                    .iter()
-                    .find(|n| {
-                        n.metadata.namespace.as_deref() == Some(namespace.as_str())
-                            && n.metadata.name.as_ref() == Some(node)
-                    })
-                    .ok_or_else(|| RenderError::TargetNotInFile {
-                        index: index + 1,
-                        name: job.metadata.name.clone().unwrap_or_default(),
-                        namespace: namespace.clone(),
-                        node: node.clone(),
-                    })?;
+                let target = nodes.iter().find(|n| {
+                    n.metadata.namespace.as_deref() == Some(namespace.as_str())
+                        && n.metadata.name.as_ref() == Some(node)
+                });
+                let Some(target) = target else {
+                    // Its children depend on the node (names, CKAN release): said in the
+                    // output, where a reviewer reads it, rather than failing the whole preview.
+                    let name = job.metadata.name.as_deref().unwrap_or_default();
+                    out.push_str(&format!(
+                        "# HarvestJob {namespace}/{name}: not rendered, its CatalogNode {namespace}/{node} is not in the file\n"
+                    ));
+                    continue;
+                };
                 preview(&job, secrets, |owner| {
                     let run_now = job.metadata.annotations.as_ref().and_then(|a| a.get(RUN_NOW_ANNOTATION));
                     let target = TargetNode::of(target)?;
@@ -256,7 +245,7 @@ mod tests {
     }
 
     #[test]
-    fn renders_a_harvest_job_with_its_target_node_and_names_a_missing_one() {
+    fn renders_a_harvest_job_with_its_target_node_and_says_when_it_is_missing() {
         let job = "---\napiVersion: mediana.dev/v1alpha1\nkind: HarvestJob\nmetadata: {name: comune-recanati, namespace: opendata}\nspec:\n  source: {type: ckan, url: 'https://dati.comune.recanati.mc.it'}\n  target: {catalogNode: marche}\n  publisher: {ipaCode: c_h211, name: Comune di Recanati, organization: comune-di-recanati}\n  schedule: '0 3 * * *'\n";
         let documents: Vec<Value> =
             serde_saphyr::from_multiple(&render(&format!("{NODE}{job}"), Secrets::Placeholders).expect("renders"))
@@ -272,10 +261,10 @@ mod tests {
         ] {
             assert!(kinds.contains(&child.to_owned()), "{child} in {kinds:?}");
         }
-        let err = render(job, Secrets::Placeholders).expect_err("no node in the file");
+        let alone = render(job, Secrets::Placeholders).expect("renders");
         assert_eq!(
-            err.to_string(),
-            "document 1 (HarvestJob comune-recanati): its target CatalogNode opendata/marche is not in the file"
+            alone,
+            "# HarvestJob opendata/comune-recanati: not rendered, its CatalogNode opendata/marche is not in the file\n"
         );
     }
 

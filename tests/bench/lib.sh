@@ -86,7 +86,25 @@ bench_start_operator() {
   done
 }
 
-# OBJECTS applied into NAMESPACE, timed until all N objects of RESOURCE report Ready=True.
+# A Python predicate over one object `i`: rolled out as far as the cluster goes. Ready=True,
+# except for a CatalogNode on kwok, whose pods run nothing: Ready needs CKAN to answer, so
+# there it is its workloads ready and its web waiting for that answer (NotServing).
+rolled_out() {  # rolled_out RESOURCE
+  local has="lambda i, t, s: any(c['type']==t and c['status']==s for c in (i.get('status') or {}).get('conditions', []))"
+  local reason="lambda i, t: next((c['reason'] for c in (i.get('status') or {}).get('conditions', []) if c['type']==t), None)"
+  if [[ $1 == catalognodes* ]]; then
+    echo "(lambda has, reason: has(i, 'Ready', 'True') or (has(i, 'DatabaseReady', 'True') and has(i, 'SearchReady', 'True') and reason(i, 'WebReady') == 'NotServing'))($has, $reason)"
+  else
+    echo "($has)(i, 'Ready', 'True')"
+  fi
+}
+
+# Waits until all COUNT objects of RESOURCE in NAMESPACE are rolled out (rolled_out).
+wait_rolled_out() {  # wait_rolled_out RESOURCE NAMESPACE COUNT
+  wait_until "$1 rolled out" "$1 -n $2" "len(items) == $3 and all($(rolled_out "$1") for i in items)"
+}
+
+# OBJECTS applied into NAMESPACE, timed until all N objects of RESOURCE are rolled out.
 # Sets t_op.
 bench_operator() {  # bench_operator RESOURCE NAMESPACE OBJECTS-FILE
   local resource=$1 ns=$2 objects=$3 t0
@@ -94,8 +112,7 @@ bench_operator() {  # bench_operator RESOURCE NAMESPACE OBJECTS-FILE
   kubectl create namespace "$ns" >/dev/null
   t0=$(now)
   kubectl apply --server-side --field-manager=bench -f "$objects" >/dev/null
-  wait_until "$resource Ready" "$resource -n $ns" \
-    "len(items) == $N and all(any(c['type']=='Ready' and c['status']=='True' for c in (i.get('status') or {}).get('conditions', [])) for i in items)"
+  wait_rolled_out "$resource" "$ns" "$N"
   t_op=$(elapsed "$t0")
   log "operator: ${t_op} s"
 }
@@ -132,7 +149,7 @@ bench_report() {  # bench_report KIND
 | measure | figure | goal |
 |---|---|---|
 | baseline: rendered children by \`kubectl apply --server-side\`, until all workloads ready | ${t_base} s | |
-| operator: $kind applied, until all \`Ready=True\` | ${t_op} s | |
+| operator: $kind applied, until all rolled out (\`Ready=True\`; a CatalogNode on kwok: its workloads ready, CKAN not answering) | ${t_op} s | |
 | ratio operator / baseline | ${ratio} | ≤ 1.5 |
 | API writes by the operator while idle | ${idle} | 0 |
 | operator peak RSS (VmHWM) | ${rss} MiB | < 100 MiB at N=500 |

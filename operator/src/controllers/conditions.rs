@@ -266,14 +266,56 @@ fn status_str(status: bool) -> &'static str {
     if status { "True" } else { "False" }
 }
 
+/// What is going on besides `Ready`, as kstatus reads it (Argo CD, Flux, `kubectl wait`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// Nothing besides what `Ready` says: an object not ready is still being worked on.
+    Settled,
+    /// Work towards the spec in progress (an upgrade, a restore), ready or not meanwhile.
+    Working(Reason, String),
+    /// No progress without a change by a person.
+    Stalled(Reason, String),
+    /// A transient fault, retried with backoff.
+    Retrying(Reason, String),
+}
+
+/// The one place where `Ready`, `Reconciling` and `Stalled` are built, for every kind:
+/// `ready` as the kind decides it, the other two from it and `progress`.
+pub fn kstatus(ready: DesiredCondition, progress: Progress) -> [DesiredCondition; 3] {
+    use ConditionType::{Reconciling, Stalled};
+    let not_stalled = || DesiredCondition::false_(Stalled, Reason::Available, "no failure");
+    let (reconciling, stalled) = match progress {
+        Progress::Settled if ready.status => {
+            (DesiredCondition::false_(Reconciling, Reason::Available, "nothing in progress"), not_stalled())
+        }
+        Progress::Settled => (DesiredCondition::true_(Reconciling, ready.reason, ready.message.clone()), not_stalled()),
+        Progress::Working(reason, message) => (DesiredCondition::true_(Reconciling, reason, message), not_stalled()),
+        Progress::Stalled(reason, message) => (
+            DesiredCondition::false_(Reconciling, Reason::Idle, "stalled, see Stalled"),
+            DesiredCondition::true_(Stalled, reason, message),
+        ),
+        Progress::Retrying(reason, message) => (
+            DesiredCondition::true_(Reconciling, reason, message),
+            DesiredCondition::false_(Stalled, reason, "a transient outage; retried with backoff"),
+        ),
+    };
+    [ready, reconciling, stalled]
+}
+
+/// The three conditions of an object that cannot go on until a person acts: not Ready, for
+/// `reason`.
+pub fn stalled(reason: Reason, message: impl Into<String>) -> [DesiredCondition; 3] {
+    let message = message.into();
+    kstatus(DesiredCondition::false_(ConditionType::Ready, reason, message.clone()), Progress::Stalled(reason, message))
+}
+
 /// `Ready`, `Reconciling` and `Stalled` of an object that a policy or a missing target keeps
 /// from being rolled out: a person must act.
 pub fn not_rolled_out(reason: Reason, message: &str) -> [DesiredCondition; 3] {
-    [
+    kstatus(
         DesiredCondition::false_(ConditionType::Ready, reason, format!("not rolled out: {message}")),
-        DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
-        DesiredCondition::true_(ConditionType::Stalled, reason, message),
-    ]
+        Progress::Stalled(reason, message.to_owned()),
+    )
 }
 
 /// Merges the desired conditions into the existing ones for `generation`.
@@ -373,5 +415,43 @@ mod tests {
         assert_eq!(once, twice, "a second merge of the same desire changes nothing");
         assert_eq!(twice.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(), ["Foreign", "Ready", "Stalled"]);
         assert_eq!(find(&twice, ConditionType::Stalled).map(|c| c.status.as_str()), Some("False"));
+    }
+
+    #[test]
+    fn kstatus_derives_reconciling_and_stalled_from_ready_and_progress() {
+        let summary = |[ready, reconciling, stalled]: [DesiredCondition; 3]| {
+            [ready, reconciling, stalled].map(|c| (c.status, c.reason))
+        };
+        let serving = || DesiredCondition::true_(ConditionType::Ready, Reason::Available, "serving");
+        let waiting = || DesiredCondition::false_(ConditionType::Ready, Reason::NotServing, "no answer");
+        assert_eq!(
+            summary(kstatus(serving(), Progress::Settled)),
+            [(true, Reason::Available), (false, Reason::Available), (false, Reason::Available)]
+        );
+        assert_eq!(
+            summary(kstatus(waiting(), Progress::Settled)),
+            [(false, Reason::NotServing), (true, Reason::NotServing), (false, Reason::Available)],
+            "not ready with nothing else to say: still being worked on"
+        );
+        assert_eq!(
+            summary(kstatus(serving(), Progress::Working(Reason::Upgrading, "2.11 to 2.12".into()))),
+            [(true, Reason::Available), (true, Reason::Upgrading), (false, Reason::Available)],
+            "an upgrade of a serving node"
+        );
+        assert_eq!(
+            summary(kstatus(serving(), Progress::Stalled(Reason::MigrationFailed, "x".into()))),
+            [(true, Reason::Available), (false, Reason::Idle), (true, Reason::MigrationFailed)],
+            "the old release keeps serving while a person must act"
+        );
+        let retrying = kstatus(waiting(), Progress::Retrying(Reason::TargetUnreachable, "down".into()));
+        assert_eq!(
+            summary(retrying),
+            [(false, Reason::NotServing), (true, Reason::TargetUnreachable), (false, Reason::TargetUnreachable)]
+        );
+        let [ready, _, stalled] = super::stalled(Reason::TargetNotFound, "CatalogNode x does not exist");
+        assert_eq!(
+            (ready.status, stalled.status, stalled.message.as_str()),
+            (false, true, "CatalogNode x does not exist")
+        );
     }
 }

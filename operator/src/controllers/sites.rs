@@ -24,7 +24,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, CustomResourceExt, ResourceExt};
 
 use super::children::{HUB_KIND_LABEL, HUB_NAME_LABEL, HUB_NAMESPACE_LABEL, HUB_UID_LABEL, Owner, apply_and_prune};
-use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::conditions::{ConditionType, DesiredCondition, Progress, Reason, kstatus};
 use super::{Context, Error, FIELD_MANAGER, Reconciled, targets};
 use crate::api::CloudTarget;
 use crate::api::shared::PlacedSite;
@@ -577,16 +577,13 @@ pub fn unreachable_backoff(conditions: &[Condition], now: k8s_openapi::jiff::Tim
 pub fn site_conditions(error: &Error) -> Option<Vec<DesiredCondition>> {
     let reason = site_reason(error)?;
     let message = error.to_string();
-    let transient = reason == Reason::TargetUnreachable;
-    Some(vec![
-        DesiredCondition::false_(ConditionType::Ready, reason, format!("{message}; retrying")),
-        DesiredCondition::true_(ConditionType::Reconciling, reason, message.clone()),
-        if transient {
-            DesiredCondition::false_(ConditionType::Stalled, reason, "a transient outage; retried with backoff")
-        } else {
-            DesiredCondition::true_(ConditionType::Stalled, reason, message)
-        },
-    ])
+    let ready = DesiredCondition::false_(ConditionType::Ready, reason, format!("{message}; retrying"));
+    let progress = if reason == Reason::TargetUnreachable {
+        Progress::Retrying(reason, message)
+    } else {
+        Progress::Stalled(reason, message)
+    };
+    Some(kstatus(ready, progress).into())
 }
 
 #[cfg(test)]

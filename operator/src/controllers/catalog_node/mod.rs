@@ -27,7 +27,7 @@ use tracing::{info, instrument};
 
 use super::backup_jobs::{self, BACKUP_NOW_ANNOTATION};
 use super::children::{Child, Owner, api_resource, apply_and_prune};
-use super::conditions::{self, ConditionType, DesiredCondition, Reason};
+use super::conditions::{self, ConditionType, DesiredCondition, Progress, Reason};
 use super::sites::{self, Placed, Removal, Site};
 use super::workloads::{self, Observed, deployment_readiness, statefulset_readiness};
 use super::{Context, Error, secrets, write_status};
@@ -579,20 +579,12 @@ pub fn conditions(observation: &Observation, plan: &Plan) -> Vec<DesiredConditio
             format!("waiting for {}", waiting.join("; ")),
         )
     };
-    let reconciling = match (&plan.failure, upgrading.or(restoring), ready.status) {
-        (Some(_), _, _) => DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
-        (None, Some((reason, message)), _) => DesiredCondition::true_(ConditionType::Reconciling, reason, message),
-        (None, None, false) => {
-            DesiredCondition::true_(ConditionType::Reconciling, Reason::Progressing, ready.message.clone())
-        }
-        (None, None, true) => {
-            DesiredCondition::false_(ConditionType::Reconciling, Reason::Available, "nothing in progress")
-        }
+    let progress = match (&plan.failure, upgrading.or(restoring)) {
+        (Some((reason, message)), _) => Progress::Stalled(*reason, message.clone()),
+        (None, Some((reason, message))) => Progress::Working(reason, message),
+        (None, None) => Progress::Settled,
     };
-    let stalled = match &plan.failure {
-        Some((reason, message)) => DesiredCondition::true_(ConditionType::Stalled, *reason, message.clone()),
-        None => DesiredCondition::false_(ConditionType::Stalled, Reason::Available, "no failure"),
-    };
+    let [ready, reconciling, stalled] = conditions::kstatus(ready, progress);
     vec![ready, reconciling, stalled, database, search, web]
 }
 

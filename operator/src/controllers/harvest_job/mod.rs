@@ -22,7 +22,7 @@ use kube::{Api, ResourceExt};
 use tracing::{info, instrument};
 
 use super::children::{Owner, api_resource, apply_and_prune};
-use super::conditions::{ConditionType, DesiredCondition, Reason};
+use super::conditions::{self, ConditionType, DesiredCondition, Progress, Reason};
 use super::{Context, Error, publish, write_status};
 use crate::api::harvest_job::{HarvestJobSpec, RUN_NOW_ANNOTATION, RunResult};
 use crate::api::{CatalogNode, HarvestJob, HarvestJobStatus};
@@ -89,7 +89,7 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
         // Nothing may run without a target: no children.
         apply_and_prune(client, &owner, &[], &prunable()).await?;
         let message = format!("CatalogNode {}/{} does not exist", owner.namespace, spec.target.catalog_node);
-        write_status(&ctx, &api, job.as_ref(), status, &stalled(Reason::TargetNotFound, message)).await?;
+        write_status(&ctx, &api, job.as_ref(), status, &conditions::stalled(Reason::TargetNotFound, message)).await?;
         return Ok(Action::requeue(TARGET_RETRY));
     };
 
@@ -97,7 +97,7 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
     if let Some(path) = runs::harvest_loop(job.as_ref(), &all_jobs, &all_nodes) {
         apply_and_prune(client, &owner, &[], &prunable()).await?;
         let message = format!("harvesting would loop: {}; no run is started", path.join(" → "));
-        write_status(&ctx, &api, job.as_ref(), status, &stalled(Reason::HarvestLoop, message)).await?;
+        write_status(&ctx, &api, job.as_ref(), status, &conditions::stalled(Reason::HarvestLoop, message)).await?;
         return Ok(Action::await_change());
     }
 
@@ -107,7 +107,8 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
             "CatalogNode {} runs on the remote CloudTarget {}: harvesters run on the operator's cluster and reach nodes there only (docs/broker.md)",
             spec.target.catalog_node, remote.target
         );
-        write_status(&ctx, &api, job.as_ref(), status, &stalled(Reason::NodeOnRemoteCluster, message)).await?;
+        write_status(&ctx, &api, job.as_ref(), status, &conditions::stalled(Reason::NodeOnRemoteCluster, message))
+            .await?;
         return Ok(Action::await_change());
     }
 
@@ -121,7 +122,7 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
             // said in the status, in the API server's words, until the spec changes.
             let Some(refusal) = err.refusal() else { return Err(err) };
             let message = format!("the API server refused this HarvestJob's children: {refusal}");
-            write_status(&ctx, &api, job.as_ref(), status, &stalled(Reason::InvalidSpec, message)).await?;
+            write_status(&ctx, &api, job.as_ref(), status, &conditions::stalled(Reason::InvalidSpec, message)).await?;
             return Ok(Action::await_change());
         }
     };
@@ -163,14 +164,6 @@ pub async fn reconcile(job: Arc<HarvestJob>, ctx: Arc<Context>) -> Result<Action
     // A run is watched through its Job; the heartbeat check needs a clock.
     let running = status.last_run.as_ref().is_some_and(|r| !r.result.is_over());
     Ok(if running { Action::requeue(report::HEARTBEAT_TIMEOUT) } else { Action::await_change() })
-}
-
-fn stalled(reason: Reason, message: String) -> Vec<DesiredCondition> {
-    vec![
-        DesiredCondition::false_(ConditionType::Ready, reason, message.clone()),
-        DesiredCondition::false_(ConditionType::Reconciling, reason, message.clone()),
-        DesiredCondition::true_(ConditionType::Stalled, reason, message),
-    ]
 }
 
 /// The conditions of a HarvestJob whose children are in place.
@@ -215,10 +208,7 @@ pub fn conditions(spec: &HarvestJobSpec, status: &HarvestJobStatus) -> Vec<Desir
             }
         }
     };
-    vec![
-        DesiredCondition::true_(ConditionType::Ready, reason, message),
-        DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "the harvester's objects are in place"),
-        DesiredCondition::false_(ConditionType::Stalled, Reason::Idle, "nothing blocks the harvest"),
-        last_run,
-    ]
+    let [ready, reconciling, stalled] =
+        conditions::kstatus(DesiredCondition::true_(ConditionType::Ready, reason, message), Progress::Settled);
+    vec![ready, reconciling, stalled, last_run]
 }

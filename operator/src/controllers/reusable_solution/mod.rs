@@ -27,7 +27,7 @@ use tracing::{info, instrument};
 
 use super::backup_jobs::{self, BACKUP_NOW_ANNOTATION};
 use super::children::{Owner, api_resource, apply_and_prune};
-use super::conditions::{self, ConditionType, DesiredCondition, Reason};
+use super::conditions::{self, ConditionType, DesiredCondition, Progress, Reason};
 use super::sites::{self, Placed, Removal, Site, choose_target};
 use super::workloads::{Observed, deployment_readiness, statefulset_readiness};
 use super::{Context, Error, Settings, publish, secrets, write_status};
@@ -448,14 +448,7 @@ pub fn solution_conditions(assessment: &Assessment, observed: &[ObservedComponen
     let [ready, reconciling, stalled] = match &assessment.blocked {
         Some((reason, message)) => conditions::not_rolled_out(*reason, message),
         // Applied, but a person must change the spec before it can run.
-        None if !refusals.is_empty() => {
-            let (reason, message) = (Reason::ImageRunsAsRoot, refusals.join("; "));
-            [
-                DesiredCondition::false_(ConditionType::Ready, reason, message.clone()),
-                DesiredCondition::false_(ConditionType::Reconciling, Reason::Idle, "stalled, see Stalled"),
-                DesiredCondition::true_(ConditionType::Stalled, reason, message),
-            ]
-        }
+        None if !refusals.is_empty() => conditions::stalled(Reason::ImageRunsAsRoot, refusals.join("; ")),
         None => {
             let waiting: Vec<String> = observed
                 .iter()
@@ -476,12 +469,7 @@ pub fn solution_conditions(assessment: &Assessment, observed: &[ObservedComponen
                 let message = format!("waiting for {}", waiting.join("; "));
                 DesiredCondition::false_(ConditionType::Ready, Reason::Progressing, message)
             };
-            let reconciling = if ready.status {
-                DesiredCondition::false_(ConditionType::Reconciling, Reason::Available, "nothing in progress")
-            } else {
-                DesiredCondition::true_(ConditionType::Reconciling, Reason::Progressing, ready.message.clone())
-            };
-            [ready, reconciling, DesiredCondition::false_(ConditionType::Stalled, Reason::Available, "no failure")]
+            conditions::kstatus(ready, Progress::Settled)
         }
     };
     vec![ready, reconciling, stalled, assessment.publiccode.clone(), assessment.placement.clone()]
