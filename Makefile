@@ -4,7 +4,7 @@ CARGO ?= cargo
 BIN := target/debug/mediana
 CLUSTER_DIR ?= $(CURDIR)/.controlplane/dev
 
-.PHONY: all build demo test lint bench crds controlplane-up controlplane-down clean
+.PHONY: all build demo test lint bench crds modules controlplane-up controlplane-down clean
 
 all: build
 
@@ -44,6 +44,10 @@ bench:
 	  [[ " $(BENCHES) " == *" $$b "* ]] || { echo "unknown BENCH=$$b: one of $(BENCHES)" >&2; exit 2; }; \
 	  tests/bench/$$b.sh || exit 1; \
 	done
+
+## modules: the cycles among the library's modules (needs cargo-modules 0.27: tests/lint/module_cycles.sh)
+modules:
+	tests/lint/module_cycles.sh
 
 ## crds: regenerate crds/ and the chart's copy from the Rust types
 crds:

@@ -85,6 +85,21 @@ pub fn check_segment(kind: &'static str, value: &str) -> Result<(), BackupError>
     Ok(())
 }
 
+/// One backup in a listing, complete (with its manifest) or not.
+#[derive(Clone, Debug)]
+pub struct BackupInfo {
+    /// The node.
+    pub node: String,
+    /// The backup's name.
+    pub name: String,
+    /// Its start (from the manifest) or, for an incomplete one, its last object's time.
+    pub time: DateTime<Utc>,
+    /// The bytes stored under its folder.
+    pub size: u64,
+    /// Its manifest, present only when the backup is complete.
+    pub manifest: Option<Manifest>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

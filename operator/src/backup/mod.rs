@@ -25,8 +25,8 @@ mod store;
 
 pub use database::pg_environment;
 pub use error::BackupError;
-pub use manifest::{Manifest, PartRecord, backup_name, check_segment};
-pub use ops::{BackupInfo, BackupOutcome, BackupRequest, fetch, list, run, table};
+pub use manifest::{BackupInfo, Manifest, PartRecord, backup_name, check_segment};
+pub use ops::{BackupOutcome, BackupRequest, fetch, list, run, table};
 pub use report::Report;
 pub use restore::{RestoreRequest, restore};
 pub use retention::{Retention, plan};

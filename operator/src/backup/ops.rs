@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 use super::{
-    BackupError, DATABASE_PART, FILES_PART, MANIFEST, Manifest, PartRecord, Retention, Store, backup_name,
+    BackupError, BackupInfo, DATABASE_PART, FILES_PART, MANIFEST, Manifest, PartRecord, Retention, Store, backup_name,
     check_segment, pg_environment, plan,
 };
 
@@ -57,21 +57,6 @@ pub struct BackupOutcome {
     /// The names of the backups retention removed, or why it failed (the backup itself is
     /// complete either way: a failed retention leaves backups behind, never removes one).
     pub retention: Result<Vec<String>, BackupError>,
-}
-
-/// One backup in a listing, complete (with its manifest) or not.
-#[derive(Clone, Debug)]
-pub struct BackupInfo {
-    /// The node.
-    pub node: String,
-    /// The backup's name.
-    pub name: String,
-    /// Its start (from the manifest) or, for an incomplete one, its last object's time.
-    pub time: DateTime<Utc>,
-    /// The bytes stored under its folder.
-    pub size: u64,
-    /// Its manifest, present only when the backup is complete.
-    pub manifest: Option<Manifest>,
 }
 
 /// Backs up a node: `pg_dump --format=custom` (connected through the standard `PG*`

@@ -10,6 +10,7 @@
 
 mod checks;
 mod files;
+mod findings;
 mod model;
 mod reader;
 pub mod source;
@@ -17,66 +18,13 @@ pub mod summary;
 mod validate;
 mod yaml;
 
-use std::fmt;
 use std::path::Path;
 
 pub use checks::IpaCodes;
+pub(crate) use findings::Findings;
+pub use findings::{Finding, Severity};
 pub use model::*;
 pub use summary::Summary;
-
-/// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// The file does not follow the standard.
-    Error,
-    /// The file is valid, but uses something deprecated or outdated.
-    Warning,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad`, not `write_str`: the report aligns severities with `{:<8}`.
-        f.pad(match self {
-            Self::Error => "error",
-            Self::Warning => "warning",
-        })
-    }
-}
-
-/// One problem found in a publiccode.yml.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// Error or warning.
-    pub severity: Severity,
-    /// The key at fault, e.g. `description.it.shortDescription`; empty for the whole file.
-    pub key: String,
-    /// What is wrong, e.g. `shortDescription must be a maximum of 150 characters in length`.
-    pub message: String,
-}
-
-impl Finding {
-    /// An error at `key`.
-    pub fn error(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, key: key.into(), message: message.into() }
-    }
-
-    /// A warning at `key`.
-    pub fn warning(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, key: key.into(), message: message.into() }
-    }
-}
-
-/// `error  key.path: message`, one line, as the CLI and the `PubliccodeValid` condition show it.
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let key = if self.key.is_empty() { "(file)" } else { &self.key };
-        write!(f, "{:<8} {key}: {}", self.severity, self.message)
-    }
-}
-
-/// The findings gathered while reading one file.
-#[derive(Debug, Default)]
-pub(crate) struct Findings(pub(crate) Vec<Finding>);
 
 /// Why a file could not be validated at all: nothing past these can be read meaningfully.
 #[derive(Debug, thiserror::Error)]

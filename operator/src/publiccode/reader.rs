@@ -5,35 +5,9 @@
 
 use serde_json::{Map, Value};
 
+use super::Findings;
+use super::findings::KeyPath;
 use super::model::Choice;
-use super::{Finding, Findings};
-
-/// A path to a key, as the reference parser writes it: `maintenance.contractors[0].until`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct KeyPath(String);
-
-impl KeyPath {
-    /// The path of `key` inside this one.
-    pub(crate) fn key(&self, key: &str) -> Self {
-        if self.0.is_empty() { Self(key.to_owned()) } else { Self(format!("{}.{key}", self.0)) }
-    }
-
-    /// The path of item `index` of the list at this path.
-    pub(crate) fn index(&self, index: usize) -> Self {
-        Self(format!("{}[{index}]", self.0))
-    }
-
-    /// The last key of the path, without indices: what messages start with
-    /// (`until is a required field`).
-    /// An index stays (`countries[2] must be ...`), as the reference parser writes it.
-    pub(crate) fn last(&self) -> &str {
-        self.0.rsplit('.').next().unwrap_or_default()
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// The keys of one mapping, read one by one; [`Fields::finish`] reports the keys nobody read.
 pub(crate) struct Fields<'a> {
@@ -182,28 +156,6 @@ pub(crate) fn or_list(items: &[String]) -> String {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
         None => String::new(),
-    }
-}
-
-impl Findings {
-    /// `<key> is a required field`.
-    pub(crate) fn required(&mut self, path: &KeyPath) {
-        self.error(path, format!("{} is a required field", path.last()));
-    }
-
-    /// `wrong type for this field`.
-    pub(crate) fn wrong_type(&mut self, path: &KeyPath) {
-        self.error(path, "wrong type for this field");
-    }
-
-    /// An error at `path`.
-    pub(crate) fn error(&mut self, path: &KeyPath, message: impl Into<String>) {
-        self.0.push(Finding::error(path.as_str(), message));
-    }
-
-    /// A warning at `path`.
-    pub(crate) fn warning(&mut self, path: &KeyPath, message: impl Into<String>) {
-        self.0.push(Finding::warning(path.as_str(), message));
     }
 }
 

@@ -11,8 +11,9 @@ use serde_json::{Map, Value};
 use super::Findings;
 use super::checks::{self, IpaCodes};
 use super::files::{self, LocalFile};
+use super::findings::KeyPath;
 use super::model::*;
-use super::reader::{Fields, KeyPath};
+use super::reader::Fields;
 
 /// The message of every deprecated key the standard says can simply be dropped.
 const DROP_IT: &str = "This key is DEPRECATED and will be removed in the future. It's safe to drop it";
