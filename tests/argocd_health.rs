@@ -67,6 +67,10 @@ fn condition_is(
     conditions.iter().any(|c| c.type_ == type_ && c.status == status)
 }
 
+// The operator is killed, not stopped, at the end of each test: a graceful stop waits for the
+// reconciles in flight, and a CatalogNode's may be asking a CKAN that kwok never runs for its
+// status (up to 20 s). These tests are about what Argo CD reads; shutdown has tests of its own.
+
 /// A node just created has no status: Progressing, until the operator has seen it. While
 /// it rolls out (on kwok no CKAN ever answers, so it stays there) `Reconciling=True`:
 /// Progressing with the operator's message.
@@ -91,7 +95,7 @@ async fn a_catalog_node_being_rolled_out_is_progressing() {
         rolling.status.as_ref().and_then(|s| s.common.conditions.iter().find(|c| c.type_ == "Reconciling"));
     let expected = reconciling.map(|c| c.message.clone()).unwrap_or_default();
     assert_eq!(health("CatalogNode", &rolling), ("Progressing".into(), expected));
-    operator.stop().await;
+    operator.kill().await;
 }
 
 /// A HarvestJob whose children are in place is `Ready=True`: Healthy, with its schedule.
@@ -105,7 +109,7 @@ async fn a_scheduled_harvest_job_is_healthy() {
     let operator = common::Operator::start(client.clone());
     let ready = common::wait_for(&jobs, "macerata", "Ready", "True", "Scheduled", 60).await;
     assert_eq!(health("HarvestJob", &ready), ("Healthy".into(), "runs on schedule '0 3 * * *'".into()));
-    operator.stop().await;
+    operator.kill().await;
 }
 
 /// A HarvestJob into a CatalogNode that does not exist is `Stalled=True`: Degraded, with the
@@ -120,5 +124,5 @@ async fn a_stalled_harvest_job_is_degraded() {
     let (status, message) = health("HarvestJob", &stalled);
     assert_eq!(status, "Degraded");
     assert_eq!(message, format!("TargetNotFound: CatalogNode {ns}/nowhere does not exist"));
-    operator.stop().await;
+    operator.kill().await;
 }
