@@ -354,7 +354,7 @@ pub(super) async fn sysadmin_token(client: &Client, node: &mediana::api::Catalog
 /// The sysadmin's password that the operator generated, from the node's Secret.
 pub(super) async fn sysadmin_password(client: &Client, node: &mediana::api::CatalogNode) -> String {
     use k8s_openapi::api::core::v1::Secret;
-    use mediana::controllers::catalog_node::builders::Names;
+    use mediana::controllers::catalog_node::environment::Names;
     let owner = mediana::controllers::children::Owner::of(node).expect("an owner");
     let secret = Api::<Secret>::namespaced(client.clone(), &owner.namespace)
         .get(&Names::new(&owner).ckan_secret())

@@ -9,8 +9,8 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::builders::{Names, ckan_env, component, managed_database};
 use super::config;
+use super::environment::{Names, ckan_env, component, managed_database};
 use crate::api::catalog_node::{BackupSpec, CatalogNodeSpec};
 use crate::controllers::Error;
 use crate::controllers::backup_jobs::{self, StoreBackup, TERMINATION_LOG, ToolPod};

@@ -7,6 +7,7 @@
 pub mod backups;
 pub mod builders;
 pub mod config;
+pub mod environment;
 pub mod restore;
 pub mod serving;
 pub mod upgrade;
@@ -37,7 +38,8 @@ use crate::api::shared::PlacedSite;
 use crate::api::{CatalogNode, CatalogNodeStatus};
 use crate::backup::Report;
 use backups::BackupContext;
-use builders::{Names, Release, UpgradeJob, component, managed_database, managed_redis, managed_search};
+use builders::{Release, UpgradeJob};
+use environment::{Names, component, managed_database, managed_redis, managed_search};
 use upgrade::{JobState, JobStates, Plan};
 
 /// Kinds of children that are deleted when no longer desired. PersistentVolumeClaims and

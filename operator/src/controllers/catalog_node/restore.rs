@@ -6,8 +6,9 @@
 use k8s_openapi::api::core::v1::{Container, EnvVar, PodTemplateSpec};
 
 use super::backups::{self, BackupContext};
-use super::builders::{component, uploads_volume};
+use super::builders::uploads_volume;
 use super::config;
+use super::environment::component;
 use crate::api::catalog_node::{CatalogNodeSpec, RestoreSpec};
 use crate::controllers::Error;
 use crate::controllers::backup_jobs::{self, TERMINATION_LOG, ToolPod};

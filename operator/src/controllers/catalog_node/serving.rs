@@ -14,7 +14,8 @@ use kube::Client;
 use regex::Regex;
 use serde::Deserialize;
 
-use super::builders::{Names, Release};
+use super::builders::Release;
+use super::environment::Names;
 use crate::controllers::children::Owner;
 use crate::controllers::workloads::Observed;
 

@@ -11,7 +11,8 @@ use kube::api::ObjectMeta;
 
 use crate::api::CatalogNode;
 use crate::api::harvest_job::{HarvestJobSpec, SourceType};
-use crate::controllers::catalog_node::builders::{self as node_builders, Names as NodeNames, Release};
+use crate::controllers::catalog_node::builders::{self as node_builders, Release};
+use crate::controllers::catalog_node::environment::{Names as NodeNames, component as node_component};
 use crate::controllers::children::metadata;
 use crate::controllers::children::{Child, Owner, fingerprint};
 use crate::controllers::workloads::{
@@ -152,7 +153,7 @@ pub fn job_template(
     let job_labels = std::collections::BTreeMap::from([(HARVEST_JOB_LABEL.to_owned(), owner.instance.clone())]);
     // The token step talks to the node's database, whose NetworkPolicy admits the node's
     // maintenance pods: the pod carries those labels too.
-    let mut pod_labels = target.owner.selector_labels(node_builders::component::MAINTENANCE);
+    let mut pod_labels = target.owner.selector_labels(node_component::MAINTENANCE);
     pod_labels.extend(job_labels.clone());
     let token_name = format!("mediana-harvest-{}", owner.instance);
     let token_step = Container {
