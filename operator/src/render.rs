@@ -51,6 +51,9 @@ pub enum RenderError {
     Output(String),
 }
 
+/// Most documents one file may hold for `mediana render`.
+const RENDER_MAX_DOCUMENTS: usize = 100_000;
+
 /// What a generated value looks like in a preview: never a real secret.
 const GENERATED: &str = "<generated once by the operator>";
 
@@ -71,7 +74,16 @@ pub enum Secrets {
 /// cluster. A HarvestJob is rendered when its CatalogNode is in the file, and otherwise named
 /// in a comment. Returns multi-document YAML.
 pub fn render(manifests: &str, secrets: Secrets) -> Result<String, RenderError> {
-    let options = serde_saphyr::options! { strict_booleans: true };
+    // A broker's repository holds one HarvestJob per administration (16,547 in the country):
+    // the parser's default budget (1,024 documents, 250,000 nodes) is for configuration files.
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        budget: serde_saphyr::budget! {
+            max_documents: RENDER_MAX_DOCUMENTS,
+            max_nodes: RENDER_MAX_DOCUMENTS * 100,
+            max_events: RENDER_MAX_DOCUMENTS * 400,
+        },
+    };
     let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(manifests, options)
         .map_err(|err| RenderError::Yaml(err.to_string()))?;
     let nodes: Vec<CatalogNode> = documents
@@ -266,6 +278,16 @@ mod tests {
             alone,
             "# HarvestJob opendata/comune-recanati: not rendered, its CatalogNode opendata/marche is not in the file\n"
         );
+    }
+
+    #[test]
+    fn a_file_of_a_regions_harvest_jobs_renders_whole() {
+        let jobs: String = (0..1_500)
+            .map(|i| format!("---\nkind: HarvestJob\napiVersion: mediana.dev/v1alpha1\nmetadata: {{name: comune-{i}, namespace: opendata}}\nspec:\n  source: {{type: ckan, url: 'https://dati.comune-{i}.it'}}\n  target: {{catalogNode: marche}}\n  publisher: {{ipaCode: c_{i}, name: Comune {i}, organization: comune-{i}}}\n  schedule: '0 3 * * *'\n"))
+            .collect();
+        let text = render(&format!("{NODE}{jobs}"), Secrets::Placeholders)
+            .expect("renders past the parser's default 1,024 documents");
+        assert_eq!(text.matches("\nkind: CronJob\n").count(), 1_500);
     }
 
     #[test]
