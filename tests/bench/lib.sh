@@ -117,10 +117,20 @@ bench_operator() {  # bench_operator RESOURCE NAMESPACE OBJECTS-FILE
   log "operator: ${t_op} s"
 }
 
+# The operator's metric NAME (e.g. mediana_api_writes_total) summed over its series, or over
+# those of controller KIND only.
+metric() {  # metric NAME [KIND]
+  curl -fsS "http://$BENCH_PROBE_ADDR/metrics" | python3 -c "
+import sys
+name, kind = sys.argv[1], sys.argv[2]
+print(sum(float(l.split()[-1]) for l in sys.stdin
+          if l.startswith(name + '{') and (not kind or f'controller=\"{kind}\"' in l)))" "$1" "${2:-}"
+}
+
 # The operator's API writes so far, summed over kinds, from its own metric.
 writes() {
-  curl -fsS "http://$BENCH_PROBE_ADDR/metrics" |
-    python3 -c "import sys; print(int(sum(float(l.split()[-1]) for l in sys.stdin if l.startswith('mediana_api_writes_total'))))"
+  local total; total=$(metric mediana_api_writes_total)
+  echo "${total%.*}"
 }
 
 # Writes by the operator during IDLE_SECONDS with nothing to do, its peak RSS, and the ratio.

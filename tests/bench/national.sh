@@ -58,13 +58,6 @@ for i in range(n - regions):
 PY
 }
 
-# The operator's metric NAME{controller="KIND"}, summed.
-metric() {  # metric NAME KIND
-  curl -fsS "http://$BENCH_PROBE_ADDR/metrics" | python3 -c "
-import sys
-print(sum(float(l.split()[-1]) for l in sys.stdin if l.startswith('$1{') and 'controller=\"$2\"' in l))"
-}
-
 # CPU seconds the operator has used (user and system).
 cpu_seconds() {
   python3 -c "import os; f=open('/proc/$operator/stat').read().rsplit(')',1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf('SC_CLK_TCK'))"
